@@ -1,0 +1,85 @@
+"""The `keras-resnet` command: wires the library's modules together, holds no logic of its own.
+
+Each subcommand is one `_add_<name>_command(subparsers)` function that declares its arguments and
+points `func` at a thin wrapper around the library call. Heavy imports happen inside the wrappers,
+so `keras-resnet --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit code 2, no traceback."""
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.replace("x", ",").split(",") if part)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a shape like 224,224,3, got {text!r}") from err
+
+
+def _add_models_command(subparsers) -> None:
+    parser = subparsers.add_parser("models", help="list the named models")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=_run_models)
+
+
+def _run_models(args) -> None:
+    from keras_resnet.specs import MODEL_SPECS
+
+    if args.json:
+        print(json.dumps({name: spec.describe() for name, spec in MODEL_SPECS.items()}, indent=2))
+        return
+    for name, spec in MODEL_SPECS.items():
+        print(f"{name:<20} {spec.summary_line()}")
+
+
+def _add_summary_command(subparsers) -> None:
+    parser = subparsers.add_parser("summary", help="layer table with parameters and MACs")
+    parser.add_argument("model", help="a name from `keras-resnet models`")
+    parser.add_argument("--input-shape", type=_shape, default=None, help="e.g. 224,224,3")
+    parser.add_argument("--classes", type=int, default=None)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=_run_summary)
+
+
+def _run_summary(args) -> None:
+    from keras_resnet.architectures import build
+    from keras_resnet.stats import format_layer_table, layer_stats, model_stats
+
+    options = {"input_shape": args.input_shape, "classes": args.classes}
+    model = build(args.model, **{k: v for k, v in options.items() if v is not None})
+    if args.json:
+        report = {"model": model.name, **model_stats(model), "layers": layer_stats(model)}
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_layer_table(model))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-resnet", description="Residual networks for Keras 3, faithful to the papers."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_models_command(subparsers)
+    _add_summary_command(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CommandError, ValueError, FileNotFoundError) as err:
+        print(f"keras-resnet {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
