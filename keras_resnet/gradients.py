@@ -69,7 +69,7 @@ def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None
     def scaled_loss(trainable_values, non_trainable_values, x, y, scale):
         y_pred, _, losses = model.stateless_call(trainable_values, non_trainable_values, x,
                                                  training=True, return_losses=True)
-        loss = ops.cast(loss_fn(y, y_pred), "float32")
+        loss = ops.mean(ops.cast(loss_fn(y, y_pred), "float32"))  # a per-sample loss function too
         for extra in losses:
             loss = loss + ops.cast(extra, "float32")
         return loss * scale, loss
