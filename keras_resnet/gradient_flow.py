@@ -48,13 +48,16 @@ def layer_gradient_norms(model: keras.Model, x, y) -> dict[str, dict[str, float]
 
 
 def stem_classifier_ratio(model: keras.Model, x, y) -> tuple[float, list[dict]]:
-    """||grad conv1_conv|| / ||grad predictions kernel|| and the per-layer profile behind it."""
+    """||grad conv1_conv|| / ||grad predictions kernel|| and the profile behind it (one row per
+    conv or dense layer, depth counted over those layers only)."""
     norms = layer_gradient_norms(model, x, y)
     stem = np.sqrt(sum(n ** 2 for n in norms["conv1_conv"].values()))
     kernel = next(n for path, n in norms["predictions"].items() if path.endswith("kernel"))
+    weighted = [(name, weights) for name, weights in norms.items()  # conv and dense layers
+                if any(path.endswith("kernel") for path in weights)]
     profile = [{"layer": name, "depth": depth,
                 "grad_norm": float(np.sqrt(sum(n ** 2 for n in weights.values())))}
-               for depth, (name, weights) in enumerate(norms.items())]
+               for depth, (name, weights) in enumerate(weighted)]
     return float(stem / kernel), profile
 
 
