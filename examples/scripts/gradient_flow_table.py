@@ -39,7 +39,7 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "keras": keras.__version__,
             "backend": keras.backend.backend(), "seconds": round(time.perf_counter() - start, 1),
-            "command": "python examples/scripts/gradient_flow_table.py " + " ".join(sys.argv[1:])}
+            "command": ("python examples/scripts/gradient_flow_table.py " + " ".join(sys.argv[1:])).strip()}
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
