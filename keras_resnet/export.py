@@ -98,7 +98,8 @@ def load_model_for_export(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{str(path)!r} is not a valid .keras file (not a zip archive): it is corrupt or "
                          f"truncated; save it again with model.save()")
-    _register_custom_layers()
+    import keras_resnet.layers  # noqa: F401 - registers the custom layers `.keras` files refer to
+
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as err:  # noqa: BLE001 - any failure to read the archive is the same user error
@@ -108,15 +109,6 @@ def load_model_for_export(path):
     if not isinstance(model, keras.Model):
         raise ValueError(f"{str(path)!r} holds a {type(model).__name__}, not a keras.Model")
     return model
-
-
-def _register_custom_layers() -> None:
-    """Import the package's layers so `.keras` files that use them can be deserialised."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("keras_resnet.layers") is not None:
-        importlib.import_module("keras_resnet.layers")
 
 
 def _as_model(model):
