@@ -11,6 +11,8 @@ import sys
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 30_000))
 
 from keras_resnet.architectures import ResNet, build, cifar_resnet, imagenet_resnet, list_models
+from keras_resnet.export import export_model, load_model_for_export
+from keras_resnet.export_callback import ExportCallback
 from keras_resnet.layers import StochasticDepth, ZeroPadShortcut
 from keras_resnet.models import *  # noqa: E402,F401,F403 - the named constructors
 from keras_resnet.models import __all__ as _model_names
@@ -22,5 +24,6 @@ __version__ = "0.1.0"
 __all__ = [
     "ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models", "model_stats",
     "from_keras_applications", "load_weights_file", "KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS",
-    "StochasticDepth", "ZeroPadShortcut", *_model_names,
+    "StochasticDepth", "ZeroPadShortcut", "export_model", "load_model_for_export", "ExportCallback",
+    *_model_names,
 ]

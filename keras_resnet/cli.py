@@ -94,6 +94,40 @@ def _run_gradient_flow(args) -> None:
     print(f"wrote {os.path.join(args.out, 'gradient_flow.json')} and {plot}")
 
 
+def _add_export_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="SavedModel + LiteRT (.tflite) files with a parity report",
+        description="Export a trained model, check every file against Keras, write export_report.json.")
+    parser.add_argument("model", metavar="RUN_DIR|MODEL.keras",
+                        help="a .keras file, or a run folder holding best.keras (else last.keras)")
+    parser.add_argument("--out", default=None, help="destination folder (default saved_models/<model name>)")
+    parser.add_argument("--formats", default="saved_model,tflite", help="comma list of saved_model, tflite")
+    parser.add_argument("--quantize", default="float32",
+                        help="comma list of float32, float16, dynamic, int8 (TFLite variants)")
+    parser.add_argument("--representative-npz", default=None, metavar="PATH",
+                        help="an .npz whose array x holds a few hundred raw training images; needed for int8")
+    parser.add_argument("--validation-npz", default=None, metavar="PATH",
+                        help="an .npz with held-out images x (and labels y) for the parity check")
+    parser.add_argument("--exclude-preprocessing", action="store_true",
+                        help="export without the in-model normalization layer (files take normalised images)")
+    parser.add_argument("--int8-io", action="store_true", help="the int8 file takes and returns int8 tensors")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing export in --out")
+    parser.set_defaults(func=_run_export)
+
+
+def _run_export(args) -> None:
+    from keras_resnet.export import export_model, load_images_npz, load_model_for_export
+
+    representative = None if args.representative_npz is None else load_images_npz(args.representative_npz)
+    validation = None if args.validation_npz is None else load_images_npz(args.validation_npz, labels=True)
+    if validation is not None and validation[1] is None:
+        validation = validation[0]
+    export_model(load_model_for_export(args.model), args.out, formats=args.formats, quantize=args.quantize,
+                 representative_data=representative, validation_data=validation,
+                 include_preprocessing=not args.exclude_preprocessing, int8_io=args.int8_io,
+                 overwrite=args.overwrite)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-resnet", description="Residual networks for Keras 3, faithful to the papers."
@@ -102,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models_command(subparsers)
     _add_summary_command(subparsers)
     _add_gradient_flow_command(subparsers)
+
+
+    _add_export_command(subparsers)
     return parser
 
 

@@ -1,0 +1,166 @@
+"""
+Title: Export latency: Keras vs LiteRT float32 vs LiteRT int8
+Author: keras-resnet contributors
+Date created: 2026-11-23
+Description: Per-image CPU latency of ResNet-20 (32x32) and ResNet-50 (224x224), one run.
+
+The same untrained network (latency does not depend on the weights' values) is timed three ways at
+batch 1: `model.predict_on_batch` in Keras, and the LiteRT interpreter on the float32 and the
+full-integer int8 `.tflite` files written by `keras_resnet.litert.export_tflite`. Results go to
+`examples/results/export_latency.json` and a markdown table `export_latency.md`, with the machine,
+date, versions and the exact command, so the numbers can be reproduced or questioned.
+
+Run from the repository root:
+
+    PYTHONPATH=. python examples/scripts/export_latency.py
+
+`--quick` times ResNet-20 only, with a few repeats (the test suite runs it so the script never rots).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+MODELS = {"resnet20": (32, 32, 3), "resnet50": (224, 224, 3)}
+IMAGENET_NORMALIZATION = ([123.68, 116.78, 103.94], [58.40, 57.12, 57.38])
+
+"""
+## Settings
+
+One thread everywhere by default: the numbers compare runtimes, not how well each one spreads over
+a shared machine's cores.
+"""
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="ResNet-20 only, a few repeats (smoke test)")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where the .json and .md go")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for Keras and LiteRT")
+    parser.add_argument("--repeats", type=int, default=50, help="timed runs per model and runtime")
+    parser.add_argument("--calibration-images", type=int, default=64,
+                        help="random images to calibrate int8 (ranges only matter for accuracy, not speed)")
+    return parser.parse_args(argv)
+
+
+def limit_tensorflow_threads(threads: int) -> int:
+    """Ask TensorFlow for `threads` intra-op threads; return what it uses (0 = all cores)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already started in this process (e.g. under pytest)
+        pass
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+"""
+## Timing one model three ways
+"""
+
+
+def time_model(name: str, input_shape, *, threads: int, repeats: int, calibration_images: int) -> dict:
+    import keras
+
+    from keras_resnet.architectures import build
+    from keras_resnet.litert import TFLiteModel, export_tflite
+    from keras_resnet.parity import keras_latency_ms
+
+    keras.utils.set_random_seed(0)
+    model = build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,
+                  normalization=IMAGENET_NORMALIZATION)
+    images = np.random.default_rng(0).uniform(0, 255, (calibration_images, *input_shape)).astype(np.float32)
+    row = {"model": name, "input": "x".join(map(str, input_shape)), "params": model.count_params(),
+           "keras_ms": keras_latency_ms(model, images[0], repeats=repeats)}
+    with tempfile.TemporaryDirectory() as folder:
+        for quantize in ("float32", "int8"):
+            path = Path(folder) / f"{name}_{quantize}.tflite"
+            export_tflite(model, path, quantize=quantize, representative_images=images)
+            runner = TFLiteModel(path, num_threads=threads)
+            row[f"litert_{quantize}_ms"] = runner.latency_ms(images[0], repeats=repeats)
+            row[f"litert_{quantize}_bytes"] = path.stat().st_size
+    row["int8_speedup_vs_float32"] = row["litert_float32_ms"] / row["litert_int8_ms"]
+    row["litert_float32_speedup_vs_keras"] = row["keras_ms"] / row["litert_float32_ms"]
+    return row
+
+
+def machine_info(tf_threads: int, litert_threads: int) -> dict:
+    import keras
+    import tensorflow as tf
+    from importlib.metadata import version
+
+    return {
+        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
+        "python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend(),
+        "tensorflow": tf.__version__, "ai_edge_litert": version("ai-edge-litert"),
+        "tensorflow_intra_op_threads": tf_threads, "litert_threads": litert_threads,
+    }
+
+
+"""
+## Writing the results
+"""
+
+
+def markdown(results: dict) -> str:
+    machine = results["machine"]
+    lines = [
+        "# Export latency (CPU, batch 1, mean ms per image)", "",
+        f"Date: {results['date']}  ",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {machine['platform']}, {machine['cpu_count']} CPUs ({machine['processor']}), "
+        f"1-minute load average {machine['load_average_1m']:.2f} at the start (shared machine)  ",
+        f"Versions: Python {machine['python']}, Keras {machine['keras']} ({machine['backend']}), "
+        f"TensorFlow {machine['tensorflow']}, ai-edge-litert {machine['ai_edge_litert']}  ",
+        f"Threads: TensorFlow intra-op {machine['tensorflow_intra_op_threads']} (0 = all cores), "
+        f"LiteRT {machine['litert_threads']}; {results['repeats']} timed runs after 3 warm-up runs", "",
+        "| model | input | Keras predict_on_batch | LiteRT float32 | LiteRT int8 | int8 speed-up vs float32 "
+        "| float32 file | int8 file |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in results["rows"]:
+        lines.append(
+            f"| {row['model']} | {row['input']} | {row['keras_ms']:.2f} | {row['litert_float32_ms']:.2f} "
+            f"| {row['litert_int8_ms']:.2f} | {row['int8_speedup_vs_float32']:.2f}x "
+            f"| {row['litert_float32_bytes'] / 2**20:.2f} MB | {row['litert_int8_bytes'] / 2**20:.2f} MB |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    repeats = 3 if args.quick else args.repeats
+    calibration = 4 if args.quick else args.calibration_images
+    tf_threads = limit_tensorflow_threads(args.threads)
+    models = {"resnet20": MODELS["resnet20"]} if args.quick else MODELS
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["PYTHONPATH=. python examples/scripts/export_latency.py", *argv]),
+        "machine": machine_info(tf_threads, args.threads),
+        "repeats": repeats,
+        "rows": [],
+    }
+    for name, shape in models.items():
+        results["rows"].append(time_model(name, shape, threads=args.threads, repeats=repeats,
+                                          calibration_images=calibration))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "export_latency.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out_dir / "export_latency.md").write_text(markdown(results))
+    print(markdown(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""`ExportCallback`: export SavedModel / LiteRT files from any `model.fit` run, as a Keras callback.
+
+`when="train_end"` exports once when training ends; `when="best"` exports every time the monitored
+metric improves (like `ModelCheckpoint(save_best_only=True)`), so an interrupted run still holds
+the export of its best epoch. Each export is atomic, so the previous one stays intact until the
+new one is complete. Options are checked when the callback is built, and the destination when
+training begins, so a mistake costs no training time.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_resnet.export import FORMATS, check_options, check_out_dir, export_model
+
+WHEN = ("train_end", "best")
+MODES = ("auto", "min", "max")
+
+
+class ExportCallback(keras.callbacks.Callback):
+    """Export the model being trained with `export_model` at the end of training or at its best."""
+
+    def __init__(self, out_dir, *, formats=FORMATS, quantize=("float32",), representative_data=None,
+                 validation_data=None, when: str = "train_end", monitor: str = "val_loss",
+                 mode: str = "auto", include_preprocessing: bool = True, overwrite: bool = False,
+                 verbose: bool = True):
+        super().__init__()
+        if when not in WHEN:
+            raise ValueError(f"unknown when={when!r}; choose from {', '.join(WHEN)}")
+        if mode not in MODES:
+            raise ValueError(f"unknown mode={mode!r}; choose from {', '.join(MODES)}")
+        self.formats, self.quantize = check_options(formats=formats, quantize=quantize,
+                                                    representative_data=representative_data)
+        self.out_dir = out_dir
+        self.representative_data = representative_data
+        self.validation_data = validation_data
+        self.when, self.monitor = when, monitor
+        self.mode = mode if mode != "auto" else ("max" if _higher_is_better(monitor) else "min")
+        self.include_preprocessing = include_preprocessing
+        self.overwrite = overwrite
+        self.verbose = verbose
+        self.best = None
+        self.report = None
+        self._exported = False
+
+    def on_train_begin(self, logs=None):
+        check_out_dir(self.out_dir, overwrite=self.overwrite or self._exported)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.when != "best":
+            return
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise ValueError(f"ExportCallback monitor={self.monitor!r} is not in the epoch logs "
+                             f"(available: {', '.join(sorted(logs)) or 'none'}); pick one of them, "
+                             f"or pass validation_data to fit() for val_* metrics")
+        value = float(logs[self.monitor])
+        improved = self.best is None or (value > self.best if self.mode == "max" else value < self.best)
+        if improved and np.isfinite(value):
+            self.best = value
+            self._export()
+
+    def on_train_end(self, logs=None):
+        if self.when == "train_end":
+            self._export()
+
+    def _export(self):
+        self.report = export_model(
+            self.model, self.out_dir, formats=self.formats, quantize=self.quantize,
+            representative_data=self.representative_data, validation_data=self.validation_data,
+            include_preprocessing=self.include_preprocessing,
+            overwrite=self.overwrite or self._exported, verbose=self.verbose)
+        self._exported = True
+
+
+def _higher_is_better(monitor: str) -> bool:
+    """Keras' 'auto' rule: accuracy-like metrics are maximised, everything else minimised."""
+    return any(word in monitor for word in ("acc", "auc", "precision", "recall", "f1"))

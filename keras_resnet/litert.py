@@ -1,0 +1,222 @@
+"""LiteRT (TFLite) files: write them with Keras' own LiteRT exporter, and run them.
+
+`export_tflite` converts a Keras model into one `.tflite` file per quantisation (float32, float16,
+dynamic-range int8, full-integer int8), asking the converter for builtin TFLite ops first and only
+falling back to select-TF (Flex) ops when builtins cannot express the graph. `TFLiteModel` runs a
+file with the LiteRT interpreter on float images, hiding int8 input/output (de)quantisation, so the
+parity check compares like with like.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+"""float32: no quantisation. float16: float16 weights. dynamic: int8 weights, float activations
+(dynamic-range). int8: int8 weights and activations, calibrated on representative images."""
+
+
+def check_quantization(quantize: str) -> str:
+    """Return `quantize` if it is a known quantisation, else raise a ValueError naming the choices."""
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization {quantize!r}; choose from {', '.join(QUANTIZATIONS)}")
+    return quantize
+
+
+def check_tflite_path(filepath) -> Path:
+    """The path a .tflite file is written to; anything else is a ValueError before work starts."""
+    path = Path(filepath)
+    if path.suffix != ".tflite":
+        raise ValueError(f"expected a path ending in .tflite, got {str(filepath)!r}; "
+                         f"for example {str(path.with_suffix('.tflite'))!r}")
+    return path
+
+
+def check_backend_for_tflite() -> None:
+    """TFLite conversion runs through Keras' LiteRT exporter on the TensorFlow backend only here."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"TFLite export needs the TensorFlow backend, but Keras is running on "
+            f"{keras.backend.backend()!r} (Keras' LiteRT exporter does not support it). Save the model "
+            f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
+            f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`; or export formats=('saved_model',) "
+            f"only, which works on this backend.")
+
+
+def _converter_options(quantize: str, representative_images, *, int8_io: bool) -> dict:
+    """TFLiteConverter attributes for one quantisation; Keras' exporter sets them on its converter."""
+    import tensorflow as tf
+
+    if quantize == "float32":
+        return {}
+    options = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    if quantize == "float16":
+        options["target_spec"] = {"supported_types": [tf.float16]}
+    if quantize == "int8":
+        def representative_dataset():
+            for image in representative_images:
+                yield [image[np.newaxis]]
+
+        options["representative_dataset"] = representative_dataset
+        if int8_io:
+            options["inference_input_type"] = tf.int8
+            options["inference_output_type"] = tf.int8
+    return options
+
+
+def _op_set_tiers(quantize: str) -> list[tuple[str, set]]:
+    """Op sets to try in order: builtins only first, select-TF (Flex) ops only if builtins fail."""
+    import tensorflow as tf
+
+    builtins, flex = tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS
+    if quantize == "int8":
+        int8 = tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+        return [("builtin_int8", {int8}), ("builtin_int8+builtin", {int8, builtins}),
+                ("builtin_int8+builtin+select_tf", {int8, builtins, flex})]
+    return [("builtin", {builtins}), ("builtin+select_tf", {builtins, flex})]
+
+
+def export_tflite(model, filepath, *, quantize: str = "float32", representative_images=None,
+                  int8_io: bool = False) -> dict:
+    """Write `model` as one .tflite file through `model.export(format="litert")`; return what it used.
+
+    `representative_images` (N, H, W, C floats, exactly what the model's input receives) calibrates
+    int8 and is required for it. `int8_io=True` makes an int8 file take and return int8 tensors.
+    The file appears atomically: it is written under a temporary name and renamed at the end.
+    """
+    path = check_tflite_path(filepath)
+    check_quantization(quantize)
+    check_backend_for_tflite()
+    if quantize == "int8" and (representative_images is None or len(representative_images) == 0):
+        raise ValueError("quantize='int8' needs representative images to calibrate activation ranges: "
+                         "pass a few hundred real training images (raw pixels, as the model is fed)")
+    if int8_io and quantize != "int8":
+        raise ValueError(f"int8_io=True applies to quantize='int8' only, got quantize={quantize!r}")
+    options = _converter_options(quantize, representative_images, int8_io=int8_io)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = str(path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}.tflite"))
+    try:
+        op_set = _convert_with_fewest_op_sets(model, partial, quantize, options)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return {"quantize": quantize, "op_set": op_set, "select_tf_ops": "select_tf" in op_set,
+            "int8_io": int8_io, "ops": tflite_op_names(path)}
+
+
+def _convert_with_fewest_op_sets(model, partial: str, quantize: str, options: dict) -> str:
+    """Convert with the smallest op set that works; return its name. The last failure propagates."""
+    tiers = _op_set_tiers(quantize)
+    for position, (name, ops) in enumerate(tiers):
+        target_spec = {**options.get("target_spec", {}), "supported_ops": ops}
+        try:
+            model.export(partial, format="litert", verbose=False,
+                         **{**options, "target_spec": target_spec})
+            return name
+        except Exception:  # noqa: BLE001 - the converter raises many types; retry with more ops
+            if position == len(tiers) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def tflite_op_names(path) -> list[str] | None:
+    """Sorted names of the operators a .tflite file uses (Flex ops show as FlexName)."""
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError:  # the op list is informative only; the parity check does not need it
+        return None
+    model = schema.Model.GetRootAs(Path(path).read_bytes(), 0)
+    code_names = {value: name for name, value in vars(schema.BuiltinOperator).items()
+                  if not name.startswith("_")}
+    names = set()
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin == schema.BuiltinOperator.CUSTOM:
+            names.add(code.CustomCode().decode())
+        else:
+            names.add(code_names.get(builtin, str(builtin)))
+    return sorted(names)
+
+
+def _interpreter_class():
+    """The LiteRT interpreter; `tf.lite.Interpreter` only where ai-edge-litert is missing."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter  # noqa: N806
+    return Interpreter
+
+
+class TFLiteModel:
+    """A .tflite file ready to run on float images; int8 inputs/outputs are (de)quantised here."""
+
+    def __init__(self, path, *, num_threads: int = 1):
+        self.path = Path(path)
+        self.interpreter = _interpreter_class()(model_path=str(self.path), num_threads=num_threads)
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        self._batch = None
+
+    @property
+    def input_dtype(self):
+        return np.dtype(self._input["dtype"])
+
+    @property
+    def output_dtype(self):
+        return np.dtype(self._output["dtype"])
+
+    def _resize(self, batch: int) -> None:
+        if batch != self._batch:
+            shape = [batch, *self._input["shape_signature"][1:]]
+            self.interpreter.resize_tensor_input(self._input["index"], shape)
+            self.interpreter.allocate_tensors()
+            self._batch = batch
+
+    def _quantize(self, images: np.ndarray) -> np.ndarray:
+        if not np.issubdtype(self.input_dtype, np.integer):
+            return images.astype(self.input_dtype)
+        scale, zero_point = self._input["quantization"]
+        info = np.iinfo(self.input_dtype)
+        return np.clip(np.round(images / scale + zero_point), info.min, info.max).astype(self.input_dtype)
+
+    def _dequantize(self, values: np.ndarray) -> np.ndarray:
+        if not np.issubdtype(self.output_dtype, np.integer):
+            return values.astype(np.float32)
+        scale, zero_point = self._output["quantization"]
+        return ((values.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+    def run_batch(self, images: np.ndarray) -> np.ndarray:
+        """Outputs for one batch of float images, as float32."""
+        self._resize(len(images))
+        self.interpreter.set_tensor(self._input["index"], self._quantize(np.asarray(images)))
+        self.interpreter.invoke()
+        return self._dequantize(self.interpreter.get_tensor(self._output["index"]))
+
+    def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
+        """Outputs for all `images`, run `batch_size` at a time."""
+        images = np.asarray(images, dtype=np.float32)
+        return np.concatenate([self.run_batch(images[i:i + batch_size])
+                               for i in range(0, len(images), batch_size)])
+
+    def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
+        """Mean milliseconds to run one image (batch 1), after `warmup` untimed runs."""
+        batch = np.asarray(image, dtype=np.float32)[np.newaxis]
+        self._resize(1)
+        self.interpreter.set_tensor(self._input["index"], self._quantize(batch))
+        for _ in range(warmup):
+            self.interpreter.invoke()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            self.interpreter.invoke()
+        return (time.perf_counter() - start) / repeats * 1000.0

@@ -1,0 +1,97 @@
+"""SavedModel export with a serving signature for raw images, built on Keras' `ExportArchive`.
+
+The SavedModel's `serve` signature (also `serving_default`) takes a dynamic batch of float images,
+`serve_uint8` the same images as uint8, and both return `{"probabilities", "logits"}`. When the
+model carries its own `normalization` layer the signatures take raw pixels (0..255) and need no
+preprocessing by the caller. Works on every backend Keras' ExportArchive supports (TF, JAX).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIGNATURES = ("serve", "serve_uint8")
+
+
+def _layer(model, name: str):
+    return next((layer for layer in model.layers if layer.name == name), None)
+
+
+def serving_model(model, *, include_preprocessing: bool = True):
+    """A model sharing `model`'s layers that returns {"probabilities", "logits"} (logits if any).
+
+    With `include_preprocessing=False` it starts after the `normalization` layer, so it takes
+    normalised images. Logits are the output of the `predictions` layer.
+    """
+    import keras
+
+    normalization = _layer(model, "normalization")
+    inputs = model.input if include_preprocessing or normalization is None else normalization.output
+    outputs = {"probabilities": model.output}
+    predictions = _layer(model, "predictions")
+    if predictions is not None and predictions.output is not model.output:
+        outputs["logits"] = predictions.output
+    return keras.Model(inputs, outputs, name=model.name)
+
+
+def export_saved_model(model, path, *, include_preprocessing: bool = True) -> dict:
+    """Write `model` as a SavedModel at `path`; return its signature and output names.
+
+    When the model's own `normalization` layer is included the signatures take raw pixels and a
+    `serve_uint8` signature is added next to the float `serve`. The batch size is dynamic.
+    """
+    import keras
+    import tensorflow as tf
+
+    served = serving_model(model, include_preprocessing=include_preprocessing)
+    uint8_signature = include_preprocessing and _layer(model, "normalization") is not None
+    input_shape = (None, *served.input.shape[1:])
+
+    def serve(images):
+        return served(keras.ops.cast(images, "float32"), training=False)
+
+    archive = keras.export.ExportArchive()
+    archive.track(served)
+    signatures = ["serve"]
+    archive.add_endpoint("serve", serve,
+                         input_signature=[tf.TensorSpec(input_shape, tf.float32, name="images")])
+    if uint8_signature:
+        archive.add_endpoint("serve_uint8", serve,
+                             input_signature=[tf.TensorSpec(input_shape, tf.uint8, name="images")])
+        signatures.append("serve_uint8")
+    archive.write_out(str(path), verbose=False)
+    return {"signatures": signatures, "outputs": sorted(served.output)}
+
+
+class SavedModelRunner:
+    """A reloaded SavedModel's `serve` signature, run on numpy images."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.path = Path(path)
+        self._tf = tf
+        self.loaded = tf.saved_model.load(str(self.path))
+
+    def run_batch(self, images) -> dict:
+        outputs = self.loaded.serve(self._tf.constant(np.asarray(images, dtype=np.float32)))
+        return {name: value.numpy() for name, value in outputs.items()}
+
+    def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
+        """Probabilities for all `images`, run `batch_size` at a time."""
+        images = np.asarray(images, dtype=np.float32)
+        return np.concatenate([self.run_batch(images[i:i + batch_size])["probabilities"]
+                               for i in range(0, len(images), batch_size)])
+
+    def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
+        """Mean milliseconds for one image (batch 1) through the `serve` signature."""
+        batch = self._tf.constant(np.asarray(image, dtype=np.float32)[np.newaxis])
+        for _ in range(warmup):
+            self.loaded.serve(batch)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            self.loaded.serve(batch)
+        return (time.perf_counter() - start) / repeats * 1000.0
