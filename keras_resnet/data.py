@@ -64,13 +64,16 @@ def load_datasets(
     validation_fraction: float = 0.1,
     download: bool = False,
     drop_remainder: bool = False,
+    eval_multiple: int = 1,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
     `seed` drives shuffling and augmentation only; the train/validation/test split itself uses a
     fixed seed so every run of a dataset is scored on the same test images. `flip=None` uses the
     dataset's default (on for natural images, off for digits). `drop_remainder` drops the last
-    partial training batch (needed when a batch is split across devices).
+    partial training batch (needed when a batch is split across devices). `eval_multiple > 1`
+    pads validation/test to a multiple of it (JAX data-parallel cannot split a ragged last batch):
+    their elements become (image, label, weight), weight 0 for the padding at the end.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
@@ -116,8 +119,10 @@ def load_datasets(
     )
     return Datasets(
         train=train,
-        validation=eval_pipeline(raw.validation, batch_size=eval_batch),
-        test=eval_pipeline(raw.test, batch_size=eval_batch),
+        validation=eval_pipeline(
+            raw.validation, batch_size=eval_batch, examples=raw.validation_examples, multiple=eval_multiple
+        ),
+        test=eval_pipeline(raw.test, batch_size=eval_batch, examples=raw.test_examples, multiple=eval_multiple),
         info=info,
     )
 
@@ -166,11 +171,17 @@ def train_pipeline(
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
-def eval_pipeline(dataset, *, batch_size: int):
-    """Cast and batch in a fixed order; no augmentation."""
+def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int = 1):
+    """Cast and batch in a fixed order; no augmentation. See `load_datasets` for `multiple`."""
     import tensorflow as tf
 
     dataset = dataset.map(_as_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if multiple > 1:
+        dataset = dataset.map(lambda x, y: (x, y, tf.constant(1.0)))
+        pad = -examples % multiple
+        if pad:
+            padding = dataset.take(1).map(lambda x, y, w: (x, y, tf.constant(0.0))).repeat(pad)
+            dataset = dataset.concatenate(padding)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

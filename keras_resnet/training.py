@@ -66,6 +66,19 @@ class TrainConfig:
         return cls(**values)
 
 
+def resolve_config(given: dict, *, out: str, resume: bool) -> TrainConfig:
+    """The config of a run: `given` options over the defaults, or, when resuming an existing run,
+    over the run's saved options (so `--resume` needs no other flag)."""
+    config_path = runs.RunPaths(out).config
+    base = TrainConfig().to_dict()
+    if resume and config_path.is_file():
+        base = runs.read_json(config_path)["train_config"]
+    unknown = set(given) - set(base)
+    if unknown:
+        raise ValueError(f"unknown training options: {', '.join(sorted(unknown))}")
+    return TrainConfig.from_dict({**base, **given})
+
+
 def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     """Validate what can be checked without data or disk; returns the resolved recipe."""
     import keras
@@ -90,9 +103,24 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
 
 
 def default_model_builder(name: str, **options):
-    """`keras_resnet.architectures.build`, imported when first needed."""
-    from keras_resnet.architectures import build, list_models
+    """`keras_resnet.architectures.build`, or `module:function` for a builder of one's own.
 
+    A custom builder takes the same keywords: classes, input_shape, normalization (mean, std),
+    kernel_regularizer, plus any --model-arg options.
+    """
+    import importlib
+
+    if ":" in name:
+        module, _, function = name.partition(":")
+        try:
+            builder = getattr(importlib.import_module(module), function)
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"cannot import model builder {name!r}: {err}") from None
+        return builder(name=function, **options)
+    try:
+        from keras_resnet.architectures import build, list_models
+    except ImportError as err:
+        raise ValueError(f"the model builder is not available ({err}); use --model module:function") from None
     if name not in list_models():
         raise ValueError(f"unknown model {name!r}; `keras-resnet models` lists the names")
     return build(name, **options)
@@ -182,6 +210,7 @@ def train(
             validation_fraction=config.validation_fraction,
             download=config.download,
             drop_remainder=config.distribute is not None,
+            eval_multiple=replicas if config.distribute == "data-parallel" else 1,
         )
         info = datasets.info
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
@@ -260,17 +289,21 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     """Accuracy (and top-5) and mean cross-entropy of `model` on (image, int label) batches.
 
     Computed from predictions, so it is the same whatever loss (label smoothing, L2) trained it.
+    Elements may carry a third item, a weight; weight-0 padding is left out.
     """
     import numpy as np
 
-    labels, probs = [], []
-    for images, batch_labels in dataset.as_numpy_iterator():
-        probs.append(np.asarray(model.predict_on_batch(images), dtype="float64"))
-        labels.append(batch_labels)
+    labels, weights = [], []
+    for batch in dataset.as_numpy_iterator():
+        labels.append(batch[1])
+        weights.append(batch[2] if len(batch) > 2 else np.ones(len(batch[1])))
     if not labels:
         raise ValueError("the evaluation split is empty")
-    y = np.concatenate(labels)
-    p = np.concatenate(probs)
+    real = np.concatenate(weights) > 0  # padding (weight 0) is not scored
+    y = np.concatenate(labels)[real]
+    # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy.
+    images = dataset.map(lambda *example: example[0])
+    p = np.asarray(model.predict(images, verbose=0), dtype="float64")[real]
     result = {
         "examples": int(len(y)),
         "accuracy": float(np.mean(p.argmax(axis=1) == y)),
@@ -398,7 +431,7 @@ def _steps_per_epoch(examples: int, batch_size: int, *, drop: bool) -> int:
 def _one_hot(dataset, classes: int):
     import tensorflow as tf
 
-    return dataset.map(lambda x, y: (x, tf.one_hot(y, classes)))
+    return dataset.map(lambda x, y, *weight: (x, tf.one_hot(y, classes), *weight))
 
 
 def _best_epoch(history: list[dict]) -> int | None:
