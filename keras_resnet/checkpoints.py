@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 
 import keras
@@ -82,22 +83,18 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
 
 
 class EpochStats(keras.callbacks.Callback):
-    """Adds `learning_rate` (at the epoch's end) and `epoch_seconds` to the epoch logs.
+    """Adds `learning_rate` (of the epoch's first update) and `epoch_seconds` to the epoch logs.
 
     Put it first in the callback list so CSVLogger and TensorBoard record both from epoch one.
     """
 
     def on_epoch_begin(self, epoch, logs=None):
-        import time
-
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        self._learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        import time
-
-        if logs is None:
+        if logs is None or not hasattr(self, "_start"):
             return
-        logs["epoch_seconds"] = time.perf_counter() - getattr(self, "_start", time.perf_counter())
-        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
-        lr = optimizer.learning_rate
-        logs["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
+        logs["epoch_seconds"] = time.perf_counter() - self._start
+        logs["learning_rate"] = self._learning_rate

@@ -147,15 +147,17 @@ def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
     warmup = int(round(recipe.warmup_epochs * steps_per_epoch))
     lr = recipe.learning_rate
     if recipe.schedule == "step":
-        boundaries = _increasing([int(round(f * total)) for f in recipe.step_fractions])
+        # PiecewiseConstantDecay keeps values[i] while step <= boundaries[i]; the optimizer's first
+        # update is step 0, so boundary b - 1 gives exactly b updates before the drop.
+        boundaries = _increasing([int(round(f * total)) - 1 for f in recipe.step_fractions])
         values = [lr * recipe.step_factor**i for i in range(len(boundaries) + 1)]
         if warmup > 0:
-            if warmup >= boundaries[0]:
+            if warmup - 1 >= boundaries[0]:
                 raise ValueError(
                     f"a warm-up of {recipe.warmup_epochs:g} epochs reaches the first lr drop "
                     f"(epoch {recipe.step_fractions[0] * epochs:g}); use fewer --warmup-epochs"
                 )
-            boundaries, values = [warmup, *boundaries], [lr * recipe.step_factor, *values]
+            boundaries, values = [warmup - 1, *boundaries], [lr * recipe.step_factor, *values]
         return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
     if warmup >= total:
         raise ValueError(f"warm-up of {recipe.warmup_epochs} epochs is not shorter than training ({epochs} epochs)")
@@ -167,10 +169,10 @@ def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
 
 
 def _increasing(boundaries: list[int]) -> list[int]:
-    """Strictly increasing positive step boundaries, even for runs of a handful of steps."""
+    """Strictly increasing non-negative step boundaries, even for runs of a handful of steps."""
     result = []
     for boundary in boundaries:
-        result.append(max(boundary, result[-1] + 1 if result else 1))
+        result.append(max(boundary, result[-1] + 1 if result else 0))
     return result
 
 

@@ -14,7 +14,7 @@ def tiny_resnet(
     input_shape=(32, 32, 3),
     normalization=None,
     kernel_regularizer=None,
-    width=8,
+    width=16,
     **unused,
 ):
     inputs = keras.Input(input_shape)
@@ -28,6 +28,7 @@ def tiny_resnet(
     x = keras.layers.Conv2D(width, 3, strides=2, name="stem_conv", **conv)(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="stem_bn")(x)
     x = keras.layers.ReLU()(x)
+    x = keras.layers.MaxPooling2D(2, name="stem_pool")(x)
     y = keras.layers.Conv2D(width, 3, name="block_1_conv", **conv)(x)
     y = keras.layers.BatchNormalization(momentum=0.9, name="block_1_bn")(y)
     y = keras.layers.ReLU()(y)
