@@ -1,0 +1,25 @@
+"""Shared test set-up: quiet TensorFlow logs, a seeded RNG, and a helper to run other backends."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def run_on_backend(backend: str, code: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with KERAS_BACKEND=`backend`; fail with its stderr."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{backend} run failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+    return result
