@@ -167,7 +167,7 @@ def _add_evaluate_command(subparsers) -> None:
 
 
 def _run_evaluate(args) -> None:
-    from keras_resnet.training import evaluate_run
+    from keras_resnet.evaluation import evaluate_run
 
     result = evaluate_run(
         args.target,

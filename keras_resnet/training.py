@@ -4,7 +4,7 @@
 (`keras_resnet.recipes`), callbacks and the run folder (`keras_resnet.runs`) together, then scores
 the final and best checkpoints on the test split. `make_callbacks` is public so other features
 (gradient norms, export) can add theirs through `train(..., extra_callbacks=[...])`.
-`evaluate_run` scores a saved run or `.keras` file.
+Scoring lives in `keras_resnet.evaluation`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from keras_resnet import distribute, recipes, runs
+from keras_resnet.evaluation import load_model, score
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
 RUNTIME_FIELDS = ("data_dir", "download", "jit_compile")
@@ -265,7 +266,7 @@ def train(
                 "add --warmup-epochs, then start again with --overwrite"
             ) from None
         final = score(model, datasets.test, top5=recipe.top5)
-        best = score(_load_model(paths.best), datasets.test, top5=recipe.top5) if paths.best.is_file() else None
+        best = score(load_model(paths.best), datasets.test, top5=recipe.top5) if paths.best.is_file() else None
     history = runs.read_history(paths.history)
     result = {
         "test": final,
@@ -283,98 +284,6 @@ def train(
         runs.write_json(paths.metrics, result)
         shutil.rmtree(paths.backup, ignore_errors=True)
     return result
-
-
-def score(model, dataset, *, top5: bool = False) -> dict:
-    """Accuracy (and top-5) and mean cross-entropy of `model` on (image, int label) batches.
-
-    Computed from predictions, so it is the same whatever loss (label smoothing, L2) trained it.
-    Elements may carry a third item, a weight; weight-0 padding is left out.
-    """
-    import numpy as np
-
-    labels, weights = [], []
-    for batch in dataset.as_numpy_iterator():
-        labels.append(batch[1])
-        weights.append(batch[2] if len(batch) > 2 else np.ones(len(batch[1])))
-    if not labels:
-        raise ValueError("the evaluation split is empty")
-    real = np.concatenate(weights) > 0  # padding (weight 0) is not scored
-    y = np.concatenate(labels)[real]
-    # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy.
-    images = dataset.map(lambda *example: example[0])
-    p = np.asarray(model.predict(images, verbose=0), dtype="float64")[real]
-    result = {
-        "examples": int(len(y)),
-        "accuracy": float(np.mean(p.argmax(axis=1) == y)),
-        "loss": float(np.mean(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)))),
-    }
-    if top5 and p.shape[1] > 5:
-        top = np.argsort(-p, axis=1)[:, :5]
-        result["top5_accuracy"] = float(np.mean((top == y[:, None]).any(axis=1)))
-    return result
-
-
-def evaluate_run(
-    target: str,
-    *,
-    dataset: str | None = None,
-    split: str = "test",
-    checkpoint: str = "last",
-    batch_size: int = 256,
-    data_dir: str | None = None,
-    download: bool = False,
-) -> dict:
-    """Score a run folder's checkpoint (`last` or `best`) or a `.keras` file on a dataset split.
-
-    For a run folder the dataset defaults to the one it was trained on.
-    """
-    from keras_resnet.data import load_datasets
-
-    if split not in ("test", "validation"):
-        raise ValueError(f"unknown split {split!r}; choose test or validation")
-    if checkpoint not in ("last", "best"):
-        raise ValueError(f"unknown checkpoint {checkpoint!r}; choose last or best")
-    path = Path(target)
-    config = None
-    if path.is_dir():
-        run = runs.RunPaths(path)
-        if not run.config.is_file():
-            raise ValueError(f"{path} is not a run folder (no config.json)")
-        config = TrainConfig.from_dict(runs.read_json(run.config)["train_config"])
-        path = run.best if checkpoint == "best" else run.last
-        if not path.is_file():
-            raise ValueError(f"run has no {checkpoint} checkpoint yet ({path})")
-    elif not (path.is_file() and path.suffix == ".keras"):
-        raise ValueError(f"{target} is neither a run folder nor a .keras file")
-    spec = dataset or (config.dataset if config else None)
-    if spec is None:
-        raise ValueError("pass --dataset to evaluate a .keras file")
-    model = _load_model(path)
-    datasets = load_datasets(
-        spec,
-        batch_size=batch_size if batch_size else 256,
-        data_dir=data_dir or (config.data_dir if config else None),
-        image_size=config.image_size if config else tuple(model.input_shape[1:3]),
-        validation_fraction=config.validation_fraction if config else 0.1,
-        download=download,
-    )
-    expected = tuple(model.input_shape[1:])
-    if tuple(datasets.info.image_shape) != expected:
-        raise ValueError(f"{spec} images are {datasets.info.image_shape} but the model expects {expected}")
-    split_data = datasets.test if split == "test" else datasets.validation
-    result = score(model, split_data, top5=datasets.info.classes > 5)
-    return {"model": str(path), "dataset": spec, "split": split, **result}
-
-
-def _load_model(path):
-    import importlib
-
-    import keras
-
-    with contextlib.suppress(ImportError):  # registers the package's custom layers, if any
-        importlib.import_module("keras_resnet.layers")
-    return keras.saving.load_model(path, compile=False)
 
 
 def _resumed_config(saved: dict, given: TrainConfig) -> TrainConfig:

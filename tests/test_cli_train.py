@@ -185,3 +185,27 @@ def test_a_diverging_run_stops_with_a_clear_message_and_exit_code_2(tmp_path, ca
     _fails(capsys, ["train", *TINY, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
            "the loss became NaN/Inf in epoch 1")
     assert not (out / "metrics.json").exists() and not (out / "checkpoints" / "last.keras").exists()
+
+
+# The default command on digits -----------------------------------------------------------------
+
+RESULTS = os.path.join(ROOT, "examples", "results", "train_digits.json")
+
+
+def test_recorded_resnet20_digits_run_of_the_default_command_reached_98_5_percent():
+    """examples/scripts/train_digits.sh wrote this; the test below re-runs it when asked to."""
+    with open(RESULTS) as file:
+        recorded = json.load(file)
+    assert recorded["command"].startswith("keras-resnet train --model resnet20 --dataset digits --epochs 30")
+    assert recorded["epochs"] == 30 and recorded["test_examples"] == 360
+    assert recorded["test_accuracy"] >= 0.985
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("KERAS_RESNET_TRAIN_DIGITS"),
+                    reason="5-15 minutes on 2 CPU cores; set KERAS_RESNET_TRAIN_DIGITS=1 to run")
+def test_resnet20_trained_with_the_default_command_on_digits_reaches_98_5_percent(tmp_path):
+    result = _run(["train", "--out", str(tmp_path / "run"), "--verbose", "2"], timeout=3600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 30 and metrics["test"]["accuracy"] >= 0.985

@@ -10,7 +10,8 @@ import pytest
 from tiny_model import tiny_resnet
 
 from keras_resnet import recipes, runs
-from keras_resnet.training import TrainConfig, TrainingError, evaluate_run, make_callbacks, train
+from keras_resnet.evaluation import evaluate_run
+from keras_resnet.training import TrainConfig, TrainingError, make_callbacks, train
 
 EPOCHS = 4
 
@@ -117,6 +118,25 @@ def test_weight_decay_reaches_conv_and_dense_kernels_but_not_batchnorm_or_biases
             assert layer.gamma_regularizer is None and layer.beta_regularizer is None
         if isinstance(layer, keras.layers.Dense):
             assert layer.bias_regularizer is None
+
+
+def test_resnet20_built_for_training_decays_every_conv_and_dense_kernel_and_nothing_else():
+    from keras_resnet.training import default_model_builder
+
+    model = default_model_builder(
+        "resnet20", classes=10, input_shape=(32, 32, 3), normalization=((0.0,) * 3, (1.0,) * 3),
+        kernel_regularizer=keras.regularizers.L2(5e-5),
+    )
+    model(np.zeros((1, 32, 32, 3), "float32"))
+    kernels = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    assert len(kernels) == 20 and len(model.losses) == 20  # 19 convs + the classifier
+    assert all(layer.kernel_regularizer is not None for layer in kernels)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            assert layer.gamma_regularizer is None and layer.beta_regularizer is None
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+            assert layer.bias_regularizer is None
+    assert model.get_layer("normalization") is not None
 
 
 # A finished run --------------------------------------------------------------------------------
