@@ -160,6 +160,7 @@ def main(argv=None) -> int:
     parser.add_argument("--backends", default="tensorflow,jax")
     parser.add_argument("--out", default=str(ROOT / "examples" / "results" / "throughput"),
                         help="path without suffix; .json and .md are written")
+    parser.add_argument("--models", default="resnet20,resnet50", help="which of resnet20,resnet50 to measure")
     parser.add_argument("--builder", help="module:function to build instead of the named models (tests)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per backend")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -167,7 +168,10 @@ def main(argv=None) -> int:
     if args.worker:
         worker(json.loads(args.worker))
         return 0
-    cases = QUICK if args.quick else FULL
+    wanted = args.models.split(",")
+    cases = [case for case in (QUICK if args.quick else FULL) if case["model"] in wanted]
+    if not cases:
+        parser.error(f"--models must name resnet20 and/or resnet50, got {args.models!r}")
     if args.builder:
         cases = [{**case, "model": args.builder} for case in cases]
     report = {
