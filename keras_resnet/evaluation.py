@@ -60,6 +60,8 @@ def evaluate_run(
 
     if split not in ("test", "validation"):
         raise ValueError(f"unknown split {split!r}; choose test or validation")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be a positive integer, got {batch_size}")
     if checkpoint not in ("last", "best"):
         raise ValueError(f"unknown checkpoint {checkpoint!r}; choose last or best")
     path = Path(target)
@@ -80,7 +82,8 @@ def evaluate_run(
     model = load_model(path)
     datasets = load_datasets(
         spec,
-        batch_size=batch_size if batch_size else 256,
+        batch_size=1,  # the training pipeline is not used; only its size is checked against this
+        eval_batch_size=batch_size,
         data_dir=data_dir or (config["data_dir"] if config else None),
         image_size=_image_size(config, model),
         validation_fraction=config["validation_fraction"] if config else 0.1,

@@ -230,7 +230,10 @@ def load_tfds(
     else:
         split_names = ("train", "train[:0%]", test_split)
     if download:
-        builder.download_and_prepare()
+        try:
+            builder.download_and_prepare()
+        except Exception as err:  # network, disk or manual-download errors: all need the user
+            raise ValueError(f"could not download tfds:{name} into {builder.data_dir}: {err}") from None
     try:
         datasets = [builder.as_dataset(split=s, as_supervised=True) for s in split_names]
     except AssertionError:  # tfds's way of saying "not prepared"
@@ -298,6 +301,8 @@ def _stratified_split(x, y, fraction: float):
     """Cut `fraction` off (x, y), keeping class proportions; plain random when a class is tiny."""
     from sklearn.model_selection import train_test_split
 
+    if fraction <= 0:
+        return x, x[:0], y, y[:0]
     try:
         return train_test_split(x, y, test_size=fraction, random_state=SPLIT_SEED, stratify=y)
     except ValueError:

@@ -222,3 +222,13 @@ def test_importing_the_data_and_training_modules_does_not_import_tensorflow():
     )
     env = {**os.environ, "PYTHONPATH": ROOT, "KERAS_BACKEND": "jax"}  # Keras on TF imports TF itself
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+
+
+def test_a_validation_fraction_of_zero_trains_on_everything_but_the_test_split():
+    info = data.load_datasets("digits", batch_size=128, validation_fraction=0).info
+    assert (info.train_examples, info.validation_examples, info.test_examples) == (1437, 0, 360)
+
+
+def test_image_size_must_be_height_and_width(tmp_path):
+    with pytest.raises(ValueError, match=r"image size must be two positive integers"):
+        data.load_datasets("digits", image_size=(32, 32, 3))

@@ -90,10 +90,12 @@ def worker(cases: list[dict]) -> None:
     import keras
 
     versions = {"keras": keras.__version__, "backend": keras.backend.backend()}
-    for module in ("tensorflow", "jax", "numpy"):
+    from importlib import metadata
+
+    for package in ("tensorflow", "jax", "jaxlib", "numpy"):  # metadata: no import, no side effects
         try:
-            versions[module] = __import__(module).__version__
-        except ImportError:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
             pass
     print("VERSIONS " + json.dumps(versions), flush=True)
     for case in cases:
