@@ -128,6 +128,133 @@ def _run_export(args) -> None:
                  overwrite=args.overwrite)
 
 
+def _key_value(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _add_train_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model into a resumable run folder",
+        description="Train with the paper's recipe. Options left out take the defaults shown, or, "
+        "with --resume, the run's saved options.",
+    )
+    what = parser.add_argument_group("what to train")
+    what.add_argument("--model", help="a name from `keras-resnet models` or module:function (default resnet20)")
+    what.add_argument("--model-arg", type=_key_value, action="append", metavar="KEY=VALUE",
+                      help="extra model option, e.g. zero_init_residual=true (repeatable)")
+    what.add_argument("--dataset", help="digits (default), tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSES]]")
+    what.add_argument("--data-dir", help="where tfds data is prepared (default ~/tensorflow_datasets)")
+    what.add_argument("--download", action="store_true", default=None, help="let tfds download the data")
+    what.add_argument("--image-size", type=_shape, help="resize images to H,W (folder and variable-size tfds)")
+    what.add_argument("--validation-fraction", type=float, help="of the training data (default 0.1)")
+    what.add_argument("--no-augment", dest="augment", action="store_false", default=None,
+                      help="no pad-crop-flip augmentation")
+    how = parser.add_argument_group("recipe")
+    how.add_argument("--recipe", help="paper-cifar (default) or imagenet")
+    how.add_argument("--epochs", type=int, help="default 30")
+    how.add_argument("--batch-size", type=int, help="global batch size (default 128)")
+    how.add_argument("--lr", type=float, help="peak learning rate (default: recipe's, scaled with batch size)")
+    how.add_argument("--weight-decay", type=float, help="L2 on conv/dense kernels (default 1e-4)")
+    how.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    how.add_argument("--warmup-epochs", type=float,
+                     help="paper-cifar: epochs at lr/10 (default 1 for plain and >=110-layer nets, else 0); "
+                     "imagenet: linear warm-up epochs (default 5)")
+    how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet)")
+    how.add_argument("--seed", type=int, help="seeds Python, NumPy and the backend (default 0)")
+    run = parser.add_argument_group("how to run")
+    run.add_argument("--out", help="run folder (default runs/<model>-<dataset>)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out")
+    run.add_argument("--overwrite", action="store_true", help="replace the run in --out")
+    run.add_argument("--mixed-precision", choices=("mixed_float16", "mixed_bfloat16"))
+    run.add_argument("--jit-compile", action="store_true", default=None, help="compile with XLA")
+    run.add_argument("--distribute", help="mirrored (TensorFlow backend) or data-parallel (JAX backend)")
+    run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
+                     help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)")
+    parser.set_defaults(func=_run_train)
+
+
+_TRAIN_OPTIONS = (
+    "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
+    "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs",
+    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute",
+)
+
+
+def _run_train(args) -> None:
+    from keras_resnet.training import TrainingError, resolve_config, train
+
+    given = {name: getattr(args, name) for name in _TRAIN_OPTIONS if getattr(args, name) is not None}
+    if args.model_arg:
+        given["model_args"] = dict(args.model_arg)
+    out = args.out or _default_out(given)
+    config = resolve_config(given, out=out, resume=args.resume)
+    try:
+        metrics = train(
+            config,
+            out=out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            verbose="auto" if args.verbose is None else args.verbose,
+        )
+    except TrainingError as err:
+        raise CommandError(str(err)) from None
+    test = metrics["test"]
+    print(
+        f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
+        f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
+    )
+
+
+def _default_out(given: dict) -> str:
+    import re
+
+    model = given.get("model", "resnet20")
+    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", given.get("dataset", "digits").split("/")[-1])
+    return f"runs/{model}-{dataset}"
+
+
+def _add_evaluate_command(subparsers) -> None:
+    parser = subparsers.add_parser("evaluate", help="score a run folder or a .keras file on a dataset")
+    parser.add_argument("target", help="a run folder (runs/NAME) or a .keras file")
+    parser.add_argument("--dataset", help="dataset spec (default: the run's)")
+    parser.add_argument("--split", default="test", help="test (default) or validation")
+    parser.add_argument("--checkpoint", default="last", help="last (default) or best, for a run folder")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--data-dir", help="where tfds data is prepared")
+    parser.add_argument("--download", action="store_true", help="let tfds download the data")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args) -> None:
+    from keras_resnet.evaluation import evaluate_run
+
+    result = evaluate_run(
+        args.target,
+        dataset=args.dataset,
+        split=args.split,
+        checkpoint=args.checkpoint,
+        batch_size=args.batch_size,
+        data_dir=args.data_dir,
+        download=args.download,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    line = f"{result['model']} on {result['dataset']} {result['split']} ({result['examples']} images): "
+    line += f"accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f}"
+    if "top5_accuracy" in result:
+        line += f", top-5 {result['top5_accuracy']:.4f}"
+    print(line)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-resnet", description="Residual networks for Keras 3, faithful to the papers."
@@ -135,10 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_models_command(subparsers)
     _add_summary_command(subparsers)
-    _add_gradient_flow_command(subparsers)
-
-
+    _add_train_command(subparsers)
+    _add_evaluate_command(subparsers)
     _add_export_command(subparsers)
+    _add_gradient_flow_command(subparsers)
     return parser
 
 
