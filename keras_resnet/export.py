@@ -22,7 +22,7 @@ import numpy as np
 
 from keras_resnet.litert import QUANTIZATIONS, TFLiteModel, check_backend_for_tflite, export_tflite
 from keras_resnet.parity import accuracy, compare, format_table, keras_latency_ms
-from keras_resnet.serving import SavedModelRunner, export_saved_model
+from keras_resnet.serving import SavedModelRunner, check_backend_for_saved_model, export_saved_model
 
 FORMATS = ("saved_model", "tflite")
 REPORT_NAME = "export_report.json"
@@ -56,6 +56,8 @@ def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str,
         raise ValueError("quantize='int8' needs representative_data: a few hundred real training images "
                          "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
                          "(CLI: --representative-npz PATH with an array `x`)")
+    if "saved_model" in formats:
+        check_backend_for_saved_model()
     if "tflite" in formats:
         check_backend_for_tflite()
     return formats, quantize
@@ -336,6 +338,8 @@ def load_images_npz(path, *, labels: bool = False):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such .npz file: {str(path)!r}")
+    if path.suffix != ".npz":
+        raise ValueError(f"expected an .npz file (np.savez(path, x=images)), got {str(path)!r}")
     try:
         with np.load(path) as data:
             if "x" not in data:

@@ -84,14 +84,17 @@ def _op_set_tiers(quantize: str) -> list[tuple[str, set]]:
 
 
 def export_tflite(model, filepath, *, quantize: str = "float32", representative_images=None,
-                  int8_io: bool = False) -> dict:
+                  int8_io: bool = False, overwrite: bool = False) -> dict:
     """Write `model` as one .tflite file through `model.export(format="litert")`; return what it used.
 
     `representative_images` (N, H, W, C floats, exactly what the model's input receives) calibrates
     int8 and is required for it. `int8_io=True` makes an int8 file take and return int8 tensors.
-    The file appears atomically: it is written under a temporary name and renamed at the end.
+    The file appears atomically: it is written under a temporary name and renamed at the end; an
+    existing file is replaced only with `overwrite=True`.
     """
     path = check_tflite_path(filepath)
+    if path.exists() and not overwrite:
+        raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
     check_quantization(quantize)
     check_backend_for_tflite()
     if quantize == "int8" and (representative_images is None or len(representative_images) == 0):

@@ -14,6 +14,20 @@ from pathlib import Path
 import numpy as np
 
 SIGNATURES = ("serve", "serve_uint8")
+BACKENDS = ("tensorflow", "jax")
+
+
+def check_backend_for_saved_model() -> None:
+    """SavedModel export runs on the backends whose Keras ExportArchive handles a dynamic batch."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"SavedModel export needs the TensorFlow or JAX backend, but Keras is running on {backend!r} "
+            f"(its ExportArchive needs fixed shapes and is experimental). Save the model "
+            f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
+            f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`.")
 
 
 def _layer(model, name: str):

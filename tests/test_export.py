@@ -455,6 +455,13 @@ def test_tflite_path_must_end_in_tflite(tmp_path):
     assert listing(tmp_path) == []
 
 
+def test_export_tflite_does_not_replace_an_existing_file_without_overwrite(tmp_path):
+    (tmp_path / "model.tflite").write_bytes(b"keep me")
+    with pytest.raises(ValueError, match="already exists; pass overwrite=True"):
+        export_tflite(tiny_classifier(), tmp_path / "model.tflite")
+    assert (tmp_path / "model.tflite").read_bytes() == b"keep me" and listing(tmp_path) == ["model.tflite"]
+
+
 def test_object_that_is_not_a_keras_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match="model must be a keras.Model, a .keras file or a run folder"):
         export_model({"not": "a model"}, tmp_path / "out", verbose=False)
@@ -494,6 +501,18 @@ def test_cli_int8_without_representative_data_fails_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "needs representative_data" in err and "--representative-npz" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_representative_file_that_is_not_npz_fails_cleanly(tmp_path, capsys):
+    from keras_resnet.cli import main
+
+    tiny_classifier().save(tmp_path / "model.keras")
+    np.save(tmp_path / "images.npy", random_images(4))
+    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--quantize", "int8",
+                 "--representative-npz", str(tmp_path / "images.npy")])
+    err = capsys.readouterr().err
+    assert code == 2 and "expected an .npz file" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 

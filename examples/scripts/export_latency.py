@@ -33,6 +33,7 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MODELS = {"resnet20": (32, 32, 3), "resnet50": (224, 224, 3)}
 IMAGENET_NORMALIZATION = ([123.68, 116.78, 103.94], [58.40, 57.12, 57.38])
+GOAL_SPEEDUP = 2.0
 
 """
 ## Settings
@@ -73,12 +74,12 @@ def limit_tensorflow_threads(threads: int) -> int:
 def time_model(name: str, input_shape, *, threads: int, repeats: int, calibration_images: int) -> dict:
     import keras
 
-    from keras_resnet.architectures import build
+    import keras_resnet as kr
     from keras_resnet.litert import TFLiteModel, export_tflite
     from keras_resnet.parity import keras_latency_ms
 
     keras.utils.set_random_seed(0)
-    model = build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,
+    model = kr.build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,
                   normalization=IMAGENET_NORMALIZATION)
     images = np.random.default_rng(0).uniform(0, 255, (calibration_images, *input_shape)).astype(np.float32)
     row = {"model": name, "input": "x".join(map(str, input_shape)), "params": model.count_params(),
@@ -135,6 +136,11 @@ def markdown(results: dict) -> str:
             f"| {row['model']} | {row['input']} | {row['keras_ms']:.2f} | {row['litert_float32_ms']:.2f} "
             f"| {row['litert_int8_ms']:.2f} | {row['int8_speedup_vs_float32']:.2f}x "
             f"| {row['litert_float32_bytes'] / 2**20:.2f} MB | {row['litert_int8_bytes'] / 2**20:.2f} MB |")
+    met = [row["model"] for row in results["rows"] if row["int8_speedup_vs_float32"] >= GOAL_SPEEDUP]
+    missed = [row["model"] for row in results["rows"] if row["model"] not in met]
+    lines += ["", f"Goal: LiteRT int8 at least {GOAL_SPEEDUP:g}x faster than LiteRT float32. "
+              f"Met: {', '.join(met) or 'none'}. Missed: {', '.join(missed) or 'none'}. "
+              "One run on a shared machine: expect a few tens of percent of noise between runs."]
     return "\n".join(lines) + "\n"
 
 
