@@ -239,8 +239,8 @@ def list_models() -> list[str]:
     return list(MODEL_SPECS)
 
 
-def build(name: str, **kwargs) -> keras.Model:
-    """Build a named model from the spec table; keyword arguments override its options."""
+def build(name: str, /, **kwargs) -> keras.Model:
+    """Build a named model from the spec table; keyword arguments (`name=` too) override it."""
     spec = MODEL_SPECS.get(name)
     if spec is None:
         close = difflib.get_close_matches(name, MODEL_SPECS, n=3)

@@ -61,6 +61,39 @@ def _run_summary(args) -> None:
         print(format_layer_table(model))
 
 
+def _add_gradient_flow_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "gradient-flow", help="stem/classifier gradient-norm ratio of plain vs residual nets")
+    parser.add_argument("--depths", type=int, nargs="+", default=[20, 56, 110],
+                        help="CIFAR depths 6n+2 (default 20 56 110)")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="SGD steps on the batch before measuring (default 0: at init)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--zero-init-residual", action="store_true")
+    parser.add_argument("--out", default="gradient_flow",
+                        help="folder for gradient_flow.json and depth_profile.png")
+    parser.set_defaults(func=_run_gradient_flow)
+
+
+def _run_gradient_flow(args) -> None:
+    import os
+
+    from keras_resnet.gradient_flow import format_table, gradient_flow
+    from keras_resnet.plots import plot_depth_profile
+
+    if args.steps < 0 or args.batch_size < 1:
+        raise CommandError("--steps must be >= 0 and --batch-size >= 1")
+    result = gradient_flow(args.depths, steps=args.steps, batch_size=args.batch_size,
+                           seed=args.seed, zero_init_residual=args.zero_init_residual)
+    print(format_table(result))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "gradient_flow.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    plot = plot_depth_profile(result["profiles"], os.path.join(args.out, "depth_profile.png"))
+    print(f"wrote {os.path.join(args.out, 'gradient_flow.json')} and {plot}")
+
+
 def _key_value(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -195,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_models_command(subparsers)
     _add_summary_command(subparsers)
+    _add_gradient_flow_command(subparsers)
     _add_train_command(subparsers)
     _add_evaluate_command(subparsers)
     return parser

@@ -1,18 +1,97 @@
-"""Matplotlib figures. Training curves: loss and accuracy per epoch, train vs validation, from a run's
-history.csv (so a resumed run's plot shows every epoch, not only the last session's)."""
+"""Figures for the gradient-flow study (He et al. 2015, section 4.1): matplotlib, Agg, lazy imports.
+
+`plot_gradient_heatmap` shows per-layer gradient norms over training time; `plot_depth_profile`
+shows gradient norm against depth for one or several runs, on a log scale. Both take the
+`records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm).
+`plot_training_curves` draws a run's loss and accuracy per epoch from its history.csv rows (so a
+resumed run's plot shows every epoch, not only the last session's).
+"""
 
 from __future__ import annotations
 
 import os
 
+__all__ = ["plot_gradient_heatmap", "plot_depth_profile", "plot_training_curves"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_gradient_heatmap(records, path) -> str:
+    """Layers (by depth, input at the top) x recorded steps, colour = log10 gradient norm."""
+    import numpy as np
+
+    if not records:
+        raise ValueError("no gradient records to plot")
+    steps = sorted({r["step"] for r in records})
+    layers = sorted({(r["depth"], r["layer"]) for r in records})
+    row = {layer: i for i, layer in enumerate(layers)}
+    column = {step: j for j, step in enumerate(steps)}
+    grid = np.full((len(layers), len(steps)), np.nan)
+    for r in records:
+        grid[row[(r["depth"], r["layer"])], column[r["step"]]] = np.log10(max(r["grad_norm"], 1e-30))
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(4, 0.3 * len(steps) + 3), max(3, 0.12 * len(layers) + 1)))
+    image = ax.imshow(grid, aspect="auto", interpolation="nearest", cmap="viridis")
+    ax.set_xlabel("step")
+    ax.set_ylabel("layer depth (input at top)")
+    ticks = np.linspace(0, len(steps) - 1, min(len(steps), 8)).astype(int)
+    ax.set_xticks(ticks, [steps[t] for t in ticks])
+    fig.colorbar(image, ax=ax, label="log10 ||gradient||")
+    return _save(fig, path, plt)
+
+
+def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
+    """Gradient norm against layer depth, log scale.
+
+    `records_or_runs` is one list of records or {label: records} for several runs overlaid.
+    For each run the last recorded step of each selected epoch is drawn (`epochs=None`: the
+    last step only; records without an epoch count as epoch 0).
+    """
+    runs = records_or_runs if isinstance(records_or_runs, dict) else {"": records_or_runs}
+    if not runs or not any(runs.values()):
+        raise ValueError("no gradient records to plot")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, records in runs.items():
+        by_epoch: dict = {}
+        for r in records:
+            epoch = r.get("epoch", 0)
+            by_epoch[epoch] = max(by_epoch.get(epoch, r.get("step", 0)), r.get("step", 0))
+        chosen = [max(by_epoch)] if epochs is None else [e for e in epochs if e in by_epoch]
+        for epoch in chosen:
+            step = by_epoch[epoch]
+            points = sorted((r["depth"], r["grad_norm"]) for r in records
+                            if r.get("epoch", 0) == epoch and r.get("step", 0) == step)
+            name = label if epochs is None else f"{label} epoch {epoch}".strip()
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=name or None)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer depth (input = 0)")
+    ax.set_ylabel("||gradient|| of the loss")
+    if any(runs):
+        ax.legend(fontsize="small")
+    return _save(fig, path, plt)
+
+
+def _save(fig, path, plt) -> str:
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
 
 def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title: str = "") -> None:
     """Two panels (loss, accuracy), train solid and validation dashed; written as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     epochs = [row["epoch"] + 1 for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):

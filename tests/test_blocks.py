@@ -7,23 +7,19 @@ import pytest
 import keras_resnet as kr
 
 
-def _unit_io(model, unit: str):
-    """A model from the network input to (unit input, shortcut path, unit output)."""
-    names = [layer.name for layer in model.layers]
-    first = names.index(next(n for n in names if n.startswith(unit + "_")))
-    unit_input = model.layers[first - 1].output
-    return unit_input, model.get_layer(f"{unit}_out").output
-
-
-def _identity_and_projection_units(model):
-    identity, projection = [], []
-    for layer in model.layers:
-        if layer.name.endswith("_out") and "_block" in layer.name:
-            unit = layer.name[: -len("_out")]
-            has_projection = any(l.name == f"{unit}_0_conv" for l in model.layers)
-            has_pad = any(l.name == f"{unit}_0_shortcut" for l in model.layers)
-            (projection if has_projection else identity if not has_pad else []).append(unit)
+def _units(model):
+    """Residual units by shortcut kind: identity, projection (1x1 conv) or zero-padding."""
+    names = {layer.name for layer in model.layers}
+    units = sorted({n.rsplit("_", 1)[0] for n in names if "_block" in n and n.endswith("_out")})
+    projection = [u for u in units if f"{u}_0_conv" in names]
+    identity = [u for u in units if u not in projection and f"{u}_0_shortcut" not in names]
     return identity, projection
+
+
+def _unit_input(model, unit):
+    first = f"{unit}_preact_bn" if model.get_layer(f"{unit}_out").__class__ is keras.layers.Add \
+        else f"{unit}_1_conv"
+    return model.get_layer(first).input
 
 
 @pytest.mark.parametrize("name,shape", [("resnet20", (32, 32, 3)), ("resnet50", (64, 64, 3)),
@@ -32,12 +28,9 @@ def test_zero_init_residual_makes_every_identity_unit_return_its_input(name, sha
     """He et al.: if F(x) = 0 then H(x) = x. With zero-initialised branches, exactly so."""
     model = kr.build(name, input_shape=shape, zero_init_residual=True)
     images = rng.normal(size=(2, *shape)).astype("float32")
-    identity, projection = _identity_and_projection_units(model)
+    identity, projection = _units(model)
     assert identity and (projection or name == "resnet20")
-    wanted = {}
-    for unit in identity:
-        unit_in, unit_out = _unit_io(model, unit)
-        wanted[unit] = (unit_in, unit_out)
+    wanted = {u: (_unit_input(model, u), model.get_layer(f"{u}_out").output) for u in identity}
     for unit in projection:
         shortcut = model.get_layer(f"{unit}_0_bn" if "v2" not in name else f"{unit}_0_conv")
         wanted[unit] = (shortcut.output, model.get_layer(f"{unit}_out").output)

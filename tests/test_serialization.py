@@ -69,7 +69,7 @@ def test_any_valid_option_combination_builds_and_round_trips(options, tmp_path_f
     if not options["residual"]:
         options["stochastic_depth_rate"] = 0.0
     widths = (8, 16, 32)[: len(options["stage_blocks"])]
-    model = kr.ResNet(stage_widths=widths, stem_width=8, input_shape=(32, 32, 3), name="prop",
+    model = kr.ResNet(stage_widths=widths, stem_width=4, input_shape=(32, 32, 3), name="prop",
                       **options)
     assert model.output.shape == (None, options["classes"])
     assert_round_trip(model, tmp_path_factory.mktemp("prop"), np.random.default_rng(1))

@@ -1,0 +1,236 @@
+"""Training callbacks; `GradientNormCallback` records per-layer gradient norms during `fit`.
+
+It watches the gradient flow that residual learning is about (He et al. 2015, section 4.1): for
+every layer with trainable weights, the L2 norm of the loss gradient, the weight norm and their
+ratio, plus the global gradient norm, ordered by depth from input to output. Gradients come from
+`keras_resnet.gradients.loss_and_gradients`, which is stateless, so recording never changes
+training (no BN moving-statistic updates, no RNG draws, no optimizer state).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from typing import Iterable
+
+import keras
+import numpy as np
+
+from keras_resnet.gradients import count_nonfinite, default_loss, loss_and_gradients
+
+__all__ = ["GradientNormCallback"]
+
+MODES = ("probe", "train")
+LOG_KEYS = ("grad_global_norm", "grad_min_layer_norm", "grad_max_layer_norm",
+            "grad_first_last_ratio", "grad_nonfinite")
+CSV_COLUMNS = ("step", "epoch", "layer", "depth", "grad_norm", "weight_norm", "ratio")
+
+
+class GradientNormCallback(keras.callbacks.Callback):
+    """Per-layer and per-weight gradient norms of the loss, recorded while a model trains.
+
+    `mode="probe"` (default) measures on one fixed batch `probe=(x, y)`, at the end of every
+    epoch and, with `every_n_batches=N`, after every N-th training batch too. Keras callbacks
+    never see the training batches, so a probe has to be given: pass it, or build the callback
+    with `GradientNormCallback.from_dataset(dataset)`, which takes the dataset's first batch.
+
+    `mode="train"` measures on training batches every `every_n_batches` steps (default 1). As a
+    callback cannot read the batch the optimizer just used, give it `data`, an iterable of
+    (x, y) batches (the training data, unshuffled, makes these the same batches `fit` sees); it
+    takes the next batch each time it measures. The gradients are recomputed statelessly at the
+    weights after the step, not copied from the optimizer.
+
+    `layers` keeps only layers whose name matches one of the given regular expressions
+    (`re.search`). `output_dir` writes `gradient_norms.csv`, one row per step and layer, when
+    training ends. `loss_fn` defaults to the compiled loss (see `gradients.default_loss`).
+
+    Results: `records` (dicts step, epoch, layer, depth, grad_norm, weight_norm, ratio),
+    `weight_records` (the same per weight, with a `weight` key) and `global_records` (step,
+    epoch, loss, global_norm, nonfinite). At each epoch end the latest scalars `grad_global_norm`,
+    `grad_min_layer_norm`, `grad_max_layer_norm`, `grad_first_last_ratio` (first selected layer
+    over last) and `grad_nonfinite` go into `logs`, so History, CSVLogger and TensorBoard see
+    them from the first epoch.
+    """
+
+    def __init__(self, probe=None, mode: str = "probe", every_n_batches: int | None = None,
+                 layers: Iterable[str] | None = None, output_dir: str | os.PathLike | None = None,
+                 *, data: Iterable | None = None, loss_fn=None):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        if every_n_batches is not None and (isinstance(every_n_batches, bool)
+                                            or not isinstance(every_n_batches, int)
+                                            or every_n_batches < 1):
+            raise ValueError(f"every_n_batches must be an integer >= 1, got {every_n_batches!r}")
+        if mode == "probe" and probe is None:
+            raise ValueError("mode='probe' needs a probe batch (x, y): pass probe=..., or use "
+                             "GradientNormCallback.from_dataset(dataset) to take its first batch")
+        if mode == "train" and data is None:
+            raise ValueError("mode='train' needs data=, an iterable of (x, y) training batches")
+        if isinstance(layers, str):
+            layers = [layers]
+        self.probe = _check_batch(probe) if probe is not None else None
+        self.mode = mode
+        self.every_n_batches = every_n_batches if mode == "probe" else (every_n_batches or 1)
+        self.layer_patterns = None if layers is None else [re.compile(p) for p in layers]
+        if self.layer_patterns is not None and not self.layer_patterns:
+            raise ValueError("layers=[] selects no layer; pass None to record every layer")
+        self.output_dir = None if output_dir is None else os.fspath(output_dir)
+        self.data = data
+        self.loss_fn = loss_fn
+        self.records: list[dict] = []
+        self.weight_records: list[dict] = []
+        self.global_records: list[dict] = []
+
+    @classmethod
+    def from_dataset(cls, dataset, **kwargs) -> "GradientNormCallback":
+        """A probe-mode callback whose probe is the first (x, y) batch of `dataset`."""
+        for batch in dataset:
+            return cls(probe=tuple(batch)[:2], **kwargs)
+        raise ValueError("the dataset is empty; a probe batch needs at least one (x, y) batch")
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        if not model.trainable_variables:
+            raise ValueError(f"model {model.name!r} has no trainable weights; there are no "
+                             "gradients to record")
+        index = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        self._layers = []  # (name, depth, [(weight path, variable index)])
+        depth = 0
+        for layer in model.layers:
+            weights = [(v.path, index[id(v)]) for v in layer.trainable_weights if id(v) in index]
+            if not weights:
+                continue
+            if self.layer_patterns is None or any(p.search(layer.name)
+                                                  for p in self.layer_patterns):
+                self._layers.append((layer.name, depth, weights))
+            depth += 1
+        if not self._layers:
+            patterns = [p.pattern for p in self.layer_patterns]
+            raise ValueError(f"layers={patterns} matches no layer with trainable weights in "
+                             f"model {model.name!r}")
+        if self.probe is not None:
+            _check_input_shape(self.probe[0], model)
+        self._loss_fn = self.loss_fn or default_loss(model)
+        self._iterator = None
+        self._step = 0
+        self._epoch = 0
+        self._last_step_measured = None
+        self._scalars = None
+
+    # -- measuring ------------------------------------------------------------------------------
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self.every_n_batches and self._step % self.every_n_batches == 0:
+            self._measure(self._next_batch())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._scalars is None or (self.mode == "probe" and self._last_step_measured != self._step):
+            self._measure(self._next_batch())
+        if logs is not None:
+            logs.update(self._scalars)
+
+    def _next_batch(self):
+        if self.mode == "probe":
+            return self.probe
+        for _ in range(2):  # restart the iterable once when it runs out
+            if self._iterator is None:
+                self._iterator = iter(self.data)
+            try:
+                return _check_batch(tuple(next(self._iterator))[:2])
+            except StopIteration:
+                self._iterator = None
+        raise ValueError("data= yielded no batch; mode='train' needs a non-empty iterable")
+
+    def _measure(self, batch):
+        x, y = batch
+        result = loss_and_gradients(self.model, x, y, self._loss_fn)
+        variables = self.model.trainable_variables
+        layer_norms = []
+        for name, depth, weights in self._layers:
+            grad_sq = weight_sq = 0.0
+            for path, i in weights:
+                g = result.gradients[i].astype("float64")
+                w = keras.ops.convert_to_numpy(variables[i]).astype("float64")
+                g_norm, w_norm = float(np.sqrt(np.sum(g * g))), float(np.sqrt(np.sum(w * w)))
+                grad_sq += g_norm ** 2
+                weight_sq += w_norm ** 2
+                self.weight_records.append({**self._row(name, depth, g_norm, w_norm),
+                                            "weight": path})
+            row = self._row(name, depth, grad_sq ** 0.5, weight_sq ** 0.5)
+            self.records.append(row)
+            layer_norms.append(row["grad_norm"])
+        global_norm = float(np.sqrt(sum(np.sum(g.astype("float64") ** 2)
+                                        for g in result.gradients)))
+        nonfinite = count_nonfinite(result.gradients)
+        self.global_records.append({"step": self._step, "epoch": self._epoch,
+                                    "loss": result.loss, "global_norm": global_norm,
+                                    "nonfinite": nonfinite})
+        last = layer_norms[-1]
+        self._scalars = {
+            "grad_global_norm": global_norm,
+            "grad_min_layer_norm": float(min(layer_norms)),
+            "grad_max_layer_norm": float(max(layer_norms)),
+            "grad_first_last_ratio": float(layer_norms[0] / last) if last else float("inf"),
+            "grad_nonfinite": float(nonfinite),
+        }
+        self._last_step_measured = self._step
+
+    def _row(self, layer, depth, grad_norm, weight_norm):
+        return {"step": self._step, "epoch": self._epoch, "layer": layer, "depth": depth,
+                "grad_norm": grad_norm, "weight_norm": weight_norm,
+                "ratio": grad_norm / weight_norm if weight_norm else float("inf")}
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def on_train_end(self, logs=None):
+        if self.output_dir is not None:
+            write_csv(self.records, os.path.join(self.output_dir, "gradient_norms.csv"))
+
+
+def write_csv(records, path) -> None:
+    """Write per-layer records as a tidy CSV, atomically (a temporary file, then a rename)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=".gradient_norms.", suffix=".csv", dir=folder)
+    try:
+        with os.fdopen(handle, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(records)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _check_batch(batch):
+    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+        raise ValueError("a probe batch must be a tuple (x, y)")
+    x, y = batch[0], batch[1]
+    x_shape, y_shape = np.shape(x), np.shape(y)
+    if len(x_shape) == 0 or x_shape[0] == 0:
+        raise ValueError(f"the probe batch is empty (x has shape {tuple(x_shape)})")
+    if len(y_shape) == 0 or y_shape[0] != x_shape[0]:
+        raise ValueError(f"probe x and y disagree on the batch size: x {tuple(x_shape)}, "
+                         f"y {tuple(y_shape)}")
+    return x, y
+
+
+def _check_input_shape(x, model) -> None:
+    expected = tuple(model.inputs[0].shape[1:]) if model.inputs else None
+    got = tuple(np.shape(x)[1:])
+    if expected is None:
+        return
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+        raise ValueError(f"probe x has per-sample shape {got}, but model {model.name!r} takes "
+                         f"{expected}")

@@ -1,0 +1,146 @@
+"""Claims about `keras_resnet.gradients` and the plain-vs-residual gradient-flow experiment."""
+
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+
+import keras_resnet as kr
+from keras_resnet.gradient_flow import gradient_flow, load_digits_batch
+from keras_resnet.gradients import count_nonfinite, loss_and_gradients
+from tests.conftest import run_on_backend
+
+
+def tiny_net(**options):
+    keras.utils.set_random_seed(0)
+    return kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), input_shape=(8, 8, 3),
+                     classes=3, **options)
+
+
+def tiny_batch(n=4):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=n)
+
+
+def test_gradients_match_plain_gradient_tape():
+    import tensorflow as tf
+
+    model, (x, y) = tiny_net(), tiny_batch()
+    loss, grads, _ = loss_and_gradients(model, x, y)
+    with tf.GradientTape() as tape:
+        probs = model(x, training=True)
+        reference_loss = keras.losses.sparse_categorical_crossentropy(y, probs)
+        reference_loss = tf.reduce_mean(reference_loss)
+    reference = tape.gradient(reference_loss, [v.value for v in model.trainable_variables])
+    assert loss == pytest.approx(float(reference_loss), rel=1e-5)
+    for g, r in zip(grads, reference):
+        assert np.linalg.norm(g) == pytest.approx(float(tf.norm(r)), rel=1e-5, abs=1e-12)
+
+
+def test_gradients_leave_bn_statistics_and_rng_state_untouched():
+    model = tiny_net(stochastic_depth_rate=0.5)
+    state = [keras.ops.convert_to_numpy(v).copy() for v in model.non_trainable_variables]
+    assert any("seed_generator" in v.path for v in model.non_trainable_variables)
+    loss_and_gradients(model, *tiny_batch())
+    after = [keras.ops.convert_to_numpy(v) for v in model.non_trainable_variables]
+    assert all(np.array_equal(a, b) for a, b in zip(state, after))
+
+
+def test_loss_scale_is_divided_out_of_gradients():
+    model, (x, y) = tiny_net(), tiny_batch()
+    _, plain, _ = loss_and_gradients(model, x, y)
+    _, scaled, scale = loss_and_gradients(model, x, y, loss_scale=1024.0)
+    assert scale == 1024.0
+    for a, b in zip(plain, scaled):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_loss_scale_is_read_from_a_loss_scale_optimizer():
+    model, (x, y) = tiny_net(), tiny_batch()
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(),
+                                                                initial_scale=256.0),
+                  loss="sparse_categorical_crossentropy")
+    assert loss_and_gradients(model, x, y).loss_scale == 256.0
+
+
+def test_nonfinite_gradients_are_counted():
+    assert count_nonfinite([np.array([1.0, np.nan]), np.array([[np.inf, 0.0]])]) == 2
+
+
+def test_model_without_trainable_weights_is_refused():
+    model = tiny_net()
+    model.trainable = False
+    with pytest.raises(ValueError, match="no trainable weights"):
+        loss_and_gradients(model, *tiny_batch())
+
+
+def test_jax_gradients_match_jax_grad():
+    run_on_backend("jax", """
+        import jax, keras, numpy as np
+        import keras_resnet as kr
+        from keras_resnet.gradients import loss_and_gradients
+        keras.utils.set_random_seed(0)
+        model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
+                          input_shape=(8, 8, 3), classes=3)
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
+        loss, grads, _ = loss_and_gradients(model, x, y)
+        nt = [v.value for v in model.non_trainable_variables]
+        def f(tv):
+            probs, _ = model.stateless_call(tv, nt, x, training=True)
+            return keras.losses.sparse_categorical_crossentropy(y, probs).mean()
+        ref_loss, ref = jax.jit(jax.value_and_grad(f))([v.value for v in model.trainable_variables])
+        assert abs(loss - float(ref_loss)) <= 1e-5 * abs(float(ref_loss))
+        for g, r in zip(grads, ref):
+            n, m = np.linalg.norm(g), float(np.linalg.norm(np.asarray(r)))
+            assert abs(n - m) <= 1e-5 * m + 1e-12, (n, m)
+        """)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_torch_gradients_match_autograd():
+    run_on_backend("torch", """
+        import keras, numpy as np, torch
+        import keras_resnet as kr
+        from keras_resnet.gradients import loss_and_gradients
+        keras.utils.set_random_seed(0)
+        model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
+                          input_shape=(8, 8, 3), classes=3)
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
+        loss, grads, _ = loss_and_gradients(model, x, y)
+        ref_loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True)).mean()
+        ref = torch.autograd.grad(ref_loss, [v.value for v in model.trainable_variables])
+        for g, r in zip(grads, ref):
+            m = float(r.norm())
+            assert abs(np.linalg.norm(g) - m) <= 1e-5 * m + 1e-12
+        """)
+
+
+# -- the depth effect (He et al. 2015, section 4.1) ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits_batch():
+    return load_digits_batch(16, seed=0)
+
+
+@pytest.fixture(scope="module")
+def flow(digits_batch):
+    return {row["depth"]: row for row in gradient_flow((20, 56), dataset=digits_batch)["rows"]}
+
+
+def test_plain56_gradient_ratio_grows_with_depth(flow):
+    assert flow[56]["plain"] >= 100 * flow[20]["plain"], flow
+
+
+@pytest.mark.parametrize("zero_init_residual", [False, True])
+def test_residual_gradient_ratio_stays_near_one_up_to_depth_110(digits_batch, zero_init_residual):
+    for depth in (20, 56, 110):
+        keras.utils.set_random_seed(0)
+        model = kr.cifar_resnet(depth, classes=10, zero_init_residual=zero_init_residual)
+        from keras_resnet.gradient_flow import stem_classifier_ratio
+
+        ratio, _ = stem_classifier_ratio(model, *digits_batch)
+        keras.backend.clear_session()
+        assert 0.1 <= ratio <= 10.0, (depth, zero_init_residual, ratio)
