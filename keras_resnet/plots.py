@@ -3,7 +3,8 @@
 `plot_gradient_heatmap` shows per-layer gradient norms over training time; `plot_depth_profile`
 shows gradient norm against depth for one or several runs, on a log scale. Both take the
 `records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm).
-`plot_training_curves` draws a run's loss and accuracy per epoch from its history.csv rows.
+`plot_training_curves` draws a run's loss and accuracy per epoch from its history.csv rows (so a
+resumed run's plot shows every epoch, not only the last session's).
 """
 
 from __future__ import annotations
@@ -90,11 +91,7 @@ def _save(fig, path, plt) -> str:
 
 def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title: str = "") -> None:
     """Two panels (loss, accuracy), train solid and validation dashed; written as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     epochs = [row["epoch"] + 1 for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
