@@ -220,6 +220,38 @@ def _default_out(given: dict) -> str:
     return f"runs/{model}-{dataset}"
 
 
+def _add_compare_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="train plain and residual nets alike; plot training loss and test error (Figure 6)",
+        description="Train each model with the same recipe, data and seed (one run folder each, "
+        "resumable), then write comparison.png, comparison.json and comparison.md.")
+    parser.add_argument("models", nargs="+", help="names from `keras-resnet models`, e.g. plain20 plain56 resnet20 resnet56")
+    parser.add_argument("--dataset", default="digits", help="dataset spec, as for train (default digits)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=None, help="default 128")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recipe", default="paper-cifar")
+    parser.add_argument("--out", default=None, help="folder for the runs and the figure (default runs/compare-<dataset>)")
+    parser.add_argument("--overwrite", action="store_true", help="retrain runs that already exist in --out")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras progress (default 2: a line per epoch)")
+    parser.set_defaults(func=_run_compare)
+
+
+def _run_compare(args) -> None:
+    from keras_resnet.compare import compare_models
+    from keras_resnet.training import TrainingError
+
+    out = args.out or _default_out({"model": "compare", "dataset": args.dataset})
+    try:
+        result = compare_models(args.models, dataset=args.dataset, epochs=args.epochs, out=out, seed=args.seed,
+                                batch_size=args.batch_size, recipe=args.recipe, verbose=args.verbose,
+                                overwrite=args.overwrite)
+    except TrainingError as err:
+        raise CommandError(str(err)) from None
+    print(result["table"])
+    print(f"wrote {result['figure']}, {out}/comparison.json and {out}/comparison.md")
+
+
 def _add_evaluate_command(subparsers) -> None:
     parser = subparsers.add_parser("evaluate", help="score a run folder or a .keras file on a dataset")
     parser.add_argument("target", help="a run folder (runs/NAME) or a .keras file")
@@ -266,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_command(subparsers)
     _add_export_command(subparsers)
     _add_gradient_flow_command(subparsers)
+    _add_compare_command(subparsers)
     return parser
 
 

@@ -4,14 +4,15 @@
 shows gradient norm against depth for one or several runs, on a log scale. Both take the
 `records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm).
 `plot_training_curves` draws a run's loss and accuracy per epoch from its history.csv rows (so a
-resumed run's plot shows every epoch, not only the last session's).
+resumed run's plot shows every epoch, not only the last session's). `plot_comparison` overlays
+several runs' training loss and test error, the paper's Figure 6.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["plot_gradient_heatmap", "plot_depth_profile", "plot_training_curves"]
+__all__ = ["plot_gradient_heatmap", "plot_depth_profile", "plot_training_curves", "plot_comparison"]
 
 
 def _pyplot():
@@ -110,3 +111,36 @@ def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title:
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
     os.replace(tmp, path)
+
+
+def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[str, bool | None] | None = None,
+                    title: str = "") -> str:
+    """Training loss (log scale) and test error (%) per epoch for several runs, one colour per depth.
+
+    As in He et al. 2015, Figure 6: plain nets dashed, residual nets solid. `histories` maps a
+    label to its history.csv rows (which need `loss` and `test_accuracy`).
+    """
+    if not histories or not any(histories.values()):
+        raise ValueError("no training histories to plot")
+    residual = residual or {}
+    plt = _pyplot()
+    fig, (loss_ax, error_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colours = {}
+    for label, history in histories.items():
+        depth = "".join(ch for ch in label if ch.isdigit()) or label
+        colour = colours.setdefault(depth, f"C{len(colours)}")
+        style = "--" if residual.get(label) is False else "-"
+        epochs = [row["epoch"] + 1 for row in history]
+        loss_ax.plot(epochs, [row.get("loss", float("nan")) for row in history], style, color=colour, label=label)
+        error = [100 * (1 - row.get("test_accuracy", float("nan"))) for row in history]
+        error_ax.plot(epochs, error, style, color=colour, label=label)
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("training loss")
+    error_ax.set_ylabel("test error (%)")
+    for ax in (loss_ax, error_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path, plt)

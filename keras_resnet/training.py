@@ -135,11 +135,12 @@ def tensorboard_available() -> bool:
 
 
 def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, extra=()) -> list:
-    """The standard callback list of a run, then `extra` (appended in order).
+    """The standard callback list of a run, with `extra` placed before the loggers.
 
     EpochStats first (it adds learning_rate and epoch_seconds to the logs the others record),
-    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
-    appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints, and the backup.
+    then `extra`, so the metrics they add to the logs are recorded too, TerminateOnNaN raising at the
+    first bad batch (so nothing of that epoch is saved), CSVLogger appending to history.csv,
+    TensorBoard (when installed), best and last `.keras` checkpoints, and the backup.
     """
     import keras
 
@@ -150,6 +151,7 @@ def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None,
         tensorboard = [keras.callbacks.TensorBoard(log_dir=str(paths.logs), write_graph=False)]
     return [
         EpochStats(),
+        *extra,
         keras.callbacks.TerminateOnNaN(raise_error=True),
         keras.callbacks.CSVLogger(str(paths.history), append=True),
         *tensorboard,
@@ -162,7 +164,6 @@ def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None,
         ),
         AtomicModelCheckpoint(str(paths.last)),
         EpochBackup(paths.backup),
-        *extra,
     ]
 
 

@@ -227,19 +227,21 @@ def test_an_interrupted_run_resumes_from_its_last_completed_epoch_with_history_i
     assert [r["learning_rate"] for r in rows] == [r["learning_rate"] for r in reference]
 
 
-def test_extra_callbacks_are_appended_after_the_standard_ones(tmp_path):
+def test_metrics_extra_callbacks_add_to_the_logs_land_in_history_csv(tmp_path):
     seen = []
 
     class Record(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             seen.append((epoch, sorted(logs)))
+            logs["extra_metric"] = epoch + 0.5
 
     callbacks = make_callbacks(runs.RunPaths(tmp_path), extra=[Record()])
-    assert isinstance(callbacks[-1], Record)
-    assert any(isinstance(c, keras.callbacks.CSVLogger) for c in callbacks)
-    assert any(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks)
+    kinds = [type(c) for c in callbacks]
+    assert kinds.index(Record) < kinds.index(keras.callbacks.CSVLogger)
+    assert keras.callbacks.TerminateOnNaN in kinds
     _train(tmp_path / "run", _config(epochs=1), extra_callbacks=[Record()])
     assert seen and seen[0][0] == 0 and "learning_rate" in seen[0][1]
+    assert [float(r["extra_metric"]) for r in _history(tmp_path / "run")] == [0.5]
 
 
 class PoisonAt(keras.callbacks.Callback):

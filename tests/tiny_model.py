@@ -15,6 +15,7 @@ def tiny_resnet(
     normalization=None,
     kernel_regularizer=None,
     width=16,
+    residual=True,
     **unused,
 ):
     inputs = keras.Input(input_shape)
@@ -34,8 +35,13 @@ def tiny_resnet(
     y = keras.layers.ReLU()(y)
     y = keras.layers.Conv2D(width, 3, name="block_2_conv", **conv)(y)
     y = keras.layers.BatchNormalization(momentum=0.9, name="block_2_bn")(y)
-    x = keras.layers.ReLU()(keras.layers.Add()([x, y]))
+    x = keras.layers.ReLU()(keras.layers.Add()([x, y]) if residual else y)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dense(classes, kernel_regularizer=kernel_regularizer, name="predictions")(x)
     outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions_activation")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def tiny_plain(name="tiny_plain", **options):
+    """`tiny_resnet` without its shortcut: the plain twin."""
+    return tiny_resnet(name, residual=False, **options)
