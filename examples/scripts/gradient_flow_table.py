@@ -1,7 +1,7 @@
 """Gradient flow at initialisation: plain vs residual CIFAR nets of depth 20, 56 and 110.
 
 Run: python examples/scripts/gradient_flow_table.py [--depths 20 56 110] [--out examples/results]
-Writes gradient_flow.json, gradient_flow.md and gradient_flow_depth_profile.png: for each depth the
+Writes gradient_flow.json and gradient_flow.md (--out) and gradient_flow_depth_profile.png (--figures): for each depth the
 ratio ||grad conv1_conv|| / ||grad predictions kernel|| on one fixed batch of sklearn digits
 (32x32x3), seed 0, He-normal init, BatchNorm in batch mode, with and without zero_init_residual.
 """
@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--depths", type=int, nargs="+", default=[20, 56, 110])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--out", type=Path, default=Path("examples/results"))
+    parser.add_argument("--figures", type=Path, default=Path("examples/figures"))
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -56,7 +57,8 @@ def main() -> None:
              "With `zero_init_residual=True` (plain nets have no residual branch, so their column "
              "is the same):", "", format_table(runs[True]), ""]
     (args.out / "gradient_flow.md").write_text("\n".join(lines))
-    plot_depth_profile(runs[False]["profiles"], args.out / "gradient_flow_depth_profile.png")
+    args.figures.mkdir(parents=True, exist_ok=True)
+    plot_depth_profile(runs[False]["profiles"], args.figures / "gradient_flow_depth_profile.png")
     print("\n".join(lines))
 
 
