@@ -8,9 +8,6 @@ from hypothesis import strategies as st
 
 import keras_resnet as kr
 
-GIANTS = {"resnet1202", "preact_resnet1001"}
-
-
 def _small_input_shape(name):
     return (64, 64, 3) if kr.MODEL_SPECS[name].stem == "imagenet" else (32, 32, 3)
 
@@ -38,12 +35,23 @@ def assert_round_trip(model, tmp_path, rng):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.slow) if n in GIANTS else n for n in kr.list_models()])
+    pytest.param(n, marks=pytest.mark.slow) if n == "resnet1202" else n
+    for n in kr.list_models() if n != "preact_resnet1001"])
 def test_named_model_builds_runs_and_round_trips(name, tmp_path, rng):
     model = kr.build(name, input_shape=_small_input_shape(name))
     assert model.name == name
     reloaded = assert_round_trip(model, tmp_path, rng)
     assert reloaded.output.shape == (None, kr.MODEL_SPECS[name].classes)
+
+
+@pytest.mark.slow
+def test_preact_resnet1001_builds_and_runs(rng):
+    """Built and run, not round-tripped: its layers are preact_resnet164's and its depth is below
+    resnet1202's (both round-trip above), while its .keras round trip costs ~5 CPU-minutes."""
+    model = kr.preact_resnet1001()
+    images = rng.uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    probabilities = keras.ops.convert_to_numpy(model(images, training=True))
+    assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 architecture_options = st.fixed_dictionaries({
