@@ -1,5 +1,7 @@
-"""Figures for the gradient-flow study (He et al. 2015, section 4.1): matplotlib, Agg, lazy imports.
+"""Figures for the gradient-flow study (He et al. 2015, section 4.1) and training runs, as PNGs.
 
+They are drawn on detached `matplotlib.figure.Figure`s, so the library never switches pyplot's
+backend (a notebook's inline plots keep working) and needs no display.
 `plot_gradient_heatmap` shows per-layer gradient norms over training time; `plot_depth_profile`
 shows gradient norm against depth for one or several runs, on a log scale. Both take the
 `records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm).
@@ -15,13 +17,12 @@ import os
 __all__ = ["plot_gradient_heatmap", "plot_depth_profile", "plot_training_curves", "plot_comparison"]
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**options):
+    """A matplotlib Figure detached from pyplot: no backend switch, no global state, so plotting
+    from the library never disturbs a notebook's inline figures or needs a display."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(layout="constrained", **options)
 
 
 def plot_gradient_heatmap(records, path) -> str:
@@ -37,15 +38,15 @@ def plot_gradient_heatmap(records, path) -> str:
     grid = np.full((len(layers), len(steps)), np.nan)
     for r in records:
         grid[row[(r["depth"], r["layer"])], column[r["step"]]] = np.log10(max(r["grad_norm"], 1e-30))
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(4, 0.3 * len(steps) + 3), max(3, 0.12 * len(layers) + 1)))
+    fig = _figure(figsize=(max(4, 0.3 * len(steps) + 3), max(3, 0.12 * len(layers) + 1)))
+    ax = fig.subplots()
     image = ax.imshow(grid, aspect="auto", interpolation="nearest", cmap="viridis")
     ax.set_xlabel("step")
     ax.set_ylabel("layer depth (input at top)")
     ticks = np.linspace(0, len(steps) - 1, min(len(steps), 8)).astype(int)
     ax.set_xticks(ticks, [steps[t] for t in ticks])
     fig.colorbar(image, ax=ax, label="log10 ||gradient||")
-    return _save(fig, path, plt)
+    return _save(fig, path)
 
 
 def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
@@ -58,8 +59,8 @@ def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
     runs = records_or_runs if isinstance(records_or_runs, dict) else {"": records_or_runs}
     if not runs or not any(runs.values()):
         raise ValueError("no gradient records to plot")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure(figsize=(7, 4))
+    ax = fig.subplots()
     for label, records in runs.items():
         by_epoch: dict = {}
         for r in records:
@@ -77,24 +78,24 @@ def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
     ax.set_ylabel("||gradient|| of the loss")
     if any(runs):
         ax.legend(fontsize="small")
-    return _save(fig, path, plt)
+    return _save(fig, path)
 
 
-def _save(fig, path, plt) -> str:
+def _save(fig, path) -> str:
+    """Write the PNG atomically (a partial file renamed), creating its folder; returns the path."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    partial = f"{path}.partial.png"
+    fig.savefig(partial, dpi=120)
+    os.replace(partial, path)
     return path
 
 
-def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title: str = "") -> None:
+def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title: str = "") -> str:
     """Two panels (loss, accuracy), train solid and validation dashed; written as a PNG."""
-    plt = _pyplot()
     epochs = [row["epoch"] + 1 for row in history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig = _figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
         for prefix, style in (("", "-"), ("val_", "--")):
             values = [row.get(prefix + key, float("nan")) for row in history]
@@ -107,10 +108,7 @@ def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title:
     axes[0].set_yscale("log")
     if title:
         fig.suptitle(title)
-    tmp = f"{path}.partial.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    return _save(fig, path)
 
 
 def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[str, bool | None] | None = None,
@@ -123,8 +121,8 @@ def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[st
     if not histories or not any(histories.values()):
         raise ValueError("no training histories to plot")
     residual = residual or {}
-    plt = _pyplot()
-    fig, (loss_ax, error_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = _figure(figsize=(11, 4.2))
+    loss_ax, error_ax = fig.subplots(1, 2)
     colours = {}
     for label, history in histories.items():
         depth = "".join(ch for ch in label if ch.isdigit()) or label
@@ -143,4 +141,4 @@ def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[st
         ax.legend()
     if title:
         fig.suptitle(title)
-    return _save(fig, path, plt)
+    return _save(fig, path)
