@@ -2,8 +2,8 @@
 
 `compare_models` trains each model with the same recipe, data and seed through `training.train`
 (one resumable run folder per model under `out`), scores the test split after every epoch, and
-writes one figure (training loss and test error per epoch; plain nets dashed, residual solid) and a
-summary table. Finished runs are reused, so re-running a comparison only redraws it.
+writes one figure (training loss, training error and test error per epoch; plain nets dashed,
+residual solid) and a summary table. Finished runs are reused: running it again only redraws.
 """
 
 from __future__ import annotations

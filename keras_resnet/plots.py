@@ -113,30 +113,34 @@ def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title:
 
 def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[str, bool | None] | None = None,
                     title: str = "") -> str:
-    """Training loss (log scale) and test error (%) per epoch for several runs, one colour per depth.
+    """Training loss (log scale), training error and test error (%) per epoch for several runs.
 
-    As in He et al. 2015, Figure 6: plain nets dashed, residual nets solid. `histories` maps a
-    label to its history.csv rows (which need `loss` and `test_accuracy`).
+    As in He et al. 2015, Figure 6: plain nets dashed, residual nets solid, one colour per depth.
+    `histories` maps a label to its history.csv rows (`loss`, `accuracy`, `test_accuracy`). The
+    training loss includes the L2 weight penalty, which differs between nets, so the training error
+    is drawn too.
     """
     if not histories or not any(histories.values()):
         raise ValueError("no training histories to plot")
     residual = residual or {}
-    fig = _figure(figsize=(11, 4.2))
-    loss_ax, error_ax = fig.subplots(1, 2)
-    colours = {}
+    fig = _figure(figsize=(15, 4.2))
+    loss_ax, train_ax, test_ax = fig.subplots(1, 3)
+    colours: dict[str, str] = {}
     for label, history in histories.items():
         depth = "".join(ch for ch in label if ch.isdigit()) or label
         colour = colours.setdefault(depth, f"C{len(colours)}")
         style = "--" if residual.get(label) is False else "-"
         epochs = [row["epoch"] + 1 for row in history]
-        loss_ax.plot(epochs, [row.get("loss", float("nan")) for row in history], style, color=colour, label=label)
-        error = [100 * (1 - row.get("test_accuracy", float("nan"))) for row in history]
-        error_ax.plot(epochs, error, style, color=colour, label=label)
+        curves = ((loss_ax, [row.get("loss", float("nan")) for row in history]),
+                  (train_ax, [100 * (1 - row.get("accuracy", float("nan"))) for row in history]),
+                  (test_ax, [100 * (1 - row.get("test_accuracy", float("nan"))) for row in history]))
+        for ax, values in curves:
+            ax.plot(epochs, values, style, color=colour, label=label)
     loss_ax.set_yscale("log")
-    loss_ax.set_ylabel("training loss")
-    error_ax.set_ylabel("test error (%)")
-    for ax in (loss_ax, error_ax):
+    for ax, name in ((loss_ax, "training loss (incl. L2)"), (train_ax, "training error (%)"),
+                     (test_ax, "test error (%)")):
         ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
