@@ -74,3 +74,16 @@ def test_cli_compare_reports_bad_input_in_one_line(tmp_path, capsys):
     assert main(["compare", "resnet20", "nosuchnet", "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("keras-resnet compare: error: unknown model nosuchnet") and "Traceback" not in err
+
+
+def test_every_model_gets_the_same_warm_up(tmp_path):
+    """paper-cifar warms up plain nets only; a comparison must not give the residual nets another recipe."""
+    from keras_resnet.compare import _share_warmup
+    from keras_resnet.training import TrainConfig
+
+    configs = {name: TrainConfig(model=name) for name in ("plain20", "resnet56")}
+    _share_warmup(configs)
+    assert [c.warmup_epochs for c in configs.values()] == [1.0, 1.0]
+    given = {name: TrainConfig(model=name, warmup_epochs=0.0) for name in ("plain20", "resnet56")}
+    _share_warmup(given)
+    assert [c.warmup_epochs for c in given.values()] == [0.0, 0.0]
