@@ -69,6 +69,10 @@ def format_markdown(report: dict) -> str:
         f"at end {report.get('load_average_end')}: {report['note']}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         "",
+        "## Summary (the README's throughput table)",
+        "",
+        summary_table(report),
+        "",
     ]
     if "cpu" in report:
         lines += _cpu_section(report["cpu"])
@@ -80,6 +84,52 @@ def format_markdown(report: dict) -> str:
     if "gpu" in report:
         lines += _gpu_section(report["gpu"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def summary_table(report: dict) -> str:
+    """The headline figures as one Markdown table, for the README."""
+    rows = ["| figure | this library | reference | ratio |", "| --- | ---: | ---: | ---: |"]
+    r50 = report.get("cpu", {}).get("resnet50", {})
+    if r50.get("status") == "done":
+        size = f"{r50['input'][0]}x{r50['input'][1]}, batch {r50['batch_size']}, {r50['backend']}"
+        for kind in ("train", "inference"):
+            ours = r50["models"]["ours"][kind]["images_per_second"]
+            theirs = r50["models"]["keras_applications"][kind]["images_per_second"]
+            rows.append(f"| ResNet-50 {kind} images/s ({size}) vs keras.applications | "
+                        f"{_num(ours, 2)} | {_num(theirs, 2)} | "
+                        f"{_x(r50['ratios'][kind]['ours_vs_keras_applications'])} |")
+    for backend, r in report.get("cpu", {}).get("resnet20", {}).items():
+        if r.get("status") == "done":
+            rows.append(f"| ResNet-20 training images/s (32x32, batch {r['batch_size']}), {backend} | "
+                        f"{_num(r['images_per_second'])} | | |")
+        else:
+            rows.append(f"| ResNet-20 training images/s (32x32), {backend} | {r.get('status')}: "
+                        f"{r.get('reason') or r.get('error', '')} | | |")
+    p = report.get("pipeline", {})
+    if p.get("status") == "done":
+        rows.append(f"| input pipeline images/s ({p['dataset']}, batch {p['batch_size']}) vs ResNet-20 "
+                    f"training on TensorFlow | {_num(p['images_per_second'])} | "
+                    f"{_num(p['resnet20_training_images_per_second'])} | {_x(p['ratio'])} |")
+    for name, r in report.get("gpu", {}).get("keras", {}).items():
+        if r.get("status") == "done":
+            reference = report["gpu"]["torchvision"].get(name, {}).get("images_per_second")
+            rows.append(f"| GPU {name} training images/s ({r['device']}) vs torchvision | "
+                        f"{_num(r['images_per_second'])} | {_num(reference)} | "
+                        f"{_x(report['gpu']['ratios_keras_vs_torchvision'].get(name))} |")
+    if report.get("gpu", {}).get("status") == "skipped":
+        rows.append(f"| GPU suite | skipped: {report['gpu']['reason']} | | |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m keras_resnet.bench.report OUT/benchmarks.json`: rewrite BENCHMARKS.md beside it."""
+    import json
+
+    path = Path(argv[0]) if argv else Path("examples/results") / JSON_NAME
+    report = json.loads(path.read_text())
+    _write_text(path.with_name(MARKDOWN_NAME), format_markdown(report))
+    print(summary_table(report))
+    return 0
 
 
 def _cpu_section(cpu: dict) -> list[str]:
@@ -211,3 +261,9 @@ def _gpu_section(gpu: dict) -> list[str]:
     if gpu.get("torchvision_note"):
         lines += ["", gpu["torchvision_note"]]
     return lines + [""]
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
