@@ -1,0 +1,71 @@
+"""`keras-resnet bench`: how fast this library trains and infers, beside what users would pick instead.
+
+`run_bench(suite=..., quick=..., out=...)` runs the CPU suite (`cpu`: our ResNet-50 against
+keras.applications on one backend, ResNet-20 on every backend; `pipeline`: the tf.data input
+pipeline alone; `overhead`: the gradient-callback and export figures, pending) and/or the GPU suite
+(`gpu`: JAX bf16 + XLA against torchvision, with model-FLOPs utilisation), and writes
+`benchmarks.json` and `BENCHMARKS.md` (`report`) with the machine and versions (`machine`). Model
+timings run in one subprocess per backend (`worker`), timed alike by `timing`.
+"""
+
+from __future__ import annotations
+
+SUITES = ("cpu", "gpu", "all")
+BACKENDS = ("tensorflow", "jax", "torch")
+DEFAULT_TIMEOUT = 3600.0
+NOTE = ("measured on a machine shared with other jobs unless the load average says otherwise: "
+        "absolute figures are lower bounds; ratios come from interleaved repeats in one process")
+
+
+def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/results",
+              backend: str = "tensorflow", backends=BACKENDS, command: str = "",
+              timeout: float = DEFAULT_TIMEOUT, echo=print) -> dict:
+    """Run `suite` ("cpu", "gpu" or "all"), write OUT/benchmarks.json and OUT/BENCHMARKS.md.
+
+    `backend` is the one the ResNet-50 comparison runs on; `backends` those ResNet-20 is timed on
+    (a missing one is recorded as skipped); `timeout` bounds each subprocess, in seconds.
+    """
+    from functools import partial
+
+    from keras_resnet.bench import cpu, gpu, machine, overhead, pipeline, report, worker
+    from keras_resnet.bench.timing import ratio
+
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
+    unknown = [b for b in (backend, *backends) if b not in BACKENDS]
+    if unknown or not backends:
+        raise ValueError(f"backends must be among {', '.join(BACKENDS)}, got {unknown or 'none'}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+    run_job = partial(worker.run_job, echo=echo)
+    result = {
+        "command": command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else ""),
+        "date": machine.now(),
+        "quick": quick,
+        "suite": suite,
+        "machine": machine.machine_info(),
+        "versions": machine.library_versions(),
+        "note": NOTE,
+    }
+    if suite in ("cpu", "all"):
+        echo("cpu suite: ResNet-50 comparison and ResNet-20 per backend")
+        result["cpu"] = cpu.cpu_suite(quick=quick, backend=backend, backends=backends,
+                                      run_job=run_job, timeout=timeout)
+        echo("cpu suite: input pipeline")
+        size = pipeline.PIPELINE["quick" if quick else "full"]
+        figures = pipeline.pipeline_throughput(**size)
+        model = result["cpu"]["resnet20"].get("tensorflow", {}).get("images_per_second")
+        result["pipeline"] = {"status": "done", **figures, "resnet20_training_images_per_second": model,
+                              "ratio": ratio(figures["images_per_second"], model),
+                              "goal_ratio": pipeline.GOAL_RATIO}
+        result["overhead"] = overhead.overhead_figures(quick=quick)
+    if suite in ("gpu", "all"):
+        echo("gpu suite")
+        result["gpu"] = gpu.gpu_suite(quick=quick, gpus=result["machine"]["gpus"],
+                                      run_job=run_job, timeout=timeout)
+        if result["gpu"]["status"] == "skipped":
+            echo(f"gpu suite skipped: {result['gpu']['reason']}")
+    result["load_average_end"] = machine.load_average()
+    json_path, md_path = report.write_report(result, out)
+    echo(f"wrote {json_path} and {md_path}")
+    return result

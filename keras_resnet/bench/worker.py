@@ -1,0 +1,82 @@
+"""Run one benchmark job in a fresh interpreter with a chosen Keras backend, and read its result.
+
+Keras fixes its backend when it is first imported, so figures for TensorFlow, JAX and PyTorch come
+from one subprocess each (`KERAS_BACKEND` set in its environment). The child runs
+`python -m keras_resnet.bench.worker JOB OPTIONS_JSON`, prints progress lines as it goes and one
+`RESULT {json}` line at the end; a child that fails or runs out of time yields a
+`{"status": "failed", "error": ...}` entry instead of an exception, so one broken backend never
+loses the other figures of a run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+JOBS = {
+    "resnet50_comparison": "keras_resnet.bench.cpu:resnet50_comparison",
+    "resnet20_training": "keras_resnet.bench.cpu:resnet20_training",
+    "jax_training": "keras_resnet.bench.gpu:jax_training",
+    "torchvision_training": "keras_resnet.bench.gpu:torchvision_training",
+}
+RESULT_PREFIX = "RESULT "
+
+
+def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print) -> dict:
+    """Run `job` with `options` under `backend` in a subprocess; its result dict, or a failure."""
+    if job not in JOBS:
+        raise ValueError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding keras_resnet/
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    command = [sys.executable, "-m", "keras_resnet.bench.worker", job, json.dumps(options)]
+    result, expired = None, threading.Event()
+    with tempfile.TemporaryFile("w+") as stderr:
+        try:
+            child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        except OSError as err:
+            return _failed(job, backend, f"could not start {sys.executable}: {err}")
+        timer = threading.Timer(timeout, lambda: (expired.set(), child.kill()))
+        timer.start()
+        try:
+            for line in child.stdout:
+                if line.startswith(RESULT_PREFIX):
+                    result = json.loads(line[len(RESULT_PREFIX):])
+                elif line.strip():
+                    echo(f"  [{backend}] {line.rstrip()}")
+            returncode = child.wait()
+        finally:
+            timer.cancel()
+            if child.poll() is None:  # interrupted while reading: do not leave it running
+                child.kill()
+                child.wait()
+        stderr.seek(0)
+        tail = [line for line in stderr.read().splitlines() if line.strip()][-3:]
+    if expired.is_set():
+        return _failed(job, backend, f"timed out after {timeout:.0f} s")
+    if returncode != 0 or result is None:
+        return _failed(job, backend, f"exit code {returncode}: " + " | ".join(tail))
+    return result
+
+
+def _failed(job: str, backend: str, error: str) -> dict:
+    return {"status": "failed", "job": job, "backend": backend, "error": error}
+
+
+def main(argv: list[str]) -> int:
+    """Child side: run JOBS[argv[0]](**json(argv[1])) and print its result as one line."""
+    job, options = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    module, _, function = JOBS[job].partition(":")
+    result = getattr(importlib.import_module(module), function)(**options)
+    print(RESULT_PREFIX + json.dumps({"status": "done", **result}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
