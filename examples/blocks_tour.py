@@ -3,7 +3,7 @@ Title: A tour of residual blocks and shortcut options
 Author: keras-resnet developers
 Date created: 2026/11/23
 Last modified: 2026/11/23
-Description: Basic, bottleneck and pre-activation units, shortcut options A-D, with parameter and multiply-accumulate counts.
+Description: Basic, bottleneck and pre-activation units, shortcuts A-D, their parameters and MACs.
 Accelerator: None
 """
 
@@ -12,9 +12,9 @@ Accelerator: None
 
 Every network in this library is a stem, stages of residual units, and a classifier. This tour
 builds single units as small Keras models, with the same builders the full networks use, and
-counts what each costs: trainable parameters (as the papers count them) and multiply-accumulates (MACs, what the paper calls
-"FLOPs") at the unit's input size, with `kr.model_stats`. Nothing is trained, so quick mode and
-full mode run the same code.
+counts what each costs with `kr.model_stats`: trainable parameters (as the papers count them)
+and multiply-accumulates (MACs, what the paper calls "FLOPs") at the unit's input size.
+Nothing is trained, so quick mode and full mode run the same code.
 """
 
 import os
@@ -48,9 +48,9 @@ def unit(kind, *, in_channels, width, stride=1, size=56, version="v1.5", shortcu
 
 def row(label, model):
     stats = kr.model_stats(model)
-    out = model.output.shape[1:]
-    return (f"{label:<44}{'x'.join(map(str, model.input.shape[1:])):>12}"
-            f"{'x'.join(map(str, out)):>12}{stats['trainable_params']:>12,}{stats['macs'] / 1e6:>10.1f}")
+    shape_in, shape_out = ("x".join(map(str, t.shape[1:])) for t in (model.input, model.output))
+    return (f"{label:<44}{shape_in:>12}{shape_out:>12}"
+            f"{stats['trainable_params']:>12,}{stats['macs'] / 1e6:>10.1f}")
 
 
 HEADER = f"{'unit':<44}{'input':>12}{'output':>12}{'trainable':>12}{'MACs (M)':>10}"

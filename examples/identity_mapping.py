@@ -3,7 +3,7 @@ Title: Zero-initialised residual branches: every unit starts as the identity
 Author: keras-resnet developers
 Date created: 2026/11/23
 Last modified: 2026/11/23
-Description: Measure that zero_init_residual makes each residual unit the identity, then watch the branches grow in training.
+Description: Zero-initialised branches make each unit the identity; watch them grow in training.
 Accelerator: None
 """
 
@@ -136,8 +136,8 @@ assert all(row["max_abs_out_minus_shortcut"] == 0
 The two `zero-init=True` columns should read exactly 0 for every unit: each unit returns its
 shortcut, bit for bit (the code asserts it). The `zero-init=False` columns show what an
 ordinary initialisation (He-normal kernels, BN $\gamma = 1$) gives instead: every unit changes
-its input, by the amounts printed. The last line confirms the v1 argument: the shortcut is never negative, so the ReLU
-after the addition is the identity on it.
+its input, by the amounts printed. The last line confirms the v1 argument: the shortcut is
+never negative, so the ReLU after the addition is the identity on it.
 
 ## Watching the branches grow
 

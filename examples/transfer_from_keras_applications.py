@@ -3,7 +3,7 @@ Title: Bring keras.applications ResNet-50 weights in and fine-tune with a frozen
 Author: keras-resnet developers
 Date created: 2026/11/23
 Last modified: 2026/11/23
-Description: Copy keras.applications ResNet50 weights into this library's ResNet-50, check the outputs match, and fine-tune a new head with BatchNorm frozen.
+Description: Port keras.applications ResNet50 weights, check outputs match, fine-tune with BN frozen.
 Accelerator: GPU
 """
 

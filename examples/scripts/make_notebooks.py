@@ -1,4 +1,4 @@
-"""Turn every keras-io style "tutobook" examples/NAME.py into the Colab notebook examples/NAME.ipynb.
+"""Turn each keras-io style "tutobook" examples/NAME.py into its Colab notebook examples/NAME.ipynb.
 
 Run: python examples/scripts/make_notebooks.py           (writes every notebook)
      python examples/scripts/make_notebooks.py --check   (exit 1, naming the stale ones, when a
@@ -7,9 +7,9 @@ Run: python examples/scripts/make_notebooks.py           (writes every notebook)
 A tutobook opens with a docstring header (Title, Author, Date created, Last modified, Description,
 Accelerator); every other top-level string literal is a markdown cell and the code between two of
 them is one code cell. The notebook gets a title cell with an "Open in Colab" badge and the header,
-then a cell that installs the library only where it is missing, then the tutobook's cells. The output
-is a pure function of the .py (no outputs, no execution counts, cell ids from name and position), so
-the notebooks are never edited by hand: change the .py and run this script.
+then a cell that installs the library only where it is missing, then the tutobook's cells. The
+output is a pure function of the .py (no outputs, no execution counts, cell ids from name and
+position), so the notebooks are never edited by hand: change the .py and run this script.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 GITHUB_REPO = "keras-resnet/keras-resnet"
-"""The GitHub org/repo the Colab badge and the install cell point at (the one place it is written)."""
+"""GitHub org/repo that the Colab badge and the install cell point at (written only here)."""
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent
 HEADER_FIELDS = ("Title", "Author", "Date created", "Last modified", "Description", "Accelerator")
