@@ -177,13 +177,22 @@ def _add_train_command(subparsers) -> None:
     run.add_argument("--distribute", help="mirrored (TensorFlow backend) or data-parallel (JAX backend)")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
                      help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)")
+    export = parser.add_argument_group("export at the end (into RUN/export/, from the best checkpoint)")
+    export.add_argument("--no-export", dest="export", action="store_false", default=None,
+                        help="skip the SavedModel + TFLite export")
+    export.add_argument("--export-quantize", type=_comma_list, metavar="LIST",
+                        help="TFLite variants: comma list of float32, float16, dynamic, int8 (default float32,int8)")
     parser.set_defaults(func=_run_train)
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 _TRAIN_OPTIONS = (
     "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
     "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs",
-    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute",
+    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "export", "export_quantize",
 )
 
 
@@ -210,6 +219,8 @@ def _run_train(args) -> None:
         f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
         f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
     )
+    if "export" in metrics:
+        print(f"exported {metrics['export']['source']} to {metrics['export']['out_dir']}")
 
 
 def _default_out(given: dict) -> str:
