@@ -73,7 +73,7 @@ def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str,
     if "int8" in quantize and representative_data is None:
         raise ValueError("quantize='int8' needs representative_data: a few hundred real training images "
                          "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
-                         "(CLI: --representative-npz PATH with an array `x`)")
+                         "(CLI: --dataset SPEC, e.g. --dataset digits, or --representative-npz PATH with an array `x`)")
     if "saved_model" in formats:
         check_backend_for_saved_model()
     if "tflite" in formats:

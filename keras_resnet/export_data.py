@@ -74,6 +74,28 @@ def run_dataset_options(run_dir) -> dict | None:
             "validation_fraction": config.get("validation_fraction", 0.1)}
 
 
+def export_images_for(target, *, dataset: str | None = None, data_dir: str | None = None,
+                      input_shape=None) -> ExportImages | None:
+    """The images `keras-resnet export TARGET` uses: from `dataset`, else from the run's own dataset
+    when TARGET is a training run folder, else None (then the caller's .npz files or nothing).
+
+    A run's image size, validation fraction and data folder are reused, so its test split is the one
+    it was scored on; for a bare `.keras` file the images are resized to the model's input size.
+    """
+    run = run_dataset_options(target) if Path(target).is_dir() else None
+    spec = dataset or (run["spec"] if run else None)
+    if spec is None:
+        return None
+    if run is not None:
+        image_size, fraction = run["image_size"], run["validation_fraction"]
+        data_dir = data_dir or run["data_dir"]
+    else:
+        image_size = tuple(input_shape[:2]) if input_shape is not None else None
+        fraction = 0.1
+    return export_images(spec, data_dir=data_dir, image_size=image_size, validation_fraction=fraction,
+                         input_shape=input_shape)
+
+
 def _arrays(dataset, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` (image, label) pairs of an unbatched dataset as float32 / int64 arrays."""
     images, labels = [], []
