@@ -104,10 +104,14 @@ def _add_export_command(subparsers) -> None:
     parser.add_argument("--formats", default="saved_model,tflite", help="comma list of saved_model, tflite")
     parser.add_argument("--quantize", default="float32",
                         help="comma list of float32, float16, dynamic, int8 (TFLite variants)")
+    parser.add_argument("--dataset", default=None, metavar="SPEC",
+                        help="int8 calibration images from its training split, check images and labels from "
+                        "its test split, e.g. digits, tfds:cifar10 (default for a run folder: the run's dataset)")
+    parser.add_argument("--data-dir", default=None, help="where tfds data is prepared (default: the run's)")
     parser.add_argument("--representative-npz", default=None, metavar="PATH",
-                        help="an .npz whose array x holds a few hundred raw training images; needed for int8")
+                        help="instead of --dataset: an .npz whose array x holds a few hundred raw training images")
     parser.add_argument("--validation-npz", default=None, metavar="PATH",
-                        help="an .npz with held-out images x (and labels y) for the parity check")
+                        help="instead of --dataset: an .npz with held-out images x (and labels y) for the check")
     parser.add_argument("--exclude-preprocessing", action="store_true",
                         help="export without the in-model normalization layer (files take normalised images)")
     parser.add_argument("--int8-io", action="store_true", help="the int8 file takes and returns int8 tensors")
@@ -117,12 +121,18 @@ def _add_export_command(subparsers) -> None:
 
 def _run_export(args) -> None:
     from keras_resnet.export import export_model, load_images_npz, load_model_for_export
+    from keras_resnet.export_data import export_images_for
 
-    representative = None if args.representative_npz is None else load_images_npz(args.representative_npz)
-    validation = None if args.validation_npz is None else load_images_npz(args.validation_npz, labels=True)
-    if validation is not None and validation[1] is None:
-        validation = validation[0]
-    export_model(load_model_for_export(args.model), args.out, formats=args.formats, quantize=args.quantize,
+    input_shape = tuple(load_model_for_export(args.model).input.shape[1:])  # checks the model file first
+    images = export_images_for(args.model, dataset=args.dataset, data_dir=args.data_dir, input_shape=input_shape)
+    representative = images.representative if images else None
+    validation = images.validation if images else None
+    if args.representative_npz is not None:
+        representative = load_images_npz(args.representative_npz)
+    if args.validation_npz is not None:
+        x, y = load_images_npz(args.validation_npz, labels=True)
+        validation = x if y is None else (x, y)
+    export_model(args.model, args.out, formats=args.formats, quantize=args.quantize,
                  representative_data=representative, validation_data=validation,
                  include_preprocessing=not args.exclude_preprocessing, int8_io=args.int8_io,
                  overwrite=args.overwrite)
@@ -177,13 +187,22 @@ def _add_train_command(subparsers) -> None:
     run.add_argument("--distribute", help="mirrored (TensorFlow backend) or data-parallel (JAX backend)")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
                      help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)")
+    export = parser.add_argument_group("export at the end (into RUN/export/, from the best checkpoint)")
+    export.add_argument("--no-export", dest="export", action="store_false", default=None,
+                        help="skip the SavedModel + TFLite export")
+    export.add_argument("--export-quantize", type=_comma_list, metavar="LIST",
+                        help="TFLite variants: comma list of float32, float16, dynamic, int8 (default float32,int8)")
     parser.set_defaults(func=_run_train)
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 _TRAIN_OPTIONS = (
     "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
     "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs",
-    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute",
+    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "export", "export_quantize",
 )
 
 
@@ -210,6 +229,8 @@ def _run_train(args) -> None:
         f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
         f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
     )
+    if "export" in metrics:
+        print(f"exported {metrics['export']['source']} to {metrics['export']['out_dir']}")
 
 
 def _default_out(given: dict) -> str:

@@ -26,7 +26,8 @@ from keras_resnet.serving import SavedModelRunner, check_backend_for_saved_model
 
 FORMATS = ("saved_model", "tflite")
 REPORT_NAME = "export_report.json"
-RUN_FOLDER_MODELS = ("best.keras", "last.keras")
+RUN_FOLDER_MODELS = ("checkpoints/best.keras", "checkpoints/last.keras", "best.keras", "last.keras")
+"""Where a folder's model is looked for, in order: a training run's checkpoints, then loose files."""
 DEFAULT_ROOT = Path("saved_models")
 RANDOM_VALIDATION_IMAGES = 32
 MAX_DATASET_IMAGES = 1000
@@ -45,6 +46,23 @@ def _choices(option: str, values, valid) -> tuple[str, ...]:
     return values
 
 
+def parse_quantize(values) -> tuple[str, ...]:
+    """Quantisations as a tuple (from a sequence or a comma list), refusing unknown names."""
+    return _choices("quantize", values, QUANTIZATIONS)
+
+
+def supported_formats() -> tuple[str, ...]:
+    """The formats this Keras backend can export (TensorFlow: both; JAX: saved_model; else none)."""
+    supported = []
+    for name, check in (("saved_model", check_backend_for_saved_model), ("tflite", check_backend_for_tflite)):
+        try:
+            check()
+        except ValueError:
+            continue
+        supported.append(name)
+    return tuple(supported)
+
+
 def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Validate formats and quantisations before any work; return them as tuples."""
     formats = _choices("formats", formats, FORMATS)
@@ -55,7 +73,7 @@ def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str,
     if "int8" in quantize and representative_data is None:
         raise ValueError("quantize='int8' needs representative_data: a few hundred real training images "
                          "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
-                         "(CLI: --representative-npz PATH with an array `x`)")
+                         "(CLI: --dataset SPEC, e.g. --dataset digits, or --representative-npz PATH with an array `x`)")
     if "saved_model" in formats:
         check_backend_for_saved_model()
     if "tflite" in formats:
@@ -74,21 +92,21 @@ def check_out_dir(out_dir, *, overwrite: bool) -> Path:
     return out_dir
 
 
-def load_model_for_export(path):
-    """Load a `.keras` file, or a run folder's `best.keras` (else `last.keras`), without compiling.
+def load_model_path(path) -> Path:
+    """The `.keras` file `path` names: itself, or a folder's `best.keras` (else `last.keras`).
 
-    Raises FileNotFoundError for a missing path and ValueError for anything that is not a readable
-    Keras model (wrong file type, folder without a model, corrupt or truncated `.keras` file).
+    A training run folder keeps them in `checkpoints/`; a plain folder may hold them directly.
+    Raises FileNotFoundError for a missing path and ValueError for a folder without a model or a
+    file that is not a `.keras` archive.
     """
-    import keras
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {str(path)!r}")
     if path.is_dir():
         found = [path / name for name in RUN_FOLDER_MODELS if (path / name).is_file()]
         if not found:
-            raise ValueError(f"folder {str(path)!r} holds neither {' nor '.join(RUN_FOLDER_MODELS)}; "
+            raise ValueError(f"folder {str(path)!r} holds neither best.keras nor last.keras "
+                             f"(looked for {', '.join(RUN_FOLDER_MODELS)}); "
                              f"pass a run folder from training or a .keras file")
         path = found[0]
     if path.name.endswith(".weights.h5"):
@@ -100,6 +118,14 @@ def load_model_for_export(path):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{str(path)!r} is not a valid .keras file (not a zip archive): it is corrupt or "
                          f"truncated; save it again with model.save()")
+    return path
+
+
+def load_model_for_export(path):
+    """Load the model `load_model_path(path)` names, without compiling; ValueError if unreadable."""
+    import keras
+
+    path = load_model_path(path)
     import keras_resnet.layers  # noqa: F401 - registers the custom layers `.keras` files refer to
 
     try:
@@ -251,6 +277,7 @@ def export_model(model, out_dir=None, *, formats=FORMATS, quantize=("float32",),
 
     formats, quantize = check_options(formats=formats, quantize=quantize,
                                       representative_data=representative_data)
+    model_source = str(load_model_path(model)) if isinstance(model, (str, Path)) else "keras.Model in memory"
     model = _as_model(model)
     out_dir = check_out_dir(DEFAULT_ROOT / model.name if out_dir is None else out_dir, overwrite=overwrite)
     shape = tuple(model.input.shape[1:])
@@ -271,6 +298,7 @@ def export_model(model, out_dir=None, *, formats=FORMATS, quantize=("float32",),
     exported_images = to_exported_input(images)
     report = {
         "model": model.name,
+        "source": model_source,
         "out_dir": str(out_dir.resolve()),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),

@@ -30,6 +30,7 @@ class RunPaths:
         self.best = self.checkpoints / "best.keras"
         self.last = self.checkpoints / "last.keras"
         self.backup = self.root / "backup"
+        self.export = self.root / "export"
 
 
 def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> tuple[RunPaths, dict | None]:

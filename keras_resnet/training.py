@@ -20,7 +20,7 @@ from keras_resnet import distribute, recipes, runs
 from keras_resnet.evaluation import load_model, score
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
-RUNTIME_FIELDS = ("data_dir", "download", "jit_compile")
+RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "export", "export_quantize")
 """Config fields that may differ when a run is resumed (they do not change what is trained)."""
 
 
@@ -52,6 +52,8 @@ class TrainConfig:
     validation_fraction: float = 0.1
     augment: bool = True
     model_args: dict = dataclasses.field(default_factory=dict)
+    export: bool = True
+    export_quantize: tuple[str, ...] = ("float32", "int8")
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -91,6 +93,10 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     if config.mixed_precision not in (None, *PRECISIONS):
         raise ValueError(f"unknown mixed precision {config.mixed_precision!r}; choose one of: {', '.join(PRECISIONS)}")
     distribute.check_distribute(config.distribute, backend=keras.backend.backend())
+    if config.export:
+        from keras_resnet.export import parse_quantize
+
+        parse_quantize(config.export_quantize)
     return recipes.resolve_recipe(
         config.recipe,
         model=config.model,
@@ -244,8 +250,17 @@ def train(
         _write_config(paths, config, recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
             print("note: TensorBoard is not installed (pip install tensorboard); no logs/ folder")
+        export = None
+        if config.export and chief:  # SavedModel + TFLite of the best checkpoint into <run>/export/
+            from keras_resnet.export_callback import run_export_callback
+
+            export = run_export_callback(
+                paths.root, quantize=config.export_quantize, spec=config.dataset, data_dir=config.data_dir,
+                image_size=config.image_size, validation_fraction=config.validation_fraction,
+                download=config.download, verbose=verbose != 0)
         callbacks = make_callbacks(
-            paths, best_threshold=runs.best_value(history, "val_accuracy"), extra=extra_callbacks
+            paths, best_threshold=runs.best_value(history, "val_accuracy"),
+            extra=[*extra_callbacks, *([export] if export else [])],
         )
         try:
             model.fit(
@@ -278,6 +293,9 @@ def train(
         "session_seconds": time.perf_counter() - start,
         "dataset": info.to_dict(),
     }
+    if export is not None and export.report is not None:
+        result["export"] = {"out_dir": export.report["out_dir"], "source": export.report["source"],
+                            "files": [row["file"] for row in export.report["files"]]}
     if chief:
         from keras_resnet.plots import plot_training_curves
 

@@ -18,6 +18,7 @@ from keras_resnet.cli import main
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(ROOT, "tests")
 TINY = ["--model", "tiny_model:tiny_resnet"]
+NO_EXPORT = [*TINY, "--no-export"]  # every run but `cli_run` skips the export, to stay fast
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, TESTS]), "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
@@ -37,7 +38,7 @@ def _run(args, *, env=ENV, timeout=300, code=None):
 
 def test_resume_after_sigkill_mid_epoch_trains_the_same_number_of_epochs(tmp_path):
     out = tmp_path / "run"
-    args = [*TINY, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--verbose", "0"]
+    args = [*NO_EXPORT, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--verbose", "0"]
     with open(tmp_path / "log.txt", "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "keras_resnet", "train", *args],
                                    env=ENV, cwd=ROOT, stdout=log, stderr=log)
@@ -86,7 +87,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
         "cpu = tf.config.list_physical_devices('CPU')[0]\n"
         "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)"
     )
-    args = ["train", *TINY, "--epochs", "3", "--batch-size", "64", "--distribute", "mirrored",
+    args = ["train", *NO_EXPORT, "--epochs", "3", "--batch-size", "64", "--distribute", "mirrored",
             "--out", str(out), "--verbose", "2"]
     result = _run(args, code=split_cpu, env={**ENV, "KERAS_BACKEND": "tensorflow"})
     assert result.returncode == 0, result.stderr[-3000:]
@@ -96,7 +97,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
 def test_jax_data_parallel_trains_on_two_host_devices_with_finite_decreasing_loss(tmp_path):
     out = tmp_path / "data-parallel"
     env = {**ENV, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    args = ["train", *TINY, "--epochs", "3", "--batch-size", "64", "--distribute", "data-parallel",
+    args = ["train", *NO_EXPORT, "--epochs", "3", "--batch-size", "64", "--distribute", "data-parallel",
             "--out", str(out), "--verbose", "2"]
     result = _run(args, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -142,7 +143,7 @@ def test_bad_training_input_gives_one_clear_line_and_exit_code_2(tmp_path, capsy
     (tmp_path / "empty").mkdir()
     extra = [e.format(bad_npz=_bad_npz(tmp_path / "bad.npz"), empty=tmp_path / "empty") for e in extra]
     out = tmp_path / "run"
-    model = [] if "--model" in extra else TINY
+    model = ["--no-export"] if "--model" in extra else NO_EXPORT
     args = ["train", *model, "--epochs", "1", "--verbose", "0", "--out", str(out), *extra]
     _fails(capsys, args, message)
     assert not out.exists()
@@ -153,6 +154,37 @@ def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
     assert main(["train", *TINY, "--epochs", "1", "--out", str(out), "--verbose", "0"]) == 0
     return out
+
+
+def test_train_exports_the_best_checkpoint_into_the_run_folder_and_every_file_matches_keras(cli_run):
+    report = json.loads((cli_run / "export" / "export_report.json").read_text())
+    metrics = json.loads((cli_run / "metrics.json").read_text())
+    assert report["source"].endswith(os.path.join("checkpoints", "best.keras"))
+    assert metrics["export"]["source"] == report["source"]
+    files = {row["file"]: row for row in report["files"]}
+    assert list(files) == ["saved_model", "model_float32.tflite", "model_int8.tflite"]
+    assert all((cli_run / "export" / name).exists() for name in files)
+    # Checked on the run's 360 digits test images with labels; int8 calibrated on its training images.
+    assert report["verification"] == {**report["verification"], "source": "validation_data",
+                                      "images": 360, "labels": True}
+    assert files["saved_model"]["max_abs_diff"] <= 1e-4 and files["model_float32.tflite"]["max_abs_diff"] <= 1e-4
+    assert files["model_int8.tflite"]["top1_agreement"] >= 0.9
+
+
+@pytest.mark.slow
+def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(cli_run, run)
+    (run / "metrics.json").unlink()  # as if killed during the export at the end
+    (run / "export" / "from_before.txt").write_text("the previous export")
+    # Export options may change on resume (they do not change what is trained); float32 is quicker.
+    assert main(["train", "--out", str(run), "--resume", "--verbose", "0", "--export-quantize", "float32"]) == 0
+    assert not (run / "export" / "from_before.txt").exists()  # replaced by a whole new export
+    assert sorted(p.name for p in (run / "export").iterdir()) == [
+        "export_report.json", "model_float32.tflite", "saved_model"]
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
 
 
 def test_train_refuses_an_output_folder_holding_another_run_and_leaves_it_untouched(cli_run, capsys):
@@ -182,7 +214,7 @@ def test_evaluate_refuses_what_it_cannot_score(cli_run, tmp_path, capsys):
 
 def test_a_diverging_run_stops_with_a_clear_message_and_exit_code_2(tmp_path, capsys):
     out = tmp_path / "run"
-    _fails(capsys, ["train", *TINY, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
+    _fails(capsys, ["train", *NO_EXPORT, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
            "the loss became NaN/Inf in epoch 1")
     assert not (out / "metrics.json").exists() and not (out / "checkpoints" / "last.keras").exists()
 

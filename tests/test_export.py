@@ -493,6 +493,48 @@ def test_cli_exports_a_run_folder_with_int8_from_representative_npz(tmp_path, ca
     assert [entry["file"] for entry in report["files"]] == ["model_float32.tflite", "model_int8.tflite"]
 
 
+def _run_folder(folder: Path, dataset: str) -> Path:
+    """A training run folder as `keras-resnet train` leaves it, as far as export reads it."""
+    (folder / "checkpoints").mkdir(parents=True)
+    tiny_classifier(name="run_model").save(folder / "checkpoints" / "best.keras")
+    (folder / "config.json").write_text(json.dumps({"train_config": {
+        "dataset": dataset, "data_dir": None, "image_size": None, "validation_fraction": 0.1}}))
+    return folder
+
+
+def test_cli_exports_a_run_folder_with_int8_from_the_runs_own_dataset_without_any_npz(tmp_path):
+    from keras_resnet.cli import main
+
+    run = _run_folder(tmp_path / "run", "digits")
+    code = main(["export", str(run), "--out", str(tmp_path / "out"), "--formats", "tflite",
+                 "--quantize", "float32,int8"])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "export_report.json").read_text())
+    assert report["source"] == str(run / "checkpoints" / "best.keras")
+    assert [entry["file"] for entry in report["files"]] == ["model_float32.tflite", "model_int8.tflite"]
+    # Checked on digits' 360 test images with their labels, so accuracy is reported.
+    assert report["verification"] == {**report["verification"], "source": "validation_data",
+                                      "images": 360, "labels": True}
+    assert all(entry["accuracy"] is not None for entry in report["files"])
+
+
+def test_cli_dataset_option_gives_a_keras_file_labelled_check_images_and_refuses_a_wrong_size(
+        tmp_path, capsys):
+    from keras_resnet.cli import main
+
+    tiny_classifier().save(tmp_path / "model.keras")
+    assert main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--formats", "tflite",
+                 "--dataset", "digits"]) == 0
+    report = json.loads((tmp_path / "out" / "export_report.json").read_text())
+    assert report["verification"]["labels"] is True and report["verification"]["images"] == 360
+    capsys.readouterr()
+    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "other"),
+                 "--dataset", "synthetic:8x8x3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "images shaped (8, 8, 3) but the model takes (32, 32, 3)" in err
+    assert not (tmp_path / "other").exists()
+
+
 def test_cli_int8_without_representative_data_fails_cleanly(tmp_path, capsys):
     from keras_resnet.cli import main
 
@@ -500,7 +542,7 @@ def test_cli_int8_without_representative_data_fails_cleanly(tmp_path, capsys):
     code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--quantize", "int8"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "needs representative_data" in err and "--representative-npz" in err and "Traceback" not in err
+    assert "needs representative_data" in err and "--dataset SPEC" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 

@@ -17,7 +17,7 @@ EPOCHS = 4
 
 
 def _config(**overrides):
-    options = dict(model="tiny", dataset="digits", epochs=EPOCHS, batch_size=128, seed=0)
+    options = dict(model="tiny", dataset="digits", epochs=EPOCHS, batch_size=128, seed=0, export=False)
     options.update(overrides)
     return TrainConfig(**options)
 
@@ -301,6 +301,7 @@ def test_overwrite_replaces_a_run_only_once_the_new_one_can_start(tmp_path):
         ({"mixed_precision": "float8"}, "unknown mixed precision"),
         ({"distribute": "data-parallel"}, "needs the jax backend"),
         ({"distribute": "horovod"}, "unknown --distribute"),
+        ({"export": True, "export_quantize": ("float32", "int4")}, "unknown quantize value 'int4'"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_written(tmp_path, overrides, message):
