@@ -20,7 +20,7 @@ from keras_resnet import distribute, recipes, runs
 from keras_resnet.evaluation import load_model, score
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
-RUNTIME_FIELDS = ("data_dir", "download", "jit_compile")
+RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "gradient_norms")
 """Config fields that may differ when a run is resumed (they do not change what is trained)."""
 
 
@@ -51,6 +51,7 @@ class TrainConfig:
     image_size: tuple[int, int] | None = None
     validation_fraction: float = 0.1
     augment: bool = True
+    gradient_norms: bool = True
     model_args: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -134,10 +135,12 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, extra=()) -> list:
+def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, loggers=(), extra=()) -> list:
     """The standard callback list of a run, then `extra` (appended in order).
 
-    EpochStats first (it adds learning_rate and epoch_seconds to the logs the others record),
+    `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
+    first, so their time counts in epoch_seconds and their values reach every logger below.
+    Then EpochStats (it adds learning_rate and epoch_seconds to the logs the others record),
     TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
     appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints, and the backup.
     """
@@ -149,6 +152,7 @@ def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None,
     if tensorboard_available():
         tensorboard = [keras.callbacks.TensorBoard(log_dir=str(paths.logs), write_graph=False)]
     return [
+        *loggers,
         EpochStats(),
         keras.callbacks.TerminateOnNaN(raise_error=True),
         keras.callbacks.CSVLogger(str(paths.history), append=True),
@@ -243,8 +247,12 @@ def train(
         _write_config(paths, config, recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
             print("note: TensorBoard is not installed (pip install tensorboard); no logs/ folder")
+        gradients = _gradient_callback(datasets, paths, one_hot) if config.gradient_norms else None
         callbacks = make_callbacks(
-            paths, best_threshold=runs.best_value(history, "val_accuracy"), extra=extra_callbacks
+            paths,
+            best_threshold=runs.best_value(history, "val_accuracy"),
+            loggers=[gradients] if gradients else [],
+            extra=extra_callbacks,
         )
         try:
             model.fit(
@@ -281,9 +289,33 @@ def train(
         from keras_resnet.plots import plot_training_curves
 
         plot_training_curves(history, paths.curves, title=f"{config.model} on {config.dataset}")
+        if gradients is not None and gradients.records:
+            _plot_gradients(gradients.records, paths, title=f"{config.model} on {config.dataset}")
         runs.write_json(paths.metrics, result)
         shutil.rmtree(paths.backup, ignore_errors=True)
     return result
+
+
+def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
+    """Per-layer gradient norms at each epoch end on a probe: the first training batch, exactly
+    as `fit` sees it (augmented, one-hot where the recipe uses it), from an identical pipeline so
+    that taking it changes nothing `fit` sees. Rows go to gradient_norms.csv in the run folder."""
+    from keras_resnet.callbacks import GradientNormCallback
+
+    probe_data = datasets.new_train()
+    if one_hot:
+        probe_data = _one_hot(probe_data, datasets.info.classes)
+    return GradientNormCallback.from_dataset(probe_data, output_dir=paths.root)
+
+
+def _plot_gradients(records, paths: runs.RunPaths, *, title: str) -> None:
+    """The layer x step heatmap and the depth profile at up to four epochs, first to last."""
+    from keras_resnet.plots import plot_depth_profile, plot_gradient_heatmap
+
+    epochs = sorted({r["epoch"] for r in records})
+    chosen = sorted({epochs[round(i * (len(epochs) - 1) / 3)] for i in range(4)})
+    plot_gradient_heatmap(records, paths.gradient_heatmap)
+    plot_depth_profile({title: records}, paths.gradient_profile, epochs=chosen)
 
 
 def _resumed_config(saved: dict, given: TrainConfig) -> TrainConfig:
