@@ -51,6 +51,12 @@ class GradientNormCallback(keras.callbacks.Callback):
     also continues across a resume. `loss_fn` defaults to the compiled loss (see
     `gradients.default_loss`).
 
+    `tensorboard_dir` writes TensorBoard summaries at every measurement, at the optimizer step:
+    a scalar `grad_norm/<layer>` per layer, a histogram `gradients/<layer>` of each layer's
+    gradient entries, and a histogram `grad_norm_log10` of the layer norms (the spread over
+    depth). It needs TensorFlow and TensorBoard (imported lazily, on any Keras backend); without
+    them it prints one note and writes nothing.
+
     Results: `records` (dicts step, epoch, layer, depth, grad_norm, weight_norm, ratio),
     `weight_records` (the same per weight, with a `weight` key) and `global_records` (step,
     epoch, loss, global_norm, nonfinite). At each epoch end the latest scalars `grad_global_norm`,
@@ -61,7 +67,8 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def __init__(self, probe=None, mode: str = "probe", every_n_batches: int | None = None,
                  layers: Iterable[str] | None = None, output_dir: str | os.PathLike | None = None,
-                 *, data: Iterable | None = None, loss_fn=None):
+                 *, data: Iterable | None = None, loss_fn=None,
+                 tensorboard_dir: str | os.PathLike | None = None):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -83,6 +90,8 @@ class GradientNormCallback(keras.callbacks.Callback):
         if self.layer_patterns is not None and not self.layer_patterns:
             raise ValueError("layers=[] selects no layer; pass None to record every layer")
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        self._writer = None
         self.data = data
         self.loss_fn = loss_fn
         self.records: list[dict] = []
@@ -128,6 +137,8 @@ class GradientNormCallback(keras.callbacks.Callback):
         self._epoch = 0
         self._last_step_measured = None
         self._scalars = None
+        if self.tensorboard_dir is not None and self._writer is None:
+            self._writer = _summary_writer(self.tensorboard_dir)
 
     # -- measuring ------------------------------------------------------------------------------
 
@@ -147,6 +158,8 @@ class GradientNormCallback(keras.callbacks.Callback):
         if logs is not None:
             logs.update(self._scalars)
         self._append_csv()
+        if self._writer is not None:
+            self._writer.flush()
 
     def _next_batch(self):
         if self.mode == "probe":
@@ -165,7 +178,11 @@ class GradientNormCallback(keras.callbacks.Callback):
         result = loss_and_gradients(self.model, x, y, self._loss_fn)
         variables = self.model.trainable_variables
         layer_norms = []
+        layer_gradients = {}
         for name, depth, weights in self._layers:
+            if self._writer is not None:
+                layer_gradients[name] = np.concatenate([result.gradients[i].ravel()
+                                                        for _, i in weights])
             grad_sq = weight_sq = 0.0
             for path, i in weights:
                 g = result.gradients[i].astype("float64")
@@ -193,6 +210,19 @@ class GradientNormCallback(keras.callbacks.Callback):
             "grad_nonfinite": float(nonfinite),
         }
         self._last_step_measured = self._step
+        if self._writer is not None:
+            self._write_summaries(layer_gradients)
+
+    def _write_summaries(self, layer_gradients) -> None:
+        import tensorflow as tf
+
+        latest = self.records[-len(layer_gradients):]
+        with self._writer.as_default(step=self._step):
+            for row in latest:
+                tf.summary.scalar(f"grad_norm/{row['layer']}", row["grad_norm"])
+                tf.summary.histogram(f"gradients/{row['layer']}", layer_gradients[row["layer"]])
+            tf.summary.histogram("grad_norm_log10",
+                                 np.log10(np.maximum([r["grad_norm"] for r in latest], 1e-30)))
 
     def _row(self, layer, depth, grad_norm, weight_norm):
         return {"step": self._step, "epoch": self._epoch, "layer": layer, "depth": depth,
@@ -208,6 +238,9 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._append_csv()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def _continue_csv(self, first_epoch: int) -> None:
         """Keep (and load) the file's rows of epochs before `first_epoch`; drop the rest."""
@@ -265,6 +298,20 @@ def write_csv(records, path) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _summary_writer(folder):
+    """A TensorFlow summary writer for `folder`, or None (with a note) without TF/TensorBoard."""
+    import importlib.util
+
+    missing = [m for m in ("tensorflow", "tensorboard") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"note: {' and '.join(missing)} not installed (pip install tensorboard); "
+              f"no per-layer gradient summaries in {folder}")
+        return None
+    import tensorflow as tf
+
+    return tf.summary.create_file_writer(folder)
 
 
 def _global_step(model) -> int:

@@ -299,13 +299,16 @@ def train(
 def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
     """Per-layer gradient norms at each epoch end on a probe: the first training batch, exactly
     as `fit` sees it (augmented, one-hot where the recipe uses it), from an identical pipeline so
-    that taking it changes nothing `fit` sees. Rows go to gradient_norms.csv in the run folder."""
+    that taking it changes nothing `fit` sees. Rows go to gradient_norms.csv in the run folder,
+    per-layer TensorBoard summaries to logs/gradients."""
     from keras_resnet.callbacks import GradientNormCallback
 
     probe_data = datasets.new_train()
     if one_hot:
         probe_data = _one_hot(probe_data, datasets.info.classes)
-    return GradientNormCallback.from_dataset(probe_data, output_dir=paths.root)
+    tensorboard_dir = paths.logs / "gradients" if tensorboard_available() else None
+    return GradientNormCallback.from_dataset(probe_data, output_dir=paths.root,
+                                             tensorboard_dir=tensorboard_dir)
 
 
 def _plot_gradients(records, paths: runs.RunPaths, *, title: str) -> None:
