@@ -20,12 +20,13 @@ import numpy as np
 
 from keras_resnet.gradients import count_nonfinite, default_loss, loss_and_gradients
 
-__all__ = ["GradientNormCallback"]
+__all__ = ["GradientNormCallback", "read_csv", "write_csv"]
 
 MODES = ("probe", "train")
 LOG_KEYS = ("grad_global_norm", "grad_min_layer_norm", "grad_max_layer_norm",
             "grad_first_last_ratio", "grad_nonfinite")
 CSV_COLUMNS = ("step", "epoch", "layer", "depth", "grad_norm", "weight_norm", "ratio")
+CSV_NAME = "gradient_norms.csv"
 
 
 class GradientNormCallback(keras.callbacks.Callback):
@@ -43,8 +44,18 @@ class GradientNormCallback(keras.callbacks.Callback):
     weights after the step, not copied from the optimizer.
 
     `layers` keeps only layers whose name matches one of the given regular expressions
-    (`re.search`). `output_dir` writes `gradient_norms.csv`, one row per step and layer, when
-    training ends. `loss_fn` defaults to the compiled loss (see `gradients.default_loss`).
+    (`re.search`). `output_dir` keeps `gradient_norms.csv` there, one row per step and layer,
+    appended at every epoch end (so a killed run keeps its rows). The file continues a run: rows
+    of epochs before the first epoch `fit` trains are kept and loaded into `records` (a resumed
+    run keeps its history), later rows are dropped. `step` is the optimizer's global step, so it
+    also continues across a resume. `loss_fn` defaults to the compiled loss (see
+    `gradients.default_loss`).
+
+    `tensorboard_dir` writes TensorBoard summaries at every measurement, at the optimizer step:
+    a scalar `grad_norm/<layer>` per layer, a histogram `gradients/<layer>` of each layer's
+    gradient entries, and a histogram `grad_norm_log10` of the layer norms (the spread over
+    depth). It needs TensorFlow and TensorBoard (imported lazily, on any Keras backend); without
+    them it prints one note and writes nothing.
 
     Results: `records` (dicts step, epoch, layer, depth, grad_norm, weight_norm, ratio),
     `weight_records` (the same per weight, with a `weight` key) and `global_records` (step,
@@ -56,7 +67,8 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def __init__(self, probe=None, mode: str = "probe", every_n_batches: int | None = None,
                  layers: Iterable[str] | None = None, output_dir: str | os.PathLike | None = None,
-                 *, data: Iterable | None = None, loss_fn=None):
+                 *, data: Iterable | None = None, loss_fn=None,
+                 tensorboard_dir: str | os.PathLike | None = None):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -78,11 +90,15 @@ class GradientNormCallback(keras.callbacks.Callback):
         if self.layer_patterns is not None and not self.layer_patterns:
             raise ValueError("layers=[] selects no layer; pass None to record every layer")
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        self._writer = None
         self.data = data
         self.loss_fn = loss_fn
         self.records: list[dict] = []
         self.weight_records: list[dict] = []
         self.global_records: list[dict] = []
+        self._written = 0  # how many of `records` are in the CSV file
+        self._csv_checked = False
 
     @classmethod
     def from_dataset(cls, dataset, **kwargs) -> "GradientNormCallback":
@@ -117,15 +133,19 @@ class GradientNormCallback(keras.callbacks.Callback):
             _check_input_shape(self.probe[0], model)
         self._loss_fn = self.loss_fn or default_loss(model)
         self._iterator = None
-        self._step = 0
+        self._step = _global_step(model)
         self._epoch = 0
         self._last_step_measured = None
         self._scalars = None
+        if self.tensorboard_dir is not None and self._writer is None:
+            self._writer = _summary_writer(self.tensorboard_dir)
 
     # -- measuring ------------------------------------------------------------------------------
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        if self.output_dir is not None and not self._csv_checked:
+            self._continue_csv(first_epoch=epoch)
 
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1
@@ -137,6 +157,9 @@ class GradientNormCallback(keras.callbacks.Callback):
             self._measure(self._next_batch())
         if logs is not None:
             logs.update(self._scalars)
+        self._append_csv()
+        if self._writer is not None:
+            self._writer.flush()
 
     def _next_batch(self):
         if self.mode == "probe":
@@ -155,7 +178,11 @@ class GradientNormCallback(keras.callbacks.Callback):
         result = loss_and_gradients(self.model, x, y, self._loss_fn)
         variables = self.model.trainable_variables
         layer_norms = []
+        layer_gradients = {}
         for name, depth, weights in self._layers:
+            if self._writer is not None:
+                layer_gradients[name] = np.concatenate([result.gradients[i].ravel()
+                                                        for _, i in weights])
             grad_sq = weight_sq = 0.0
             for path, i in weights:
                 g = result.gradients[i].astype("float64")
@@ -183,6 +210,19 @@ class GradientNormCallback(keras.callbacks.Callback):
             "grad_nonfinite": float(nonfinite),
         }
         self._last_step_measured = self._step
+        if self._writer is not None:
+            self._write_summaries(layer_gradients)
+
+    def _write_summaries(self, layer_gradients) -> None:
+        import tensorflow as tf
+
+        latest = self.records[-len(layer_gradients):]
+        with self._writer.as_default(step=self._step):
+            for row in latest:
+                tf.summary.scalar(f"grad_norm/{row['layer']}", row["grad_norm"])
+                tf.summary.histogram(f"gradients/{row['layer']}", layer_gradients[row["layer"]])
+            tf.summary.histogram("grad_norm_log10",
+                                 np.log10(np.maximum([r["grad_norm"] for r in latest], 1e-30)))
 
     def _row(self, layer, depth, grad_norm, weight_norm):
         return {"step": self._step, "epoch": self._epoch, "layer": layer, "depth": depth,
@@ -191,9 +231,56 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     # -- output ---------------------------------------------------------------------------------
 
+    @property
+    def csv_path(self) -> str | None:
+        """Where the per-layer rows go (None without `output_dir`)."""
+        return None if self.output_dir is None else os.path.join(self.output_dir, CSV_NAME)
+
     def on_train_end(self, logs=None):
-        if self.output_dir is not None:
-            write_csv(self.records, os.path.join(self.output_dir, "gradient_norms.csv"))
+        self._append_csv()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _continue_csv(self, first_epoch: int) -> None:
+        """Keep (and load) the file's rows of epochs before `first_epoch`; drop the rest."""
+        self._csv_checked = True
+        kept = [r for r in read_csv(self.csv_path) if r["epoch"] < first_epoch]
+        self.records[:0] = kept
+        self._written = len(kept)
+        if kept or os.path.exists(self.csv_path):
+            write_csv(kept, self.csv_path)
+
+    def _append_csv(self) -> None:
+        if self.output_dir is None or self._written == len(self.records):
+            return
+        path = self.csv_path
+        os.makedirs(self.output_dir, exist_ok=True)
+        new_file = not os.path.exists(path) or os.path.getsize(path) == 0
+        with open(path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            if new_file:
+                writer.writeheader()
+            writer.writerows(self.records[self._written:])
+        self._written = len(self.records)
+
+
+def read_csv(path) -> list[dict]:
+    """Per-layer records from a `gradient_norms.csv` ([] if there is none); a last row cut short
+    by a kill is skipped."""
+    if path is None or not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        lines = [line for line in f.read().splitlines(keepends=True) if line.endswith("\n")]
+    records = []
+    for row in csv.DictReader(lines):
+        try:
+            records.append({"step": int(row["step"]), "epoch": int(row["epoch"]),
+                            "layer": row["layer"], "depth": int(row["depth"]),
+                            **{k: float(row[k]) for k in ("grad_norm", "weight_norm", "ratio")}})
+        except (KeyError, TypeError, ValueError):
+            continue
+    return records
 
 
 def write_csv(records, path) -> None:
@@ -211,6 +298,28 @@ def write_csv(records, path) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _summary_writer(folder):
+    """A TensorFlow summary writer for `folder`, or None (with a note) without TF/TensorBoard."""
+    import importlib.util
+
+    missing = [m for m in ("tensorflow", "tensorboard") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"note: {' and '.join(missing)} not installed (pip install tensorboard); "
+              f"no per-layer gradient summaries in {folder}")
+        return None
+    import tensorflow as tf
+
+    return tf.summary.create_file_writer(folder)
+
+
+def _global_step(model) -> int:
+    """The optimizer's step count (it survives a resume), or 0 without a built optimizer."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(optimizer, "built", False):
+        return 0
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 
 def _check_batch(batch):

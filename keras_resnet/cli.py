@@ -185,6 +185,9 @@ def _add_train_command(subparsers) -> None:
     run.add_argument("--mixed-precision", choices=("mixed_float16", "mixed_bfloat16"))
     run.add_argument("--jit-compile", action="store_true", default=None, help="compile with XLA")
     run.add_argument("--distribute", help="mirrored (TensorFlow backend) or data-parallel (JAX backend)")
+    run.add_argument("--no-gradient-norms", dest="gradient_norms", action="store_false", default=None,
+                     help="do not record per-layer gradient norms on a probe batch at each epoch end "
+                     "(default: gradient_norms.csv, gradient_heatmap.png, gradient_depth_profile.png)")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
                      help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)")
     export = parser.add_argument_group("export at the end (into RUN/export/, from the best checkpoint)")
@@ -202,7 +205,8 @@ def _comma_list(text: str) -> tuple[str, ...]:
 _TRAIN_OPTIONS = (
     "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
     "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs",
-    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "export", "export_quantize",
+    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "gradient_norms", "export",
+    "export_quantize",
 )
 
 

@@ -12,6 +12,7 @@ Keras backend; TensorFlow is imported inside functions so `import keras_resnet` 
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 from keras_resnet import sources
 
@@ -43,12 +44,19 @@ class DatasetInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Datasets:
-    """Batched pipelines (train is shuffled and augmented) and the dataset's `DatasetInfo`."""
+    """Batched pipelines (train is shuffled and augmented) and the dataset's `DatasetInfo`.
+
+    `new_train()` builds another training pipeline identical to `train` (same seed, same
+    preprocessing): its first batch is the first batch `fit` sees from `train`, and iterating it
+    leaves `train`'s shuffle and augmentation state alone (a probe batch taken from `train` itself
+    would shift every batch `fit` then sees).
+    """
 
     train: object
     validation: object
     test: object
     info: DatasetInfo
+    new_train: Callable[[], object] | None = None
 
 
 def load_datasets(
@@ -110,17 +118,21 @@ def load_datasets(
         flip=use_flip,
     )
     eval_batch = eval_batch_size or batch_size
-    train = train_pipeline(
-        raw.train,
-        batch_size=batch_size,
-        seed=seed,
-        augment=augment,
-        flip=use_flip,
-        shuffle_buffer=min(raw.train_examples, 10_000),
-        drop_remainder=drop_remainder,
-    )
+
+    def new_train():
+        return train_pipeline(
+            raw.train,
+            batch_size=batch_size,
+            seed=seed,
+            augment=augment,
+            flip=use_flip,
+            shuffle_buffer=min(raw.train_examples, 10_000),
+            drop_remainder=drop_remainder,
+        )
+
     return Datasets(
-        train=train,
+        train=new_train(),
+        new_train=new_train,
         validation=eval_pipeline(
             raw.validation, batch_size=eval_batch, examples=raw.validation_examples, multiple=eval_multiple
         ),

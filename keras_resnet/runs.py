@@ -17,19 +17,23 @@ from pathlib import Path
 
 
 class RunPaths:
-    """Where each artifact of a run lives."""
+    """Where each artifact of a run lives (the run-folder layout)."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-        self.config = self.root / "config.json"
-        self.history = self.root / "history.csv"
-        self.metrics = self.root / "metrics.json"
-        self.curves = self.root / "curves.png"
-        self.logs = self.root / "logs"
+        self.config = self.root / "config.json"  # resolved options, seed, library versions
+        self.history = self.root / "history.csv"  # one row per epoch (CSVLogger), grad_* scalars too
+        self.metrics = self.root / "metrics.json"  # test scores; written last, marks a finished run
+        self.curves = self.root / "curves.png"  # loss and accuracy per epoch
+        # Gradient norms on a fixed probe batch at each epoch end (unless --no-gradient-norms):
+        self.gradient_norms = self.root / "gradient_norms.csv"  # one row per step x layer
+        self.gradient_heatmap = self.root / "gradient_heatmap.png"  # layer x step, log10 norm
+        self.gradient_profile = self.root / "gradient_depth_profile.png"  # norm vs depth, by epoch
+        self.logs = self.root / "logs"  # TensorBoard (when installed); per-layer norms in logs/gradients
         self.checkpoints = self.root / "checkpoints"
         self.best = self.checkpoints / "best.keras"
         self.last = self.checkpoints / "last.keras"
-        self.backup = self.root / "backup"
+        self.backup = self.root / "backup"  # resume state; removed when training ends well
         self.export = self.root / "export"
 
 

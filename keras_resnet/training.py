@@ -20,7 +20,7 @@ from keras_resnet import distribute, recipes, runs
 from keras_resnet.evaluation import load_model, score
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
-RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "export", "export_quantize")
+RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "gradient_norms", "export", "export_quantize")
 """Config fields that may differ when a run is resumed (they do not change what is trained)."""
 
 
@@ -51,6 +51,7 @@ class TrainConfig:
     image_size: tuple[int, int] | None = None
     validation_fraction: float = 0.1
     augment: bool = True
+    gradient_norms: bool = True
     model_args: dict = dataclasses.field(default_factory=dict)
     export: bool = True
     export_quantize: tuple[str, ...] = ("float32", "int8")
@@ -140,13 +141,15 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, extra=()) -> list:
-    """The standard callback list of a run, with `extra` placed before the loggers.
+def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, loggers=(), extra=()) -> list:
+    """The standard callback list of a run, with `loggers` and `extra` placed before the loggers.
 
-    EpochStats first (it adds learning_rate and epoch_seconds to the logs the others record),
-    then `extra`, so the metrics they add to the logs are recorded too, TerminateOnNaN raising at the
-    first bad batch (so nothing of that epoch is saved), CSVLogger appending to history.csv,
-    TensorBoard (when installed), best and last `.keras` checkpoints, and the backup.
+    `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
+    first, so their time counts in epoch_seconds. Then EpochStats (it adds learning_rate and
+    epoch_seconds to the logs), then `extra`, so the metrics they add are recorded too,
+    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
+    appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints,
+    and the backup.
     """
     import keras
 
@@ -156,6 +159,7 @@ def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None,
     if tensorboard_available():
         tensorboard = [keras.callbacks.TensorBoard(log_dir=str(paths.logs), write_graph=False)]
     return [
+        *loggers,
         EpochStats(),
         *extra,
         keras.callbacks.TerminateOnNaN(raise_error=True),
@@ -250,6 +254,7 @@ def train(
         _write_config(paths, config, recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
             print("note: TensorBoard is not installed (pip install tensorboard); no logs/ folder")
+        gradients = _gradient_callback(datasets, paths, one_hot) if config.gradient_norms else None
         export = None
         if config.export and chief:  # SavedModel + TFLite of the best checkpoint into <run>/export/
             from keras_resnet.export_callback import run_export_callback
@@ -259,7 +264,9 @@ def train(
                 image_size=config.image_size, validation_fraction=config.validation_fraction,
                 download=config.download, verbose=verbose != 0)
         callbacks = make_callbacks(
-            paths, best_threshold=runs.best_value(history, "val_accuracy"),
+            paths,
+            best_threshold=runs.best_value(history, "val_accuracy"),
+            loggers=[gradients] if gradients else [],
             extra=[*extra_callbacks, *([export] if export else [])],
         )
         try:
@@ -300,9 +307,36 @@ def train(
         from keras_resnet.plots import plot_training_curves
 
         plot_training_curves(history, paths.curves, title=f"{config.model} on {config.dataset}")
+        if gradients is not None and gradients.records:
+            _plot_gradients(gradients.records, paths, title=f"{config.model} on {config.dataset}")
         runs.write_json(paths.metrics, result)
         shutil.rmtree(paths.backup, ignore_errors=True)
     return result
+
+
+def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
+    """Per-layer gradient norms at each epoch end on a probe: the first training batch, exactly
+    as `fit` sees it (augmented, one-hot where the recipe uses it), from an identical pipeline so
+    that taking it changes nothing `fit` sees. Rows go to gradient_norms.csv in the run folder,
+    per-layer TensorBoard summaries to logs/gradients."""
+    from keras_resnet.callbacks import GradientNormCallback
+
+    probe_data = datasets.new_train()
+    if one_hot:
+        probe_data = _one_hot(probe_data, datasets.info.classes)
+    tensorboard_dir = paths.logs / "gradients" if tensorboard_available() else None
+    return GradientNormCallback.from_dataset(probe_data, output_dir=paths.root,
+                                             tensorboard_dir=tensorboard_dir)
+
+
+def _plot_gradients(records, paths: runs.RunPaths, *, title: str) -> None:
+    """The layer x step heatmap and the depth profile at up to four epochs, first to last."""
+    from keras_resnet.plots import plot_depth_profile, plot_gradient_heatmap
+
+    epochs = sorted({r["epoch"] for r in records})
+    chosen = sorted({epochs[round(i * (len(epochs) - 1) / 3)] for i in range(4)})
+    plot_gradient_heatmap(records, paths.gradient_heatmap)
+    plot_depth_profile({title: records}, paths.gradient_profile, epochs=chosen)
 
 
 def _resumed_config(saved: dict, given: TrainConfig) -> TrainConfig:

@@ -92,6 +92,34 @@ def test_every_n_batches_records_one_row_per_layer_and_step_and_writes_csv(tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["gradient_norms.csv"]
 
 
+def test_tensorboard_gets_per_layer_norm_scalars_and_gradient_histograms(tmp_path):
+    pytest.importorskip("tensorboard")
+    import tensorflow as tf
+
+    model = tiny_net()
+    x, y = tiny_data()
+    callback = GradientNormCallback(probe=(x[:4], y[:4]), tensorboard_dir=tmp_path / "tb")
+    fit(model, [callback], epochs=2)
+    scalars, histograms = {}, {}
+    for path in (tmp_path / "tb").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                tensor = tf.make_ndarray(value.tensor)
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    scalars[(value.tag, event.step)] = float(tensor)
+                else:
+                    histograms[(value.tag, event.step)] = tensor  # rows (left, right, count)
+    expected = {(f"grad_norm/{r['layer']}", r["step"]): r["grad_norm"] for r in callback.records}
+    assert scalars.keys() == expected.keys()
+    assert {step for _, step in expected} == {4, 8}  # two epoch ends of four steps each
+    for key, norm in expected.items():
+        assert scalars[key] == pytest.approx(norm, rel=1e-6)
+    stem = callback.model.get_layer("conv1_conv").kernel
+    assert histograms[("gradients/conv1_conv", 8)][:, 2].sum() == np.prod(stem.shape)
+    layers = len({r["layer"] for r in callback.records})
+    assert histograms[("grad_norm_log10", 8)][:, 2].sum() == layers
+
+
 def test_train_mode_measures_on_training_batches_every_n_steps():
     x, y = tiny_data()
     batches = [(x[i:i + 4], y[i:i + 4]) for i in range(0, 16, 4)]

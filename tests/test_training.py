@@ -31,6 +31,11 @@ def _history(run):
         return list(csv.DictReader(file))
 
 
+def _gradient_rows(run):
+    with open(run / "gradient_norms.csv") as file:
+        return list(csv.DictReader(file))
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "tiny"
@@ -178,6 +183,33 @@ def test_learning_rate_and_epoch_time_are_logged_from_the_first_epoch(finished_r
     assert all(float(r["epoch_seconds"]) > 0 for r in rows)
 
 
+def test_run_folder_holds_gradient_norms_csv_heatmap_and_depth_profile(finished_run):
+    out, _ = finished_run
+    assert (out / "gradient_heatmap.png").stat().st_size > 0
+    assert (out / "gradient_depth_profile.png").stat().st_size > 0
+    rows = _gradient_rows(out)
+    layers = {r["layer"] for r in rows}
+    assert {"stem_conv", "block_2_bn", "predictions"} <= layers
+    assert sorted({int(r["epoch"]) for r in rows}) == list(range(EPOCHS))
+    assert len(rows) == EPOCHS * len(layers)  # one probe per epoch end, one row per layer
+    steps = sorted({int(r["step"]) for r in rows})  # the optimizer's step: 10 batches per epoch
+    assert steps == [10 * (epoch + 1) for epoch in range(EPOCHS)]
+    assert all(float(r["grad_norm"]) > 0 for r in rows)
+    history = _history(out)  # the probe's scalars reach history.csv from the first epoch
+    assert all(float(row["grad_global_norm"]) > 0 for row in history)
+
+
+def test_no_gradient_norms_writes_no_gradient_files_and_trains_identically(tmp_path, finished_run):
+    out = tmp_path / "run"
+    with pytest.raises(Interrupt):  # one epoch of the finished run's 4-epoch schedule
+        _train(out, _config(gradient_norms=False), extra_callbacks=[StopAt(1)])
+    assert not list(out.glob("gradient*"))
+    row = _history(out)[0]
+    assert "grad_global_norm" not in row
+    reference = _history(finished_run[0])[0]
+    assert row["loss"] == reference["loss"] and row["val_accuracy"] == reference["val_accuracy"]
+
+
 def test_evaluate_scores_a_run_folder_and_a_keras_file_like_training_did(finished_run):
     out, metrics = finished_run
     result = evaluate_run(str(out))
@@ -218,10 +250,16 @@ def test_an_interrupted_run_resumes_from_its_last_completed_epoch_with_history_i
         _train(out, extra_callbacks=[StopAt(2)])
     kept = _history(out)
     assert len(kept) == 2 and (out / "backup" / "state.json").is_file()
+    kept_gradients = _gradient_rows(out)
     metrics = _train(out, resume=True)
     rows = _history(out)
     assert [int(r["epoch"]) for r in rows] == list(range(EPOCHS)) and rows[:2] == kept
     assert metrics["epochs_trained"] == EPOCHS
+    # Gradient rows of the first session survive the resume, and the steps continue.
+    gradient_rows = _gradient_rows(out)
+    assert {int(r["epoch"]) for r in kept_gradients} == {0, 1}
+    assert gradient_rows[:len(kept_gradients)] == kept_gradients
+    assert [r["step"] for r in gradient_rows] == [r["step"] for r in _gradient_rows(finished_run[0])]
     # The optimizer step (and with it the lr schedule) continued where it stopped.
     reference = _history(finished_run[0])
     assert [r["learning_rate"] for r in rows] == [r["learning_rate"] for r in reference]
