@@ -45,7 +45,7 @@ the exported files do too.
 """
 
 run_dir = os.path.join(OUT, "run")
-config = resolve_config({"model": "resnet20", "dataset": "digits", "epochs": 2 if QUICK else 15},
+config = resolve_config({"model": "resnet20", "dataset": "digits", "epochs": 1 if QUICK else 15},
                         out=run_dir, resume=True)
 metrics = train(config, out=run_dir, resume=True, verbose=0)
 print(f"test accuracy after {metrics['epochs_trained']} epochs: {metrics['test']['accuracy']:.4f}")
