@@ -1,6 +1,7 @@
 """Claims about `keras_resnet.gradients` and the plain-vs-residual gradient-flow experiment."""
 
 import importlib.util
+import textwrap
 
 import keras
 import numpy as np
@@ -75,17 +76,28 @@ def test_model_without_trainable_weights_is_refused():
         loss_and_gradients(model, *tiny_batch())
 
 
+# The small net and batch of `tiny_net` / `tiny_batch`, with its gradients, for a fresh interpreter
+# on another backend; each backend's test appends its own reference check.
+SMALL_NET_GRADIENTS = """
+import keras, numpy as np
+import keras_resnet as kr
+from keras_resnet.gradients import loss_and_gradients
+keras.utils.set_random_seed(0)
+model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), input_shape=(8, 8, 3),
+                  classes=3)
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
+loss, grads, _ = loss_and_gradients(model, x, y)
+"""
+
+
+def run_small_net_check(backend, check):
+    run_on_backend(backend, SMALL_NET_GRADIENTS + textwrap.dedent(check))
+
+
 def test_jax_gradients_match_jax_grad():
-    run_on_backend("jax", """
-        import jax, keras, numpy as np
-        import keras_resnet as kr
-        from keras_resnet.gradients import loss_and_gradients
-        keras.utils.set_random_seed(0)
-        model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
-                          input_shape=(8, 8, 3), classes=3)
-        rng = np.random.default_rng(0)
-        x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
-        loss, grads, _ = loss_and_gradients(model, x, y)
+    run_small_net_check("jax", """
+        import jax
         nt = [v.value for v in model.non_trainable_variables]
         def f(tv):
             probs, _ = model.stateless_call(tv, nt, x, training=True)
@@ -100,16 +112,8 @@ def test_jax_gradients_match_jax_grad():
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
 def test_torch_gradients_match_autograd():
-    run_on_backend("torch", """
-        import keras, numpy as np, torch
-        import keras_resnet as kr
-        from keras_resnet.gradients import loss_and_gradients
-        keras.utils.set_random_seed(0)
-        model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
-                          input_shape=(8, 8, 3), classes=3)
-        rng = np.random.default_rng(0)
-        x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
-        loss, grads, _ = loss_and_gradients(model, x, y)
+    run_small_net_check("torch", """
+        import torch
         ref_loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True)).mean()
         ref = torch.autograd.grad(ref_loss, [v.value for v in model.trainable_variables])
         for g, r in zip(grads, ref):
