@@ -11,6 +11,7 @@ import sys
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 30_000))
 
 from keras_resnet.architectures import ResNet, build, cifar_resnet, imagenet_resnet, list_models
+from keras_resnet.callbacks import GradientNormCallback
 from keras_resnet.export import export_model, load_model_for_export
 from keras_resnet.export_callback import ExportCallback
 from keras_resnet.layers import StochasticDepth, ZeroPadShortcut
@@ -25,5 +26,6 @@ __all__ = [
     "ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models", "model_stats",
     "from_keras_applications", "load_weights_file", "KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS",
     "StochasticDepth", "ZeroPadShortcut", "export_model", "load_model_for_export", "ExportCallback",
+    "GradientNormCallback",
     *_model_names,
 ]
