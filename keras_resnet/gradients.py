@@ -64,19 +64,23 @@ def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None
     loss_fn = loss_fn or default_loss(model)
     scale = _loss_scale(model, loss_scale)
     trainable = model.trainable_variables
-    non_trainable = [v.value for v in model.non_trainable_variables]
+    # Plain tensors, not variables: under tf.distribute a variable's `.value` is a distributed
+    # variable that cannot be watched outside a replica context; reading it gives the primary copy.
+    non_trainable = [_read(v) for v in model.non_trainable_variables]
+    x, y = _native(x), _native(y)
 
-    def scaled_loss(trainable_values, non_trainable_values, x, y, scale):
+    def scaled_loss(trainable_values, non_trainable_values, x, y, scale, replicas):
         y_pred, _, losses = model.stateless_call(trainable_values, non_trainable_values, x,
                                                  training=True, return_losses=True)
         loss = ops.mean(ops.cast(loss_fn(y, y_pred), "float32"))  # a per-sample loss function too
+        loss = loss * replicas
         for extra in losses:
             loss = loss + ops.cast(extra, "float32")
         return loss * scale, loss
 
     backend = keras.backend.backend()
-    args = (non_trainable, x, y, np.float32(scale))
-    values = [v.value for v in trainable]
+    args = (non_trainable, x, y, np.float32(scale), np.float32(_replica_share(loss_fn)))
+    values = [_read(v) for v in trainable]
     if backend == "tensorflow":
         loss, grads = _compiled(model, loss_fn, lambda: _tensorflow(scaled_loss))(values, *args)
     elif backend == "jax":
@@ -89,6 +93,36 @@ def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None
              else ops.convert_to_numpy(g).astype("float32") / scale
              for v, g in zip(trainable, grads)]
     return GradientResult(float(ops.convert_to_numpy(loss)), grads, scale)
+
+
+def _replica_share(loss_fn) -> float:
+    """Inside a tf.distribute scope a reduced Keras loss comes out divided by the replica count
+    (each replica's share of the global mean); this factor undoes that, so the measured loss and
+    gradients are those of the probe batch's mean loss under any strategy."""
+    if (keras.backend.backend() != "tensorflow" or not isinstance(loss_fn, keras.losses.Loss)
+            or loss_fn.reduction in (None, "none", "sum")):
+        return 1.0
+    import tensorflow as tf
+
+    return float(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
+def _read(variable):
+    """A variable's current value as a tensor (`ops.convert_to_tensor` keeps a tf.distribute
+    variable a variable; TensorFlow's own conversion reads it)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.convert_to_tensor(variable.value)
+    return variable.value
+
+
+def _native(batch):
+    """A TensorFlow tensor (a tf.data batch) as numpy on other backends: jax.jit and torch take
+    numpy but not TensorFlow tensors; anything else is passed through as it is."""
+    if keras.backend.backend() != "tensorflow" and type(batch).__module__.startswith("tensorflow"):
+        return np.asarray(batch)
+    return batch
 
 
 # Op by op, one ResNet-20 gradient costs several training steps (20 s on JAX): the gradient

@@ -110,6 +110,44 @@ def test_jax_gradients_match_jax_grad():
         """)
 
 
+
+def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
+    # Keras divides a reduced loss by the replica count inside a strategy scope; the measurement
+    # must not, and must read mirrored variables outside a replica context.
+    run_on_backend("tensorflow", """
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        import keras, numpy as np
+        import keras_resnet as kr
+        from keras_resnet.gradients import loss_and_gradients
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
+                              input_shape=(8, 8, 3), classes=3)
+            model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(4, 8, 8, 3)).astype("float32"), rng.integers(0, 3, size=4)
+        outside = loss_and_gradients(model, x, y)
+        with strategy.scope():
+            inside = loss_and_gradients(model, x, y)
+        assert abs(inside.loss - outside.loss) <= 1e-6 * outside.loss, (inside.loss, outside.loss)
+        for a, b in zip(inside.gradients, outside.gradients):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+        """)
+
+
+def test_jax_gradients_take_a_tensorflow_batch():
+    # tf.data hands the probe batch over as TensorFlow tensors, whatever the Keras backend.
+    run_small_net_check("jax", """
+        import tensorflow as tf
+        from_tf = loss_and_gradients(model, tf.constant(x), tf.constant(y))
+        assert abs(from_tf.loss - loss) <= 1e-6 * loss
+        for a, b in zip(from_tf.gradients, grads):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+        """)
+
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
 def test_torch_gradients_match_autograd():
     run_small_net_check("torch", """
