@@ -51,9 +51,16 @@ def test_quick_cpu_suite_records_every_figure_machine_and_command(tmp_path):
     assert torch20["status"] in ("done", "skipped")
     pipeline = report["pipeline"]
     assert _positive_rate(pipeline) and pipeline["ratio"] > 0
-    assert report["overhead"]["status"] == "pending"
+    grads, export = report["overhead"]["gradient_norms"], report["overhead"]["export"]
+    assert grads["status"] == "done", grads
+    assert set(grads["median_epoch_seconds"]) == {"baseline", "probe_each_epoch", "train_every_n"}
+    assert export["status"] == "done", export
+    assert [row["file"] for row in export["files"]] == [
+        "saved_model", "model_float32.tflite", "model_int8.tflite"]
+    assert all(row["latency_ms"] > 0 and row["size_bytes"] > 0 for row in export["files"])
     assert "gpu" not in report
-    for heading in ("## CPU: ResNet-50", "## CPU: ResNet-20", "## Input pipeline", "overhead"):
+    for heading in ("## CPU: ResNet-50", "## CPU: ResNet-20", "## Input pipeline",
+                    "## Gradient-norm callback and export overhead", "model_int8.tflite"):
         assert heading in markdown
     assert report["command"] in markdown
 

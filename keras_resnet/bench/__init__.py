@@ -2,7 +2,7 @@
 
 `run_bench(suite=..., quick=..., out=...)` runs the CPU suite (`cpu`: our ResNet-50 against
 keras.applications on one backend, ResNet-20 on every backend; `pipeline`: the tf.data input
-pipeline alone; `overhead`: the gradient-callback and export figures, pending) and/or the GPU suite
+pipeline alone; `overhead`: the gradient-norm callback's and the export's cost) and/or the GPU suite
 (`gpu`: JAX bf16 + XLA against torchvision, with model-FLOPs utilisation), and writes
 `benchmarks.json` and `BENCHMARKS.md` (`report`) with the machine and versions (`machine`). Model
 timings run in one subprocess per backend (`worker`), timed alike by `timing`.
@@ -58,7 +58,8 @@ def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/r
         result["pipeline"] = {"status": "done", **figures, "resnet20_training_images_per_second": model,
                               "ratio": ratio(figures["images_per_second"], model),
                               "goal_ratio": pipeline.GOAL_RATIO}
-        result["overhead"] = overhead.overhead_figures(quick=quick)
+        echo("cpu suite: gradient-norm callback and export overhead")
+        result["overhead"] = overhead.overhead_figures(quick=quick, run_job=run_job, timeout=timeout)
     if suite in ("gpu", "all"):
         echo("gpu suite")
         result["gpu"] = gpu.gpu_suite(quick=quick, gpus=result["machine"]["gpus"],

@@ -79,11 +79,47 @@ def format_markdown(report: dict) -> str:
     if "pipeline" in report:
         lines += _pipeline_section(report["pipeline"])
     if "overhead" in report:
-        entry = report["overhead"]
-        lines += ["## Gradient-norm callback and export overhead", "", _not_done(entry) or "", ""]
+        lines += _overhead_section(report["overhead"])
     if "gpu" in report:
         lines += _gpu_section(report["gpu"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _overhead_section(entry: dict) -> list[str]:
+    lines = ["## Gradient-norm callback and export overhead", ""]
+    grads = entry.get("gradient_norms", {})
+    if _not_done(grads):
+        lines += [f"Gradient norms: {_not_done(grads)}", ""]
+    else:
+        targets = grads.get("targets_ratio_minus_one", {})
+        lines += [f"{grads['model']} on {grads['dataset']}, batch {grads['batch_size']}, "
+                  f"{grads['steps_per_epoch']} steps per epoch, {grads['backend']}; median of "
+                  f"{grads['timed_epochs_per_configuration']} interleaved epochs each.", "",
+                  "| configuration | median epoch s | added | target | cost of one measurement |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        cost = grads["measurement_cost_in_steps"]
+        for name, seconds in grads["median_epoch_seconds"].items():
+            added = grads["ratio_to_baseline"][name] - 1
+            target = targets.get(name)
+            lines.append(f"| {name} | {seconds:.2f} | {100 * added:+.1f} % | "
+                         + ("" if target is None else f"<= {100 * target:.0f} %"
+                            + (" met" if added <= target else " missed"))
+                         + " | " + ("" if name not in cost else f"{cost[name]:.1f} steps") + " |")
+        lines.append("")
+    export = entry.get("export", {})
+    if _not_done(export):
+        lines += [f"Export: {_not_done(export)}", ""]
+    else:
+        lines += [f"One `export_model` call on {export['model']} (SavedModel + TFLite float32 and int8, "
+                  f"each verified against Keras): {export['export_seconds']:.1f} s. Keras batch-1 "
+                  f"latency {export['keras_latency_ms']:.2f} ms.", "",
+                  "| file | size | max abs diff | top-1 agreement | ms per image |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for row in export["files"]:
+            lines.append(f"| {row['file']} | {row['size_bytes'] / 1e6:.2f} MB | {row['max_abs_diff']:.2e} | "
+                         f"{100 * row['top1_agreement']:.1f} % | {row['latency_ms']:.2f} |")
+        lines.append("")
+    return lines
 
 
 def summary_table(report: dict) -> str:

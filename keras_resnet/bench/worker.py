@@ -24,6 +24,8 @@ JOBS = {
     "resnet20_training": "keras_resnet.bench.cpu:resnet20_training",
     "jax_training": "keras_resnet.bench.gpu:jax_training",
     "torchvision_training": "keras_resnet.bench.gpu:torchvision_training",
+    "gradient_norm_overhead": "keras_resnet.bench.overhead:gradient_norm_overhead",
+    "export_overhead": "keras_resnet.bench.overhead:export_overhead",
 }
 RESULT_PREFIX = "RESULT "
 
