@@ -135,6 +135,16 @@ def test_from_dataset_takes_the_first_batch_as_probe():
     np.testing.assert_array_equal(callback.probe[0], x[:4])
 
 
+def test_from_dataset_caps_the_probe_at_probe_size_examples():
+    x, y = tiny_data()
+    callback = GradientNormCallback.from_dataset([(x, y)], probe_size=3)
+    np.testing.assert_array_equal(callback.probe[0], x[:3])
+    np.testing.assert_array_equal(callback.probe[1], y[:3])
+    assert len(GradientNormCallback.from_dataset([(x, y)], probe_size=None).probe[0]) == len(x)
+    with pytest.raises(ValueError, match="probe_size"):
+        GradientNormCallback.from_dataset([(x, y)], probe_size=0)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"probe": None}, "needs a probe batch"),
     ({"mode": "sometimes"}, "unknown mode"),
