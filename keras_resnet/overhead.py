@@ -4,9 +4,10 @@
 epoch end; train mode every N steps) with the paper's CIFAR recipe, warms each up for one epoch
 (tracing and compiling, excluded), then times single epochs with the configurations interleaved
 and repeated, so a slow spell on a shared machine hits them alike. It reports median epoch
-seconds, each configuration's ratio to the baseline, and the cost of one measurement in training
-steps: that last figure is what carries over to other datasets, as a probe per epoch costs about
-one step whatever the epoch's length.
+seconds and each configuration's ratio to the baseline, and, because a few percent drown in the
+epoch-to-epoch noise of a shared machine, also the time spent inside the callback itself (its
+batch- and epoch-end hooks, where all its work happens) as a share of the baseline epoch. The
+cost of one measurement in training steps is what carries over to other datasets.
 """
 
 from __future__ import annotations
@@ -63,20 +64,22 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
                     metrics=metrics)
         return net
 
+    Timed = _timed(GradientNormCallback)
     callbacks = {
         "baseline": lambda: [],
-        "probe_each_epoch": lambda: [GradientNormCallback(probe=probe)],
-        "train_every_n": lambda: [GradientNormCallback(mode="train", data=data.new_train(),
-                                                       every_n_batches=every_n_batches)],
+        "probe_each_epoch": lambda: [Timed(probe=probe)],
+        "train_every_n": lambda: [Timed(mode="train", data=data.new_train(),
+                                        every_n_batches=every_n_batches)],
     }
     models = {name: build() for name in CONFIGURATIONS}
     measurements = {name: [] for name in CONFIGURATIONS}
+    in_callback = {name: [] for name in CONFIGURATIONS[1:]}
 
     def epoch(name):
-        timer = _EpochTimer()
+        timer, recorders = _EpochTimer(), callbacks[name]()
         models[name].fit(data.train, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
-                         callbacks=[*callbacks[name](), timer])
-        return timer.seconds
+                         callbacks=[*recorders, timer])
+        return timer.seconds, sum(c.seconds for c in recorders)
 
     for name in CONFIGURATIONS:  # warm-up: tracing and compiling, not timed
         epoch(name)
@@ -84,8 +87,12 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
         order = CONFIGURATIONS[round_ % 3:] + CONFIGURATIONS[:round_ % 3]
         for _ in range(epochs):
             for name in order:
-                measurements[name].append(epoch(name))
+                seconds, callback_seconds = epoch(name)
+                measurements[name].append(seconds)
+                if name in in_callback:
+                    in_callback[name].append(callback_seconds)
     median = {name: statistics.median(times) for name, times in measurements.items()}
+    callback_median = {name: statistics.median(times) for name, times in in_callback.items()}
     steps_per_epoch = steps or -(-info.train_examples // batch_size)
     step_seconds = median["baseline"] / steps_per_epoch
     measures_per_epoch = {"probe_each_epoch": 1,
@@ -104,8 +111,34 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
         "measurement_cost_in_steps": {
             name: (median[name] - median["baseline"]) / count / step_seconds
             for name, count in measures_per_epoch.items()},
+        "callback_seconds": in_callback,
+        "median_callback_seconds": callback_median,
+        "callback_share_of_baseline_epoch": {
+            name: seconds / median["baseline"] for name, seconds in callback_median.items()},
+        "callback_cost_in_steps": {
+            name: callback_median[name] / count / step_seconds
+            for name, count in measures_per_epoch.items()},
         "quick": quick,
     }
+
+
+def _timed(callback_class):
+    """`callback_class` that adds the wall time of its batch- and epoch-end hooks to `seconds`."""
+
+    class Timed(callback_class):
+        seconds = 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            start = time.perf_counter()
+            super().on_train_batch_end(batch, logs)
+            self.seconds += time.perf_counter() - start
+
+        def on_epoch_end(self, epoch, logs=None):
+            start = time.perf_counter()
+            super().on_epoch_end(epoch, logs)
+            self.seconds += time.perf_counter() - start
+
+    return Timed
 
 
 class _EpochTimer(keras.callbacks.Callback):

@@ -17,6 +17,9 @@ def test_quick_overhead_reports_positive_times_and_ratios_for_every_configuratio
         assert result["ratio_to_baseline"][name] > 0
     assert result["ratio_to_baseline"]["baseline"] == 1.0
     assert set(result["measurement_cost_in_steps"]) == {"probe_each_epoch", "train_every_n"}
+    for name in ("probe_each_epoch", "train_every_n"):  # the callback's own time, measured
+        assert 0 < result["median_callback_seconds"][name] < result["median_epoch_seconds"][name]
+        assert result["callback_share_of_baseline_epoch"][name] > 0
 
 
 @pytest.mark.parametrize("options, message", [({"repeats": 0}, "repeats"),
