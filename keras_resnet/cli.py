@@ -318,7 +318,9 @@ def _add_bench_command(subparsers) -> None:
         description="Time training and inference (CPU suite: our ResNet-50 against "
                     "keras.applications, ResNet-20 per backend, the input pipeline; GPU suite: JAX "
                     "bf16 + XLA against torchvision) and write benchmarks.json and BENCHMARKS.md.")
-    parser.add_argument("--suite", choices=("cpu", "gpu", "all"), default="cpu")
+    parser.add_argument("--suite", choices=("cpu", "gpu", "overhead", "all"), default="cpu",
+                        help="overhead: re-measure only the gradient-norm and export overhead, "
+                             "replacing that section of an existing benchmarks.json")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, one repeat, no graph compilation: a smoke test whose figures mean nothing")
     parser.add_argument("--out", default="examples/results", help="folder for benchmarks.json and BENCHMARKS.md")

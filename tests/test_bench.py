@@ -120,6 +120,28 @@ def test_bench_rejects_an_unknown_backend_with_exit_2(tmp_path, capsys):
     assert not (tmp_path / "benchmarks.json").exists()
 
 
+def test_overhead_suite_replaces_only_its_section_and_records_its_own_command(tmp_path, monkeypatch):
+    from keras_resnet.bench import overhead, report
+
+    earlier = {"command": "keras-resnet bench --suite cpu", "date": "2026-01-01", "quick": False,
+               "suite": "cpu", "machine": {"cpu": "x", "cpu_count": 2, "usable_cpus": 2, "memory_gib": 1.0,
+                                            "accelerator": "none", "load_average": [0, 0, 0], "gpus": []},
+               "versions": {"keras": "3"}, "note": "n", "pipeline": {"status": "skipped", "reason": "r"},
+               "overhead": {"gradient_norms": {"status": "failed", "error": "old"}}}
+    (tmp_path / report.JSON_NAME).write_text(json.dumps(earlier))
+    section = {"gradient_norms": {"status": "failed", "error": "new"},
+               "export": {"status": "failed", "error": "new"}}
+    monkeypatch.setattr(overhead, "overhead_figures", lambda **kwargs: section)  # the jobs: tested above
+    run_bench(suite="overhead", out=str(tmp_path), command="keras-resnet bench --suite overhead",
+              echo=lambda *_: None)
+    written = json.loads((tmp_path / report.JSON_NAME).read_text())
+    assert written["command"] == earlier["command"] and written["pipeline"] == earlier["pipeline"]
+    assert written["overhead"]["gradient_norms"]["error"] == "new"
+    assert written["overhead"]["command"] == "keras-resnet bench --suite overhead"
+    markdown = (tmp_path / report.MARKDOWN_NAME).read_text()
+    assert "Re-measured by `keras-resnet bench --suite overhead`" in markdown and "new" in markdown
+
+
 def test_run_bench_rejects_an_unknown_suite():
-    with pytest.raises(ValueError, match="suite must be one of cpu, gpu, all"):
+    with pytest.raises(ValueError, match="suite must be one of cpu, gpu, overhead, all"):
         run_bench(suite="tpu")

@@ -87,6 +87,10 @@ def format_markdown(report: dict) -> str:
 
 def _overhead_section(entry: dict) -> list[str]:
     lines = ["## Gradient-norm callback and export overhead", ""]
+    if "command" in entry:  # re-measured on its own (`--suite overhead`)
+        lines += [f"Re-measured by `{entry['command']}` on {entry['date']} (load average at start "
+                  f"and end {entry['load_average']})"
+                  + (" (--quick: the figures mean nothing)." if entry.get("quick") else "."), ""]
     grads = entry.get("gradient_norms", {})
     if _not_done(grads):
         lines += [f"Gradient norms: {_not_done(grads)}", ""]
