@@ -57,14 +57,15 @@ def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="ru
     """Train `models` (names or `module:function` builders) alike; returns rows, histories, figure.
 
     `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
-    for every model. Writes `comparison.png`, `comparison.json` and `comparison.md` into `out`.
+    for every model; the runs are not exported unless `export=True` is among them. Writes
+    `comparison.png`, `comparison.json` and `comparison.md` into `out`.
     """
     from keras_resnet.data import load_datasets
     from keras_resnet.plots import plot_comparison
     from keras_resnet.training import resolve_config, train
 
     models = _check_models(models)
-    given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
+    given = {"dataset": dataset, "epochs": epochs, "seed": seed, "export": False, **train_options}
     if batch_size is not None:
         given["batch_size"] = batch_size
     configs = {name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
