@@ -42,18 +42,11 @@ def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/r
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
     run_job = partial(worker.run_job, echo=echo)
+    command = command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else "")
     if suite == "overhead":
         return _rerun_overhead(out, quick=quick, command=command, timeout=timeout,
                                run_job=run_job, echo=echo)
-    result = {
-        "command": command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else ""),
-        "date": machine.now(),
-        "quick": quick,
-        "suite": suite,
-        "machine": machine.machine_info(),
-        "versions": machine.library_versions(),
-        "note": NOTE,
-    }
+    result = _header(suite=suite, quick=quick, command=command)
     if suite in ("cpu", "all"):
         echo("cpu suite: ResNet-50 comparison and ResNet-20 per backend")
         result["cpu"] = cpu.cpu_suite(quick=quick, backend=backend, backends=backends,
@@ -79,6 +72,14 @@ def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/r
     return result
 
 
+def _header(*, suite: str, quick: bool, command: str) -> dict:
+    """What every benchmarks.json starts with: the command, date, machine and versions."""
+    from keras_resnet.bench import machine
+
+    return {"command": command, "date": machine.now(), "quick": quick, "suite": suite,
+            "machine": machine.machine_info(), "versions": machine.library_versions(), "note": NOTE}
+
+
 def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, echo) -> dict:
     """The overhead section alone, written into OUT/benchmarks.json beside the figures already there."""
     import json
@@ -87,13 +88,12 @@ def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, 
     from keras_resnet.bench import machine, overhead, report
 
     path = Path(out) / report.JSON_NAME
-    result = json.loads(path.read_text()) if path.exists() else {
-        "command": command, "date": machine.now(), "quick": quick, "suite": "overhead",
-        "machine": machine.machine_info(), "versions": machine.library_versions(), "note": NOTE}
+    result = (json.loads(path.read_text()) if path.exists()
+              else _header(suite="overhead", quick=quick, command=command))
     echo("overhead suite: gradient-norm callback and export overhead")
     start_load = machine.load_average()
     section = overhead.overhead_figures(quick=quick, run_job=run_job, timeout=timeout)
-    result["overhead"] = {**section, "command": command or "keras-resnet bench --suite overhead",
+    result["overhead"] = {**section, "command": command,
                           "date": machine.now(), "quick": quick,
                           "load_average": [start_load, machine.load_average()]}
     json_path, md_path = report.write_report(result, out)
