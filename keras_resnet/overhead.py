@@ -33,7 +33,7 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
     """
     from keras_resnet import recipes
     from keras_resnet.architectures import ResNet
-    from keras_resnet.callbacks import DEFAULT_PROBE_SIZE, GradientNormCallback
+    from keras_resnet.callbacks import GradientNormCallback
     from keras_resnet.data import load_datasets
     from keras_resnet.training import default_model_builder
 
@@ -47,8 +47,7 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
     data = load_datasets(dataset, batch_size=batch_size, seed=seed)
     info = data.info
     recipe = recipes.resolve_recipe("paper-cifar", model=model, batch_size=batch_size)
-    x, y = next(iter(data.new_train()))[:2]
-    probe = x[:DEFAULT_PROBE_SIZE], y[:DEFAULT_PROBE_SIZE]  # what `keras-resnet train` probes with
+    probe = GradientNormCallback.from_dataset(data.new_train()).probe  # as `keras-resnet train`
 
     def build():
         keras.utils.set_random_seed(seed)
