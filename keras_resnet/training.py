@@ -316,9 +316,9 @@ def train(
 
 def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
     """Per-layer gradient norms at each epoch end on a probe: the first 32 images of the first
-    training batch, exactly as `fit` sees them (augmented, one-hot where the recipe uses it), from an identical pipeline so
-    that taking it changes nothing `fit` sees. Rows go to gradient_norms.csv in the run folder,
-    per-layer TensorBoard summaries to logs/gradients."""
+    training batch, exactly as `fit` sees them (augmented, one-hot where the recipe uses it),
+    from an identical pipeline so that taking it changes nothing `fit` sees. Rows go to
+    gradient_norms.csv in the run folder, per-layer TensorBoard summaries to logs/gradients."""
     from keras_resnet.callbacks import GradientNormCallback
 
     probe_data = datasets.new_train()

@@ -110,7 +110,6 @@ def test_jax_gradients_match_jax_grad():
         """)
 
 
-
 def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
     # Keras divides a reduced loss by the replica count inside a strategy scope; the measurement
     # must not, and must read mirrored variables outside a replica context.
