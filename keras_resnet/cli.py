@@ -174,8 +174,11 @@ def _add_train_command(subparsers) -> None:
     how.add_argument("--weight-decay", type=float, help="L2 on conv/dense kernels (default 1e-4)")
     how.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     how.add_argument("--warmup-epochs", type=float,
-                     help="paper-cifar: epochs at lr/10 (default 1 for plain and >=110-layer nets, else 0); "
+                     help="paper-cifar: epochs at lr/10 instead of the paper's rule (below); "
                      "imagenet: linear warm-up epochs (default 5)")
+    how.add_argument("--warmup-until-error", type=float, metavar="FRACTION",
+                     help="paper-cifar: lr/10 until the training error is below FRACTION (default: "
+                     "0.8 for plain and >=110-layer nets, as the paper; no warm-up for others)")
     how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet)")
     how.add_argument("--seed", type=int, help="seeds Python, NumPy and the backend (default 0)")
     run = parser.add_argument_group("how to run")
@@ -204,7 +207,7 @@ def _comma_list(text: str) -> tuple[str, ...]:
 
 _TRAIN_OPTIONS = (
     "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
-    "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs",
+    "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs", "warmup_until_error",
     "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "gradient_norms", "export",
     "export_quantize",
 )

@@ -96,18 +96,25 @@ def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="ru
 
 
 def _share_warmup(configs: dict) -> None:
-    """One recipe for all: the paper-cifar recipe warms up plain and >=110-layer nets only, so unless
-    a warm-up was given, every model gets the longest warm-up the recipe picks for any of them.
+    """One recipe for all: paper-cifar warms up plain and >=110-layer nets only (lr/10 until the
+    training error is below 80 %), so unless a warm-up was given, every model gets the warm-up the
+    recipe picks for any of them: the same rule for all, each ending its warm-up when it is ready.
 
-    (Without it, a 30-epoch digits run of ResNet-56 at lr 0.1 diverged in its first epoch while the
-    plain nets beside it were warmed up: not the same recipe.)
+    (Without it, ResNet-56 at lr 0.1 diverged in its first epoch on digits while the plain nets
+    beside it were warmed up: not the same recipe.)
     """
     from keras_resnet.training import check_config
 
-    warmups = [check_config(config).warmup_epochs for config in configs.values()]
-    if all(config.warmup_epochs is None for config in configs.values()):
+    if any(c.warmup_epochs is not None or c.warmup_until_error is not None for c in configs.values()):
+        return
+    resolved = [check_config(config) for config in configs.values()]
+    gates = [r.warmup_until_error for r in resolved if r.warmup_until_error is not None]
+    if gates:
         for config in configs.values():
-            config.warmup_epochs = max(warmups)
+            config.warmup_until_error = max(gates)
+        return
+    for config in configs.values():
+        config.warmup_epochs = max(r.warmup_epochs for r in resolved)
 
 
 def format_table(rows: list[dict]) -> str:

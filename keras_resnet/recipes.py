@@ -2,8 +2,9 @@
 
 `paper-cifar` is He et al. 2015, section 4.2: SGD with momentum 0.9, lr 0.1 for batch 128 (scaled
 linearly with the batch), divided by 10 at 50 % and 75 % of training (the paper's 32k/48k of 64k
-iterations), weight decay 1e-4, and for very deep or plain nets a warm-up at lr/10 (the paper warms
-ResNet-110 up at 0.01 for ~400 iterations, about one CIFAR epoch). `imagenet` is the now-standard
+iterations), weight decay 1e-4, and for very deep or plain nets the paper's warm-up: lr/10 until the
+training error is below 80 % (`keras_resnet.warmup`; ~400 iterations for ResNet-110 on CIFAR), or
+for a fixed number of epochs when `warmup_epochs` is given. `imagenet` is the now-standard
 recipe of Goyal et al. 2017 and "Bag of Tricks" (He et al. 2019): lr 0.1 per 256 images, 5 linear
 warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4.
 
@@ -21,6 +22,8 @@ import re
 
 WARMUP_AUTO_DEPTH = 110
 """paper-cifar warms up nets at least this deep (and every plain net) unless told otherwise."""
+PAPER_WARMUP_ERROR = 0.8
+"""paper-cifar's warm-up lasts until the training error is below this (He et al. 2015, 4.2)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Recipe:
     weight_decay: float
     schedule: str  # "step" or "cosine"
     warmup: str  # "constant" (lr/10, as the paper) or "linear" (0 -> lr)
-    warmup_epochs: float | None  # None: decided by the model (paper-cifar's rule)
+    warmup_epochs: float | None  # None: paper-cifar's rule (error-gated, for some models)
     label_smoothing: float
     step_fractions: tuple[float, ...] = (0.5, 0.75)
     step_factor: float = 0.1
@@ -79,6 +82,7 @@ class ResolvedRecipe:
     schedule: str
     warmup: str
     warmup_epochs: float
+    warmup_until_error: float | None  # set: lr/10 until the training error is below it
     label_smoothing: float
     step_fractions: tuple[float, ...]
     step_factor: float
@@ -97,15 +101,34 @@ def resolve_recipe(
     weight_decay: float | None = None,
     momentum: float | None = None,
     warmup_epochs: float | None = None,
+    warmup_until_error: float | None = None,
     label_smoothing: float | None = None,
 ) -> ResolvedRecipe:
-    """Apply overrides to a named recipe; `lr` (if given) is used as is, not batch-scaled."""
+    """Apply overrides to a named recipe; `lr` (if given) is used as is, not batch-scaled.
+
+    The warm-up is `warmup_epochs` (fixed), or `warmup_until_error` (lr/10 until the training
+    error is below it; constant-warm-up recipes only), or the recipe's default: paper-cifar gates
+    plain and >=110-layer nets on 80 % training error and warms no other net up.
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
     learning_rate = lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
-    if warmup_epochs is None:
-        warmup_epochs = recipe.warmup_epochs if recipe.warmup_epochs is not None else _paper_warmup(model)
+    if warmup_epochs is not None and warmup_until_error is not None:
+        raise ValueError("give a warm-up in epochs or until a training error, not both")
+    if warmup_until_error is not None:
+        if recipe.warmup != "constant":
+            raise ValueError(f"recipe {name!r} warms up linearly over epochs; a warm-up until a "
+                             "training error needs a constant (lr/10) warm-up such as paper-cifar's")
+        if not 0 < warmup_until_error < 1:
+            raise ValueError(f"warm-up training error must be in (0, 1), got {warmup_until_error}")
+        warmup_epochs = 0.0
+    elif warmup_epochs is None:
+        if recipe.warmup_epochs is not None:
+            warmup_epochs = recipe.warmup_epochs
+        else:
+            warmup_epochs = 0.0
+            warmup_until_error = PAPER_WARMUP_ERROR if _paper_warms_up(model) else None
     resolved = ResolvedRecipe(
         name=name,
         learning_rate=float(learning_rate),
@@ -114,6 +137,7 @@ def resolve_recipe(
         schedule=recipe.schedule,
         warmup=recipe.warmup,
         warmup_epochs=float(warmup_epochs),
+        warmup_until_error=None if warmup_until_error is None else float(warmup_until_error),
         label_smoothing=float(recipe.label_smoothing if label_smoothing is None else label_smoothing),
         step_fractions=recipe.step_fractions,
         step_factor=recipe.step_factor,
@@ -132,15 +156,16 @@ def resolve_recipe(
     return resolved
 
 
-def _paper_warmup(model: str) -> float:
-    """One epoch (~400 CIFAR iterations at batch 128, as the paper) for plain nets and depth >= 110."""
+def _paper_warms_up(model: str) -> bool:
+    """The paper warms up ResNet-110 (and deeper); plain nets too, as they are harder to start."""
     depth = re.search(r"(\d+)", model or "")
     deep = depth is not None and int(depth.group(1)) >= WARMUP_AUTO_DEPTH
-    return 1.0 if deep or (model or "").startswith("plain") else 0.0
+    return deep or (model or "").startswith("plain")
 
 
 def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
-    """The recipe's learning rate per optimizer step, as a `keras.optimizers.schedules` object."""
+    """The recipe's learning rate per optimizer step, as a `keras.optimizers.schedules` object;
+    an error-gated warm-up is a `warmup.ErrorGatedWarmup` (give it to `make_optimizer`)."""
     import keras
 
     total = steps_per_epoch * epochs
@@ -158,7 +183,12 @@ def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
                     f"(epoch {recipe.step_fractions[0] * epochs:g}); use fewer --warmup-epochs"
                 )
             boundaries, values = [warmup - 1, *boundaries], [lr * recipe.step_factor, *values]
-        return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+        schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+        if recipe.warmup_until_error is not None:
+            from keras_resnet.warmup import ErrorGatedWarmup
+
+            return ErrorGatedWarmup(schedule, factor=recipe.step_factor, last_step=boundaries[0])
+        return schedule
     if warmup >= total:
         raise ValueError(f"warm-up of {recipe.warmup_epochs} epochs is not shorter than training ({epochs} epochs)")
     if warmup == 0:
@@ -177,10 +207,23 @@ def _increasing(boundaries: list[int]) -> list[int]:
 
 
 def make_optimizer(recipe: ResolvedRecipe, schedule):
-    """SGD with momentum; weight decay is not here but in the kernels' L2 regularizer."""
+    """SGD with momentum; weight decay is not here but in the kernels' L2 regularizer. An
+    error-gated warm-up's flag becomes one of its variables (see `warmup_callbacks`)."""
     import keras
 
-    return keras.optimizers.SGD(learning_rate=schedule, momentum=recipe.momentum)
+    optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=recipe.momentum)
+    if hasattr(schedule, "attach"):
+        schedule.attach(optimizer)
+    return optimizer
+
+
+def warmup_callbacks(recipe: ResolvedRecipe, schedule, *, verbose: bool = True) -> list:
+    """The callback that ends an error-gated warm-up (an empty list for any other schedule)."""
+    if recipe.warmup_until_error is None or not hasattr(schedule, "attach"):
+        return []
+    from keras_resnet.warmup import EndWarmupBelowError
+
+    return [EndWarmupBelowError(schedule, max_error=recipe.warmup_until_error, verbose=verbose)]
 
 
 def kernel_regularizer(recipe: ResolvedRecipe):

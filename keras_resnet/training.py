@@ -41,6 +41,7 @@ class TrainConfig:
     weight_decay: float | None = None
     momentum: float | None = None
     warmup_epochs: float | None = None
+    warmup_until_error: float | None = None
     label_smoothing: float | None = None
     seed: int = 0
     mixed_precision: str | None = None
@@ -106,6 +107,7 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         weight_decay=config.weight_decay,
         momentum=config.momentum,
         warmup_epochs=config.warmup_epochs,
+        warmup_until_error=config.warmup_until_error,
         label_smoothing=config.label_smoothing,
     )
 
@@ -263,11 +265,12 @@ def train(
                 paths.root, quantize=config.export_quantize, spec=config.dataset, data_dir=config.data_dir,
                 image_size=config.image_size, validation_fraction=config.validation_fraction,
                 download=config.download, verbose=verbose != 0)
+        warmup = recipes.warmup_callbacks(recipe, schedule, verbose=verbose != 0)
         callbacks = make_callbacks(
             paths,
             best_threshold=runs.best_value(history, "val_accuracy"),
             loggers=[gradients] if gradients else [],
-            extra=[*extra_callbacks, *([export] if export else [])],
+            extra=[*warmup, *extra_callbacks, *([export] if export else [])],
         )
         try:
             model.fit(
@@ -300,6 +303,8 @@ def train(
         "session_seconds": time.perf_counter() - start,
         "dataset": info.to_dict(),
     }
+    if warmup and warmup[0].end_step is not None:
+        result["warmup_end_step"] = warmup[0].end_step
     if export is not None and export.report is not None:
         result["export"] = {"out_dir": export.report["out_dir"], "source": export.report["source"],
                             "files": [row["file"] for row in export.report["files"]]}

@@ -83,7 +83,12 @@ def test_every_model_gets_the_same_warm_up(tmp_path):
 
     configs = {name: TrainConfig(model=name) for name in ("plain20", "resnet56")}
     _share_warmup(configs)
-    assert [c.warmup_epochs for c in configs.values()] == [1.0, 1.0]
+    assert [(c.warmup_epochs, c.warmup_until_error) for c in configs.values()] == [(None, 0.8)] * 2
+    residual = {name: TrainConfig(model=name) for name in ("resnet20", "resnet56")}
+    _share_warmup(residual)
+    assert [(c.warmup_epochs, c.warmup_until_error) for c in residual.values()] == [(0.0, None)] * 2
     given = {name: TrainConfig(model=name, warmup_epochs=0.0) for name in ("plain20", "resnet56")}
     _share_warmup(given)
-    assert [c.warmup_epochs for c in given.values()] == [0.0, 0.0]
+    assert [(c.warmup_epochs, c.warmup_until_error) for c in given.values()] == [(0.0, None)] * 2
+
+

@@ -58,15 +58,25 @@ def test_paper_cifar_lr_is_0_1_per_128_images_dropping_tenfold_at_half_and_three
     assert lrs == pytest.approx([0.2, 0.2, 0.02, 0.02, 0.002, 0.002])
 
 
-def test_paper_cifar_warms_up_at_a_tenth_of_the_lr_for_resnet110_and_plain_nets_only():
-    for model, warmup in (("resnet20", 0), ("resnet56", 0), ("resnet110", 1), ("resnet1202", 1), ("plain20", 1)):
-        assert recipes.resolve_recipe("paper-cifar", model=model, batch_size=128).warmup_epochs == warmup
-    recipe = recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128)
-    schedule = recipes.make_schedule(recipe, steps_per_epoch=391, epochs=164)
+def test_paper_cifar_warms_resnet110_and_plain_nets_up_until_the_training_error_is_below_80_percent():
+    for model, gate in (("resnet20", None), ("resnet56", None), ("resnet110", 0.8), ("resnet1202", 0.8),
+                        ("plain20", 0.8)):
+        recipe = recipes.resolve_recipe("paper-cifar", model=model, batch_size=128)
+        assert (recipe.warmup_until_error, recipe.warmup_epochs) == (gate, 0)
+    fixed = recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128, warmup_epochs=1)
+    assert fixed.warmup_until_error is None
+    schedule = recipes.make_schedule(fixed, steps_per_epoch=391, epochs=164)
     assert _lr_at(schedule, 0) == pytest.approx(0.01) and _lr_at(schedule, 390) == pytest.approx(0.01)
     assert _lr_at(schedule, 392) == pytest.approx(0.1)
     off = recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128, warmup_epochs=0)
     assert _lr_at(recipes.make_schedule(off, steps_per_epoch=391, epochs=164), 0) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="not both"):
+        recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128, warmup_epochs=1,
+                               warmup_until_error=0.8)
+    with pytest.raises(ValueError, match="must be in"):
+        recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128, warmup_until_error=1.5)
+    with pytest.raises(ValueError, match="warms up linearly"):
+        recipes.resolve_recipe("imagenet", model="resnet50", batch_size=256, warmup_until_error=0.8)
 
 
 def test_imagenet_recipe_warms_up_linearly_then_decays_along_a_cosine_with_label_smoothing():
