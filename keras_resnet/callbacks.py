@@ -2,9 +2,10 @@
 
 It watches the gradient flow that residual learning is about (He et al. 2015, section 4.1): for
 every layer with trainable weights, the L2 norm of the loss gradient, the weight norm and their
-ratio, plus the global gradient norm, ordered by depth from input to output. Gradients come from
-`keras_resnet.gradients.loss_and_gradients`, which is stateless, so recording never changes
-training (no BN moving-statistic updates, no RNG draws, no optimizer state).
+ratio, plus the global gradient norm, ordered by depth from input to output. Probe gradients come
+from `keras_resnet.gradients.loss_and_gradients`, which is stateless, so recording never changes
+training (no BN moving-statistic updates, no RNG draws, no optimizer state); train-mode gradients
+are read from the optimizer by `keras_resnet.gradient_tap`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Iterable
 import keras
 import numpy as np
 
+from keras_resnet.gradient_tap import AppliedGradientTap
 from keras_resnet.gradients import count_nonfinite, default_loss, loss_and_gradients
 
 __all__ = ["GradientNormCallback", "read_csv", "write_csv"]
@@ -41,11 +43,13 @@ class GradientNormCallback(keras.callbacks.Callback):
     with `GradientNormCallback.from_dataset(dataset)`, which takes the first `probe_size` (32)
     examples of the dataset's first batch.
 
-    `mode="train"` measures on training batches every `every_n_batches` steps (default 1). As a
-    callback cannot read the batch the optimizer just used, give it `data`, an iterable of
-    (x, y) batches (the training data, unshuffled, makes these the same batches `fit` sees); it
-    takes the next batch each time it measures. The gradients are recomputed statelessly at the
-    weights after the step, not copied from the optimizer.
+    `mode="train"` records the gradients the optimizer applied, every `every_n_batches` steps
+    (default 1) and at each epoch end: `AppliedGradientTap` stores their norms in optimizer
+    variables inside the train step, unscaled under mixed precision (the first train-mode `fit`
+    traces its train step again; the tap then stays, costing a sum of squares per weight and step). Steps a loss-scale optimizer skips for non-finite gradients are counted in
+    `global_records` (`skipped_steps`). It cannot run under a multi-replica tf.distribute
+    strategy (the optimizer only sees per-replica shares there); probe mode can. Train mode has
+    norms, not whole gradients, so its TensorBoard output has no per-layer histograms.
 
     `layers` keeps only layers whose name matches one of the given regular expressions
     (`re.search`). `output_dir` keeps `gradient_norms.csv` there, one row per step and layer,
@@ -71,7 +75,7 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def __init__(self, probe=None, mode: str = "probe", every_n_batches: int | None = None,
                  layers: Iterable[str] | None = None, output_dir: str | os.PathLike | None = None,
-                 *, data: Iterable | None = None, loss_fn=None,
+                 *, loss_fn=None,
                  tensorboard_dir: str | os.PathLike | None = None):
         super().__init__()
         if mode not in MODES:
@@ -83,8 +87,6 @@ class GradientNormCallback(keras.callbacks.Callback):
         if mode == "probe" and probe is None:
             raise ValueError("mode='probe' needs a probe batch (x, y): pass probe=..., or use "
                              "GradientNormCallback.from_dataset(dataset) to take its first batch")
-        if mode == "train" and data is None:
-            raise ValueError("mode='train' needs data=, an iterable of (x, y) training batches")
         if isinstance(layers, str):
             layers = [layers]
         self.probe = _check_batch(probe) if probe is not None else None
@@ -96,7 +98,7 @@ class GradientNormCallback(keras.callbacks.Callback):
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self._writer = None
-        self.data = data
+        self._tap = None
         self.loss_fn = loss_fn
         self.records: list[dict] = []
         self.weight_records: list[dict] = []
@@ -123,6 +125,12 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     # -- set-up ---------------------------------------------------------------------------------
 
+    def set_model(self, model):
+        """Train mode installs its tap here, before `fit` builds (and traces) its train function."""
+        super().set_model(model)
+        if self.mode == "train":
+            self._tap = AppliedGradientTap.on(model)
+
     def on_train_begin(self, logs=None):
         model = self.model
         if not model.trainable_variables:
@@ -145,8 +153,7 @@ class GradientNormCallback(keras.callbacks.Callback):
                              f"model {model.name!r}")
         if self.probe is not None:
             _check_input_shape(self.probe[0], model)
-        self._loss_fn = self.loss_fn or default_loss(model)
-        self._iterator = None
+        self._loss_fn = self.loss_fn or default_loss(model) if self.mode == "probe" else None
         self._step = _global_step(model)
         self._epoch = 0
         self._last_step_measured = None
@@ -164,44 +171,39 @@ class GradientNormCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1
         if self.every_n_batches and self._step % self.every_n_batches == 0:
-            self._measure(self._next_batch())
+            self._measure()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._scalars is None or (self.mode == "probe" and self._last_step_measured != self._step):
-            self._measure(self._next_batch())
+        if self._last_step_measured != self._step:
+            self._measure()
         if logs is not None:
             logs.update(self._scalars)
         self._append_csv()
         if self._writer is not None:
             self._writer.flush()
 
-    def _next_batch(self):
+    def _measure(self):
+        variables = self.model.trainable_variables  # on JAX, reading the model syncs its state
+        extra = {}
         if self.mode == "probe":
-            return self.probe
-        for _ in range(2):  # restart the iterable once when it runs out
-            if self._iterator is None:
-                self._iterator = iter(self.data)
-            try:
-                return _check_batch(tuple(next(self._iterator))[:2])
-            except StopIteration:
-                self._iterator = None
-        raise ValueError("data= yielded no batch; mode='train' needs a non-empty iterable")
-
-    def _measure(self, batch):
-        x, y = batch
-        result = loss_and_gradients(self.model, x, y, self._loss_fn)
-        variables = self.model.trainable_variables
+            result = loss_and_gradients(self.model, *self.probe, self._loss_fn)
+            gradients, loss = result.gradients, result.loss
+            squared = [float(np.sum(g.astype("float64") ** 2)) for g in gradients]
+            nonfinite = count_nonfinite(gradients)
+        else:
+            squared, nonfinite = self._tap.read()
+            gradients, loss = None, None
+            # the optimizer counts applied steps only: the rest were skipped (non-finite, loss scaling)
+            extra["skipped_steps"] = self._step - _global_step(self.model)
         layer_norms = []
         layer_gradients = {}
         for name, depth, weights in self._layers:
-            if self._writer is not None:
-                layer_gradients[name] = np.concatenate([result.gradients[i].ravel()
-                                                        for _, i in weights])
+            if self._writer is not None and gradients is not None:
+                layer_gradients[name] = np.concatenate([gradients[i].ravel() for _, i in weights])
             grad_sq = weight_sq = 0.0
             for path, i in weights:
-                g = result.gradients[i].astype("float64")
                 w = keras.ops.convert_to_numpy(variables[i]).astype("float64")
-                g_norm, w_norm = float(np.sqrt(np.sum(g * g))), float(np.sqrt(np.sum(w * w)))
+                g_norm, w_norm = float(np.sqrt(squared[i])), float(np.sqrt(np.sum(w * w)))
                 grad_sq += g_norm ** 2
                 weight_sq += w_norm ** 2
                 self.weight_records.append({**self._row(name, depth, g_norm, w_norm),
@@ -209,12 +211,9 @@ class GradientNormCallback(keras.callbacks.Callback):
             row = self._row(name, depth, grad_sq ** 0.5, weight_sq ** 0.5)
             self.records.append(row)
             layer_norms.append(row["grad_norm"])
-        global_norm = float(np.sqrt(sum(np.sum(g.astype("float64") ** 2)
-                                        for g in result.gradients)))
-        nonfinite = count_nonfinite(result.gradients)
-        self.global_records.append({"step": self._step, "epoch": self._epoch,
-                                    "loss": result.loss, "global_norm": global_norm,
-                                    "nonfinite": nonfinite})
+        global_norm = float(np.sqrt(np.sum(squared)))
+        self.global_records.append({"step": self._step, "epoch": self._epoch, "loss": loss,
+                                    "global_norm": global_norm, "nonfinite": nonfinite, **extra})
         last = layer_norms[-1]
         self._scalars = {
             "grad_global_norm": global_norm,
@@ -230,11 +229,12 @@ class GradientNormCallback(keras.callbacks.Callback):
     def _write_summaries(self, layer_gradients) -> None:
         import tensorflow as tf
 
-        latest = self.records[-len(layer_gradients):]
+        latest = self.records[-len(self._layers):]
         with self._writer.as_default(step=self._step):
             for row in latest:
                 tf.summary.scalar(f"grad_norm/{row['layer']}", row["grad_norm"])
-                tf.summary.histogram(f"gradients/{row['layer']}", layer_gradients[row["layer"]])
+                if row["layer"] in layer_gradients:
+                    tf.summary.histogram(f"gradients/{row['layer']}", layer_gradients[row["layer"]])
             tf.summary.histogram("grad_norm_log10",
                                  np.log10(np.maximum([r["grad_norm"] for r in latest], 1e-30)))
 

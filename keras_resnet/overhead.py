@@ -67,8 +67,7 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
     callbacks = {
         "baseline": lambda: [],
         "probe_each_epoch": lambda: [Timed(probe=probe)],
-        "train_every_n": lambda: [Timed(mode="train", data=data.new_train(),
-                                        every_n_batches=every_n_batches)],
+        "train_every_n": lambda: [Timed(mode="train", every_n_batches=every_n_batches)],
     }
     models = {name: build() for name in CONFIGURATIONS}
     measurements = {name: [] for name in CONFIGURATIONS}

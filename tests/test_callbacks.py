@@ -8,6 +8,7 @@ import pytest
 
 import keras_resnet as kr
 from keras_resnet.callbacks import LOG_KEYS, GradientNormCallback
+from tests.conftest import run_on_backend
 
 
 def tiny_net(**options):
@@ -120,13 +121,94 @@ def test_tensorboard_gets_per_layer_norm_scalars_and_gradient_histograms(tmp_pat
     assert histograms[("grad_norm_log10", 8)][:, 2].sum() == layers
 
 
-def test_train_mode_measures_on_training_batches_every_n_steps():
-    x, y = tiny_data()
-    batches = [(x[i:i + 4], y[i:i + 4]) for i in range(0, 16, 4)]
-    callback = GradientNormCallback(mode="train", every_n_batches=3, data=batches)
-    history = fit(tiny_net(), [callback])
-    assert [g["step"] for g in callback.global_records] == [3, 6]
+class WeightSteps(keras.callbacks.Callback):
+    """Each step's weight change per weight path: SGD without momentum moves w by -lr * gradient."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._before = {v.path: keras.ops.convert_to_numpy(v).copy()
+                        for v in self.model.trainable_variables}
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps = getattr(self, "steps", [])
+        self.steps.append({v.path: keras.ops.convert_to_numpy(v) - self._before[v.path]
+                           for v in self.model.trainable_variables})
+
+
+def plain_sgd_net(lr=0.05):
+    model = tiny_net()
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_train_mode_records_the_gradients_the_optimizer_applied():
+    lr, model = 0.05, plain_sgd_net(0.05)
+    steps, callback = WeightSteps(), GradientNormCallback(mode="train", every_n_batches=1)
+    fit(model, [steps, callback], epochs=1)
+    assert [g["step"] for g in callback.global_records] == [1, 2, 3, 4]
+    for step, moved in enumerate(steps.steps, start=1):
+        rows = {r["weight"]: r for r in callback.weight_records if r["step"] == step}
+        assert set(rows) == set(moved)
+        for path, delta in moved.items():
+            applied = np.linalg.norm(delta.astype("float64")) / lr
+            assert rows[path]["grad_norm"] == pytest.approx(applied, rel=2e-3, abs=1e-6)
+    assert callback.global_records[-1]["skipped_steps"] == 0
+
+
+def test_train_mode_records_the_applied_gradients_inside_a_jitted_jax_step():
+    # jax.jit traces the step once; the tap's values must travel as optimizer state.
+    run_on_backend("jax", """
+        import keras, numpy as np
+        from tests.test_callbacks import WeightSteps, fit, plain_sgd_net
+        from keras_resnet.callbacks import GradientNormCallback
+        model = plain_sgd_net(0.05)
+        steps, callback = WeightSteps(), GradientNormCallback(mode="train", every_n_batches=1)
+        fit(model, [steps, callback], epochs=1)
+        for step, moved in enumerate(steps.steps, start=1):
+            rows = {r["weight"]: r["grad_norm"] for r in callback.weight_records if r["step"] == step}
+            applied = {p: np.linalg.norm(d.astype("float64")) / 0.05 for p, d in moved.items()}
+            np.testing.assert_allclose([rows[p] for p in applied], list(applied.values()),
+                                       rtol=2e-3, atol=1e-6)
+        """)
+
+
+def test_train_mode_tap_is_not_saved_and_installs_once(tmp_path):
+    model = plain_sgd_net()
+    fit(model, [], epochs=1)
+    callback = GradientNormCallback(mode="train", every_n_batches=3)
+    checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "w.weights.h5"), save_weights_only=True)
+    history = fit(model, [callback, checkpoint])
+    assert [g["step"] for g in callback.global_records] == [6, 8, 9, 12]  # every 3rd step, epoch ends
     assert len(history.history["grad_global_norm"]) == 2
+    traced = model.train_function
+    again = GradientNormCallback(mode="train")
+    fit(model, [again], epochs=1)
+    assert model.train_function is traced and again._tap is callback._tap  # no second trace
+    fresh = plain_sgd_net()
+    fit(fresh, [], epochs=1)
+    fresh.load_weights(tmp_path / "w.weights.h5")  # the tap's variables were not saved
+    assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == 12
+    own = len(fresh.optimizer.variables)
+    callback._tap.remove()
+    assert len(model.optimizer.variables) == own and "apply" not in vars(model.optimizer)
+
+
+def test_train_mode_norms_are_of_the_unscaled_gradients_under_mixed_float16():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        lr, model = 0.05, plain_sgd_net(0.05)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    steps, callback = WeightSteps(), GradientNormCallback(mode="train", every_n_batches=1)
+    fit(model, [steps, callback], epochs=1)
+    applied = [s for s in steps.steps if any(np.any(d != 0) for d in s.values())]
+    assert callback.global_records[-1]["skipped_steps"] == len(steps.steps) - len(applied)
+    assert applied, "every step was skipped; nothing to compare"
+    last = {r["weight"]: r for r in callback.weight_records if r["step"] == 4}
+    for path, delta in applied[-1].items():  # the tap holds the last applied step's gradients
+        norm = np.linalg.norm(delta.astype("float64")) / lr
+        assert last[path]["grad_norm"] == pytest.approx(norm, rel=2e-2, abs=1e-4)
 
 
 def test_from_dataset_takes_the_first_batch_as_probe():
@@ -152,7 +234,6 @@ def test_from_dataset_caps_the_probe_at_probe_size_examples():
     ({"every_n_batches": 1.5}, "every_n_batches must be"),
     ({"probe": (np.zeros((0, 8, 8, 3)), np.zeros((0,)))}, "empty"),
     ({"probe": (np.zeros((4, 8, 8, 3)), np.zeros((3,)))}, "disagree"),
-    ({"mode": "train"}, "needs data="),
     ({"layers": []}, "selects no layer"),
 ])
 def test_bad_arguments_fail_at_construction(kwargs, message):

@@ -134,6 +134,12 @@ def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
         assert abs(inside.loss - outside.loss) <= 1e-6 * outside.loss, (inside.loss, outside.loss)
         for a, b in zip(inside.gradients, outside.gradients):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+        from keras_resnet.callbacks import GradientNormCallback
+        try:  # the optimizer sees per-replica shares there: train mode must say so, not mislead
+            GradientNormCallback(mode="train").set_model(model)
+            raise AssertionError("train mode accepted a two-replica strategy")
+        except ValueError as err:
+            assert "use mode='probe'" in str(err), err
         """)
 
 
