@@ -1,6 +1,7 @@
 """Claims about `GradientNormCallback`: it measures the right norms and never changes training."""
 
 import csv
+import importlib.util
 
 import keras
 import numpy as np
@@ -154,9 +155,14 @@ def test_train_mode_records_the_gradients_the_optimizer_applied():
     assert callback.global_records[-1]["skipped_steps"] == 0
 
 
-def test_train_mode_records_the_applied_gradients_inside_a_jitted_jax_step():
-    # jax.jit traces the step once; the tap's values must travel as optimizer state.
-    run_on_backend("jax", """
+@pytest.mark.parametrize("backend", [
+    "jax",
+    pytest.param("torch", marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                                   reason="PyTorch is not installed")),
+])
+def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
+    # jax.jit traces the step once: the tap's values must travel as optimizer state.
+    run_on_backend(backend, """
         import keras, numpy as np
         from tests.test_callbacks import WeightSteps, fit, plain_sgd_net
         from keras_resnet.callbacks import GradientNormCallback

@@ -1,5 +1,7 @@
 """The paper's warm-up: lr/10 until the training error is below 80 %, then the full rate."""
 
+import importlib.util
+
 import keras
 import numpy as np
 import pytest
@@ -57,9 +59,14 @@ def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on_tens
     run_on_backend("tensorflow", FIT_WITH_GATE)
 
 
-def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on_jax():
-    # JAX traces the train step once; the flag must travel as optimizer state, not a constant.
-    run_on_backend("jax", FIT_WITH_GATE)
+@pytest.mark.parametrize("backend", [
+    "jax",
+    pytest.param("torch", marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                                   reason="PyTorch is not installed")),
+])
+def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on(backend):
+    # JAX traces the train step once: the flag must travel as optimizer state, not a constant.
+    run_on_backend(backend, FIT_WITH_GATE)
 
 
 def test_the_flag_is_saved_with_the_optimizer_so_a_resumed_run_does_not_warm_up_again(tmp_path):
