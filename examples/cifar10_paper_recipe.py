@@ -18,7 +18,7 @@ Section 4.2 of *Deep Residual Learning* trains ResNets of depth 6n+2 on CIFAR-10
 | learning rate | 0.1, divided by 10 at 32k and 48k iterations, stop at 64k | 0.1 per 128 images, divided by 10 at 50 % and 75 % of the epochs |
 | batch, weight decay | 128, 1e-4 | same (L2 on conv and dense kernels, not on BN) |
 | data | 45k/5k train/validation split; 4-pixel pad, random 32x32 crop, horizontal flip; per-pixel mean subtracted | same split and augmentation; per-channel mean and std normalisation inside the model |
-| warm-up | ResNet-110 at lr 0.01 until training error < 80 % (about 400 iterations) | one epoch at lr/10 for nets of depth >= 110 and for plain nets |
+| warm-up | ResNet-110 at lr 0.01 until training error < 80 % (about 400 iterations) | same rule (lr/10 until the running training error is below 80 %, checked after every batch), for nets of depth >= 110 and for plain nets |
 
 64k iterations of batch 128 on 45k images is about 182 epochs. The paper's test errors:
 ResNet-20 8.75 %, ResNet-32 7.51 %, ResNet-44 7.17 %, ResNet-56 6.97 %, ResNet-110 6.43 %.

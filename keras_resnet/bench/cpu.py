@@ -14,7 +14,7 @@ from __future__ import annotations
 # Sizes of the full suite and of --quick (a CI smoke test of every code path: no meaningful figure).
 RESNET50 = {
     "full": {"batch_size": 32, "image_size": 224, "classes": 1000, "train_steps": 1,
-             "inference_steps": 1, "repeats": 3, "run_eagerly": False, "diagnostics": True},
+             "inference_steps": 1, "repeats": 5, "run_eagerly": False, "diagnostics": True},
     "quick": {"batch_size": 2, "image_size": 32, "classes": 10, "train_steps": 1,
               "inference_steps": 1, "repeats": 1, "run_eagerly": True, "diagnostics": True},
 }
