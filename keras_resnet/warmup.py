@@ -97,4 +97,4 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         self.end_step = int(keras.ops.convert_to_numpy(optimizer.iterations))
         if self.verbose:
             print(f"\nwarm-up ended after step {self.end_step}: training error "
-                  f"{error:.1%} < {self.max_error:.0%}")
+                  f"{error:.2%} < {self.max_error:.0%}")
