@@ -45,8 +45,9 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     `mode="train"` records the gradients the optimizer applied, every `every_n_batches` steps
     (default 1) and at each epoch end: `AppliedGradientTap` stores their norms in optimizer
-    variables inside the train step, unscaled under mixed precision (the first train-mode `fit`
-    traces its train step again; the tap then stays, costing a sum of squares per weight and step). Steps a loss-scale optimizer skips for non-finite gradients are counted in
+    variables inside the train step, unscaled under mixed precision. The first train-mode `fit`
+    traces its train step again; the tap then stays, costing a sum of squares per weight and
+    step. Steps a loss-scale optimizer skips for non-finite gradients are counted in
     `global_records` (`skipped_steps`). It cannot run under a multi-replica tf.distribute
     strategy (the optimizer only sees per-replica shares there); probe mode can. Train mode has
     norms, not whole gradients, so its TensorBoard output has no per-layer histograms.
@@ -153,7 +154,7 @@ class GradientNormCallback(keras.callbacks.Callback):
                              f"model {model.name!r}")
         if self.probe is not None:
             _check_input_shape(self.probe[0], model)
-        self._loss_fn = self.loss_fn or default_loss(model) if self.mode == "probe" else None
+        self._loss_fn = (self.loss_fn or default_loss(model)) if self.mode == "probe" else None
         self._step = _global_step(model)
         self._epoch = 0
         self._last_step_measured = None
