@@ -84,14 +84,15 @@ face of the degradation problem.
 
 Now train plain-20, plain-56, ResNet-20 and ResNet-56 with one recipe (the paper's CIFAR recipe:
 SGD with momentum 0.9, lr 0.1 scaled to the batch, divided by 10 at 50 % and 75 % of training,
-weight decay 1e-4, one warm-up epoch at lr/10 for all four) and one seed. `compare_models` trains
+weight decay 1e-4, and for all four the paper's warm-up: lr/10 until the training error is below
+80 %) and one seed. `compare_models` trains
 each into its own resumable run folder, scores the test split after every epoch and draws the
 paper's Figure 6: training loss, training error and test error per epoch, plain nets dashed,
 residual solid. (The loss includes each net's L2 weight penalty, so compare the errors.)
 """
 
-if QUICK:  # one epoch, so no room for the plain nets' warm-up epoch before the first lr drop
-    models, settings = ["plain20", "resnet20"], {"epochs": 1, "warmup_epochs": 0}
+if QUICK:  # one epoch: numbers mean nothing, the code path is the full run's
+    models, settings = ["plain20", "resnet20"], {"epochs": 1}
 else:
     models, settings = ["plain20", "plain56", "resnet20", "resnet56"], {"epochs": 30}
 result = compare_models(models, dataset="digits", out=os.path.join(OUT, "compare"), seed=0, verbose=0,
@@ -101,17 +102,17 @@ show(result["figure"], "plain (dashed) vs residual (solid)")
 
 """
 What to look for in the full run (30 epochs): the deeper plain net ends with a **higher
-training error** than the shallower plain net, the degradation the paper reports on CIFAR-10, and
-the residual ResNet-20 ends below the plain-20. The table's "final train error" and "final test
-error" columns give the numbers. The repository's own 30-epoch run is in
-`examples/results/compare_digits.md` and `examples/figures/compare_digits.png`
-(`examples/scripts/compare_digits.sh`).
+training error** than the shallower plain net, the degradation the paper reports on CIFAR-10,
+while the deeper residual net trains about as well as the shallower one. The table's "final train
+error" and "final test error" columns give the numbers. The repository's own 30-epoch run
+(`examples/scripts/compare_digits.sh`, `examples/results/compare_digits.md`,
+`examples/figures/compare_digits.png`): plain-20 0.08 % / 2.22 % (train / test error), plain-56
+18.85 % / 18.61 %, ResNet-20 0.00 % / 0.83 %, ResNet-56 1.03 % / 0.83 %.
 
-That run also shows a caveat of the recipe on a small dataset: its ResNet-56 blew up when the
-learning rate rose from 0.01 to 0.1 after the one-epoch warm-up, and was still recovering at epoch
-30. One epoch of digits is only 10 iterations, where the paper warms up for about 400 (until the
-training error is below 80 %). A longer warm-up (`warmup_epochs=`) is the likely remedy; it has not
-been measured yet.
+The warm-up matters on a dataset this small: with a fixed one-epoch warm-up (10 iterations of
+digits, where the paper's rule takes about 400 on CIFAR-10) ResNet-56 met lr 0.1 at 87 % training
+error, blew up and ended at 38 %. Ending the warm-up on the training error, as the paper does,
+fixed it.
 
 ## Try it yourself
 
