@@ -30,7 +30,7 @@ LOG_KEYS = ("grad_global_norm", "grad_min_layer_norm", "grad_max_layer_norm",
 CSV_COLUMNS = ("step", "epoch", "layer", "depth", "grad_norm", "weight_norm", "ratio")
 CSV_NAME = "gradient_norms.csv"
 # A probe costs about a training step of its own size: a full batch of 128 about 1 step, 10 % of a
-# ResNet-20 epoch on digits (10 steps); 32 images measured 0.24 steps, 2.4 % (BENCHMARKS.md).
+# ResNet-20 epoch on digits (10 steps); 32 images measured 0.34 steps, 3.4 % (BENCHMARKS.md).
 DEFAULT_PROBE_SIZE = 32
 
 

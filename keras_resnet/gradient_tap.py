@@ -28,10 +28,7 @@ class AppliedGradientTap:
     @classmethod
     def on(cls, model) -> "AppliedGradientTap":
         """The tap already on `model`'s optimizer, or a new one (the next `fit` retraces)."""
-        optimizer = model.optimizer
-        while hasattr(optimizer, "inner_optimizer"):
-            optimizer = optimizer.inner_optimizer
-        tap = getattr(optimizer, cls.ATTRIBUTE, None)
+        tap = getattr(_innermost(model.optimizer), cls.ATTRIBUTE, None)
         if tap is None or tap.count != len(model.trainable_variables):
             if tap is not None:
                 tap.remove()
@@ -45,9 +42,7 @@ class AppliedGradientTap:
             raise ValueError("mode='train' reads the optimizer's gradients; compile the model first")
         _refuse_tf_replicas(model)
         self.outer = optimizer
-        self.inner = optimizer
-        while hasattr(self.inner, "inner_optimizer"):
-            self.inner = self.inner.inner_optimizer
+        self.inner = _innermost(optimizer)
         self.count = len(model.trainable_variables)
         with keras.name_scope("gradient_tap"):
             self.squared_norms = self.inner.add_variable((self.count,), dtype="float32",
@@ -124,6 +119,13 @@ class AppliedGradientTap:
         self.inner.apply = tapped_apply
         self.outer.save_own_variables = without_tap(save)
         self.outer.load_own_variables = without_tap(load)
+
+
+def _innermost(optimizer):
+    """The optimizer that applies the gradients: under loss-scale wrappers, the wrapped one."""
+    while hasattr(optimizer, "inner_optimizer"):
+        optimizer = optimizer.inner_optimizer
+    return optimizer
 
 
 def _refuse_tf_replicas(model) -> None:

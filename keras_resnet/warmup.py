@@ -93,8 +93,7 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         model = self.model  # syncs JAX state, so the next step reads the cleared flag
         self.schedule.warming_up.assign(0.0)
         self._warming = False
-        optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
-        self.end_step = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        self.end_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         if self.verbose:
             print(f"\nwarm-up ended after step {self.end_step}: training error "
                   f"{error:.2%} < {self.max_error:.0%}")
