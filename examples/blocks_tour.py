@@ -30,8 +30,8 @@ import keras
 import matplotlib.pyplot as plt
 
 import keras_resnet as kr
-from keras_resnet.blocks import BLOCK_BUILDERS, BlockOptions
-from keras_resnet.stats import format_layer_table
+from keras_resnet.models.blocks import BLOCK_BUILDERS, BlockOptions
+from keras_resnet.models.complexity import format_layer_table
 
 OUT = Path("examples_output/blocks_tour")
 OUT.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,7 @@ share.
 
 ## Inside one unit
 
-`keras_resnet.stats.format_layer_table` lists a model's layers with output shapes, parameters
+`keras_resnet.models.complexity.format_layer_table` lists a model's layers with output shapes, parameters
 and MACs (the same table as `keras-resnet summary`). Here, a post-activation bottleneck unit
 with a projection shortcut; the names follow keras.applications
 (`conv3_block1_1_conv`, `..._bn`, `..._add`, `..._out`).

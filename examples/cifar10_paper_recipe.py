@@ -35,8 +35,8 @@ import os
 
 import matplotlib.pyplot as plt
 
-from keras_resnet import runs
-from keras_resnet.training import resolve_config, train
+from keras_resnet.training import run_folder as runs
+from keras_resnet.training.fit import resolve_config, train
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: mocked data
 MODEL = "resnet20"  # resnet32, resnet44, resnet56, resnet110 (the paper's Table 6)

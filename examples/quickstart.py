@@ -28,8 +28,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_resnet as kr
-from keras_resnet import recipes
-from keras_resnet.data import load_datasets
+from keras_resnet.training import recipes
+from keras_resnet.data.pipelines import load_datasets
 
 OUT = Path("examples_output/quickstart")
 OUT.mkdir(parents=True, exist_ok=True)

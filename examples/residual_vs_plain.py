@@ -27,9 +27,9 @@ import os
 
 import matplotlib.pyplot as plt
 
-from keras_resnet.compare import compare_models
-from keras_resnet.gradient_flow import format_table, gradient_flow
-from keras_resnet.plots import plot_depth_profile
+from keras_resnet.experiments.degradation import compare_models
+from keras_resnet.experiments.gradient_flow import format_table, gradient_flow
+from keras_resnet.experiments.plots import plot_depth_profile
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: tiny version
 OUT = os.path.join("examples_output", "residual_vs_plain")

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 import keras_resnet as kr
-from keras_resnet.data import load_datasets
+from keras_resnet.data.pipelines import load_datasets
 
 WEIGHTS = None if QUICK else "imagenet"
 IMAGE_SIZE = 32 if QUICK else 96  # ResNet-50 downsamples 32x: 32 is its smallest input

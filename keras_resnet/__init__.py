@@ -10,16 +10,16 @@ import sys
 # need more than Python's default 1,000 frames to build, save, load or clone. Only ever raised.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 30_000))
 
-from keras_resnet.architectures import ResNet, build, cifar_resnet, imagenet_resnet, list_models
-from keras_resnet.callbacks import GradientNormCallback
-from keras_resnet.export import export_model, load_model_for_export
-from keras_resnet.export_callback import ExportCallback
-from keras_resnet.layers import StochasticDepth, ZeroPadShortcut
-from keras_resnet.models import *  # noqa: E402,F401,F403 - the named constructors
-from keras_resnet.models import __all__ as _model_names
-from keras_resnet.specs import KERAS_APPLICATIONS_OPTIONS, MODEL_SPECS
-from keras_resnet.stats import model_stats
-from keras_resnet.weights import from_keras_applications, load_weights_file
+from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
+from keras_resnet.gradients.callback import GradientNormCallback
+from keras_resnet.export.api import export_model, load_model_for_export
+from keras_resnet.export.callback import ExportCallback
+from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
+from keras_resnet.models.constructors import *  # noqa: E402,F401,F403 - the named constructors
+from keras_resnet.models.constructors import __all__ as _model_names
+from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS, MODEL_SPECS
+from keras_resnet.models.complexity import model_stats
+from keras_resnet.models.weights import from_keras_applications, load_weights_file
 
 __version__ = "0.1.0"
 __all__ = [

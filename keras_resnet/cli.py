@@ -30,7 +30,7 @@ def _add_models_command(subparsers) -> None:
 
 
 def _run_models(args) -> None:
-    from keras_resnet.specs import MODEL_SPECS
+    from keras_resnet.models.specs import MODEL_SPECS
 
     if args.json:
         print(json.dumps({name: spec.describe() for name, spec in MODEL_SPECS.items()}, indent=2))
@@ -49,8 +49,8 @@ def _add_summary_command(subparsers) -> None:
 
 
 def _run_summary(args) -> None:
-    from keras_resnet.architectures import build
-    from keras_resnet.stats import format_layer_table, layer_stats, model_stats
+    from keras_resnet.models.resnet import build
+    from keras_resnet.models.complexity import format_layer_table, layer_stats, model_stats
 
     options = {"input_shape": args.input_shape, "classes": args.classes}
     model = build(args.model, **{k: v for k, v in options.items() if v is not None})
@@ -79,8 +79,8 @@ def _add_gradient_flow_command(subparsers) -> None:
 def _run_gradient_flow(args) -> None:
     import os
 
-    from keras_resnet.gradient_flow import format_table, gradient_flow
-    from keras_resnet.plots import plot_depth_profile
+    from keras_resnet.experiments.gradient_flow import format_table, gradient_flow
+    from keras_resnet.experiments.plots import plot_depth_profile
 
     if args.steps < 0 or args.batch_size < 1:
         raise CommandError("--steps must be >= 0 and --batch-size >= 1")
@@ -120,8 +120,8 @@ def _add_export_command(subparsers) -> None:
 
 
 def _run_export(args) -> None:
-    from keras_resnet.export import export_model, load_images_npz, load_model_for_export
-    from keras_resnet.export_data import export_images_for
+    from keras_resnet.export.api import export_model, load_images_npz, load_model_for_export
+    from keras_resnet.export.calibration import export_images_for
 
     input_shape = tuple(load_model_for_export(args.model).input.shape[1:])  # checks the model file first
     images = export_images_for(args.model, dataset=args.dataset, data_dir=args.data_dir, input_shape=input_shape)
@@ -214,7 +214,7 @@ _TRAIN_OPTIONS = (
 
 
 def _run_train(args) -> None:
-    from keras_resnet.training import TrainingError, resolve_config, train
+    from keras_resnet.training.fit import TrainingError, resolve_config, train
 
     given = {name: getattr(args, name) for name in _TRAIN_OPTIONS if getattr(args, name) is not None}
     if args.model_arg:
@@ -266,8 +266,8 @@ def _add_compare_command(subparsers) -> None:
 
 
 def _run_compare(args) -> None:
-    from keras_resnet.compare import compare_models
-    from keras_resnet.training import TrainingError
+    from keras_resnet.experiments.degradation import compare_models
+    from keras_resnet.training.fit import TrainingError
 
     out = args.out or _default_out({"model": "compare", "dataset": args.dataset})
     try:
@@ -294,7 +294,7 @@ def _add_evaluate_command(subparsers) -> None:
 
 
 def _run_evaluate(args) -> None:
-    from keras_resnet.evaluation import evaluate_run
+    from keras_resnet.training.evaluation import evaluate_run
 
     result = evaluate_run(
         args.target,

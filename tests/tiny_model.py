@@ -1,4 +1,4 @@
-"""A tiny residual net with the model-builder interface of `keras_resnet.architectures.build`.
+"""A tiny residual net with the model-builder interface of `keras_resnet.models.resnet.build`.
 
 Tests use it where the real networks would only make them slower: it takes raw 0..255 pixels, has
 the "normalization" layer, a "predictions" Dense (logits) and a float32 "predictions_activation".

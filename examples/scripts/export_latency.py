@@ -6,7 +6,7 @@ Description: Per-image CPU latency of ResNet-20 (32x32) and ResNet-50 (224x224),
 
 The same untrained network (latency does not depend on the weights' values) is timed three ways at
 batch 1: `model.predict_on_batch` in Keras, and the LiteRT interpreter on the float32 and the
-full-integer int8 `.tflite` files written by `keras_resnet.litert.export_tflite`. Results go to
+full-integer int8 `.tflite` files written by `keras_resnet.export.litert.export_tflite`. Results go to
 `examples/results/export_latency.json` and a markdown table `export_latency.md`, with the machine,
 date, versions and the exact command, so the numbers can be reproduced or questioned.
 
@@ -75,8 +75,8 @@ def time_model(name: str, input_shape, *, threads: int, repeats: int, calibratio
     import keras
 
     import keras_resnet as kr
-    from keras_resnet.litert import TFLiteModel, export_tflite
-    from keras_resnet.parity import keras_latency_ms
+    from keras_resnet.export.litert import TFLiteModel, export_tflite
+    from keras_resnet.export.parity import keras_latency_ms
 
     keras.utils.set_random_seed(0)
     model = kr.build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,

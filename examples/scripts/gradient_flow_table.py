@@ -21,8 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_resnet.gradient_flow import format_table, gradient_flow  # noqa: E402
-from keras_resnet.plots import plot_depth_profile  # noqa: E402
+from keras_resnet.experiments.gradient_flow import format_table, gradient_flow  # noqa: E402
+from keras_resnet.experiments.plots import plot_depth_profile  # noqa: E402
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ def resnet50_comparison(*, batch_size: int, image_size: int, classes: int, train
     import keras
 
     from keras_resnet.bench import timing
-    from keras_resnet.stats import model_stats
+    from keras_resnet.models.complexity import model_stats
 
     keras.utils.set_random_seed(0)
     models, stats = {}, {}
@@ -158,9 +158,9 @@ def resnet20_training(*, batch_size: int, steps: int, repeats: int, run_eagerly:
     """Training images/s of ResNet-20 (32x32, 10 classes) with the paper-cifar recipe."""
     import keras
 
-    from keras_resnet import recipes
+    from keras_resnet.training import recipes
     from keras_resnet.bench import timing
-    from keras_resnet.training import default_model_builder
+    from keras_resnet.training.fit import default_model_builder
 
     keras.utils.set_random_seed(0)
     recipe = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=batch_size)

@@ -61,9 +61,9 @@ def jax_training(*, name: str, model: str, image_size: int, classes: int, batch_
     import jax
     import keras
 
-    from keras_resnet.architectures import build
+    from keras_resnet.models.resnet import build
     from keras_resnet.bench.timing import summarise, synthetic_batch
-    from keras_resnet.stats import model_stats
+    from keras_resnet.models.complexity import model_stats
 
     if keras.backend.backend() != "jax":
         raise ValueError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")

@@ -1,9 +1,9 @@
 """Issue 6's item 3: what the gradient-norm callback and the one-call export cost, run by `bench`.
 
 Both run in a TensorFlow worker like the model timings. `gradient_norms` is
-`keras_resnet.overhead.gradient_norm_overhead` (ResNet-20 on digits: epoch time without the
+`keras_resnet.bench.gradient_overhead.gradient_norm_overhead` (ResNet-20 on digits: epoch time without the
 callback, with probe mode at each epoch end, with train mode every 10 steps); `export` times
-`keras_resnet.export.export_model` on a ResNet-20 (SavedModel + TFLite float32 and int8, each
+`keras_resnet.export.api.export_model` on a ResNet-20 (SavedModel + TFLite float32 and int8, each
 verified) and keeps its per-file parity and batch-1 LiteRT latency. `quick` shrinks both to
 seconds for the tests; its figures say nothing.
 """
@@ -29,7 +29,7 @@ def overhead_figures(*, quick: bool, run_job, timeout: float) -> dict:
 
 def gradient_norm_overhead(*, quick: bool) -> dict:
     """Worker job: the kept overhead measurement (2 epochs x 3 interleaved rounds when full)."""
-    from keras_resnet.overhead import gradient_norm_overhead as measure
+    from keras_resnet.bench.gradient_overhead import gradient_norm_overhead as measure
 
     return measure("resnet20", "digits", epochs=2, repeats=3, quick=quick)
 
@@ -40,10 +40,10 @@ def export_overhead(*, quick: bool) -> dict:
 
     import keras
 
-    from keras_resnet.architectures import ResNet
-    from keras_resnet.export import export_model
-    from keras_resnet.export_data import export_images
-    from keras_resnet.models import resnet20
+    from keras_resnet.models.resnet import ResNet
+    from keras_resnet.export.api import export_model
+    from keras_resnet.export.calibration import export_images
+    from keras_resnet.models.constructors import resnet20
 
     images = export_images("digits", representative=64 if quick else 256,
                            validation=32 if quick else 360)

@@ -23,7 +23,7 @@ def pipeline_throughput(*, dataset: str, batch_size: int, batches: int, warmup_b
                         repeats: int, flip: bool = True, seed: int = 0) -> dict:
     """Median images/s of `batches` training batches of `dataset`, over `repeats` timings."""
     from keras_resnet.bench.timing import summarise
-    from keras_resnet.data import load_datasets
+    from keras_resnet.data.pipelines import load_datasets
 
     if min(batches, repeats) < 1 or warmup_batches < 0:
         raise ValueError("batches and repeats must be >= 1 and warmup_batches >= 0")

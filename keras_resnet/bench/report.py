@@ -19,7 +19,7 @@ MARKDOWN_NAME = "BENCHMARKS.md"
 
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write `report` to OUT/benchmarks.json and OUT/BENCHMARKS.md; return both paths."""
-    from keras_resnet.runs import write_json
+    from keras_resnet.training.run_folder import write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +265,7 @@ def _pipeline_section(p: dict) -> list[str]:
                f"goal {'met' if p['ratio'] >= GOAL_RATIO else 'missed'} ({_x(p['ratio'])}, "
                f"goal >= {GOAL_RATIO:.0f}x)")
     return lines + [
-        f"`keras_resnet.data.load_datasets({p['dataset']!r}).train`: {p['augment']}, batch "
+        f"`keras_resnet.data.pipelines.load_datasets({p['dataset']!r}).train`: {p['augment']}, batch "
         f"{p['batch_size']}, prefetch; drained with `as_numpy_iterator()`, "
         f"{p['batches_per_repeat']} batches per repeat, median of {p['repeats']}.",
         "",

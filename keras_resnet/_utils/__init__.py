@@ -1,0 +1,1 @@
+"""What every layer of the package shares: atomic writing, provenance and validation messages."""

@@ -1,0 +1,228 @@
+"""Datasets -> batched tf.data input pipelines with the paper's CIFAR augmentation (He et al. 2015, 4.2).
+
+`load_datasets(spec, ...)` turns a dataset spec string (`digits`, `tfds:NAME`, `npz:PATH`,
+`folder:PATH`, `synthetic[:HxWxC[:CLASSES]]`) into train / validation / test pipelines plus a
+`DatasetInfo` (classes, class names, image shape, per-channel mean/std of the training split).
+Pipelines yield *un-normalised* float32 images (0..255) and int32 labels: the model carries its own
+`Normalization` layer built from `info.mean` / `info.std`, so saved models need no preprocessing.
+Where the raw examples come from lives in `keras_resnet.data.sources`. tf.data feeds `model.fit` on every
+Keras backend; TensorFlow is imported inside functions so `import keras_resnet` stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from keras_resnet.data import sources
+
+PAD_PIXELS = 4
+"""The paper pads 4 pixels on each side, then takes a random crop of the original size."""
+
+STATS_MAX_EXAMPLES = 50_000
+"""Mean/std come from at most this many training images (all of CIFAR; a sample of ImageNet)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What the model builder and the run folder need to know about a dataset."""
+
+    spec: str
+    classes: int
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int, int]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    train_examples: int
+    validation_examples: int
+    test_examples: int
+    flip: bool
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Datasets:
+    """Batched pipelines (train is shuffled and augmented) and the dataset's `DatasetInfo`.
+
+    `new_train()` builds another training pipeline identical to `train` (same seed, same
+    preprocessing): its first batch is the first batch `fit` sees from `train`, and iterating it
+    leaves `train`'s shuffle and augmentation state alone (a probe batch taken from `train` itself
+    would shift every batch `fit` then sees).
+    """
+
+    train: object
+    validation: object
+    test: object
+    info: DatasetInfo
+    new_train: Callable[[], object] | None = None
+
+
+def load_datasets(
+    spec: str = "digits",
+    *,
+    batch_size: int = 128,
+    eval_batch_size: int | None = None,
+    seed: int = 0,
+    augment: bool = True,
+    flip: bool | None = None,
+    data_dir: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    validation_fraction: float = 0.1,
+    download: bool = False,
+    drop_remainder: bool = False,
+    eval_multiple: int = 1,
+) -> Datasets:
+    """Build the three pipelines for `spec`; see the module docstring for the spec forms.
+
+    `seed` drives shuffling and augmentation only; the train/validation/test split itself uses a
+    fixed seed so every run of a dataset is scored on the same test images. `flip=None` uses the
+    dataset's default (on for natural images, off for digits). `drop_remainder` drops the last
+    partial training batch (needed when a batch is split across devices). `eval_multiple > 1`
+    pads validation/test to a multiple of it (JAX data-parallel cannot split a ragged last batch):
+    their elements become (image, label, weight), weight 0 for the padding at the end.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+    if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
+        raise ValueError(f"image size must be two positive integers (height, width), got {image_size!r}")
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ValueError(f"validation fraction must be in [0, 1), got {validation_fraction}")
+    raw = sources.load_source(
+        spec,
+        data_dir=data_dir,
+        image_size=image_size,
+        validation_fraction=validation_fraction,
+        download=download,
+    )
+    if raw.train_examples < 1:
+        raise ValueError(f"dataset {spec!r} has no training images")
+    if batch_size > raw.train_examples:
+        raise ValueError(
+            f"batch size {batch_size} is larger than the training split of {spec!r} "
+            f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
+        )
+    mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
+    use_flip = raw.flip if flip is None else flip
+    info = DatasetInfo(
+        spec=spec,
+        classes=raw.classes,
+        class_names=tuple(raw.class_names),
+        image_shape=tuple(int(d) for d in raw.image_shape),
+        mean=tuple(float(m) for m in mean),
+        std=tuple(float(s) for s in std),
+        train_examples=raw.train_examples,
+        validation_examples=raw.validation_examples,
+        test_examples=raw.test_examples,
+        flip=use_flip,
+    )
+    eval_batch = eval_batch_size or batch_size
+
+    def new_train():
+        return train_pipeline(
+            raw.train,
+            batch_size=batch_size,
+            seed=seed,
+            augment=augment,
+            flip=use_flip,
+            shuffle_buffer=min(raw.train_examples, 10_000),
+            drop_remainder=drop_remainder,
+        )
+
+    return Datasets(
+        train=new_train(),
+        new_train=new_train,
+        validation=eval_pipeline(
+            raw.validation, batch_size=eval_batch, examples=raw.validation_examples, multiple=eval_multiple
+        ),
+        test=eval_pipeline(raw.test, batch_size=eval_batch, examples=raw.test_examples, multiple=eval_multiple),
+        info=info,
+    )
+
+
+def augment_image(image, seed, *, flip: bool, pad: int = PAD_PIXELS):
+    """Zero-pad `pad` pixels per side, crop back to the original size at random, maybe flip.
+
+    `seed` is a shape-[2] int tensor; stateless ops make the result a pure function of it.
+    """
+    import tensorflow as tf
+
+    height, width = image.shape[0], image.shape[1]
+    padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    image = tf.image.stateless_random_crop(padded, tf.shape(image), seed=crop_seed)
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+    return tf.ensure_shape(image, (height, width, image.shape[-1]))
+
+
+def train_pipeline(
+    dataset,
+    *,
+    batch_size: int,
+    seed: int,
+    augment: bool,
+    flip: bool,
+    shuffle_buffer: int,
+    drop_remainder: bool = False,
+):
+    """Shuffle (anew each epoch), augment (fresh random crops each epoch), batch, prefetch."""
+    import tensorflow as tf
+
+    dataset = dataset.map(_as_float, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if augment:
+        # One random int per example, different on every pass, turned into a stateless seed.
+        randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip((dataset, randoms)).map(
+            lambda example, r: (
+                augment_image(example[0], tf.stack([r, tf.constant(seed, tf.int64)]), flip=flip),
+                example[1],
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int = 1):
+    """Cast and batch in a fixed order; no augmentation. See `load_datasets` for `multiple`."""
+    import tensorflow as tf
+
+    dataset = dataset.map(_as_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if multiple > 1:
+        dataset = dataset.map(lambda x, y: (x, y, tf.constant(1.0)))
+        pad = -examples % multiple
+        if pad:
+            padding = dataset.take(1).map(lambda x, y, w: (x, y, tf.constant(0.0))).repeat(pad)
+            dataset = dataset.concatenate(padding)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
+    """Per-channel mean and std (0..255 units) over up to `max_examples` unbatched images."""
+    import numpy as np
+    import tensorflow as tf
+
+    images = dataset.take(max_examples).map(lambda image, label: tf.cast(image, tf.float64))
+    total = np.zeros(0)
+    total_sq = np.zeros(0)
+    count = 0
+    for batch in images.batch(1024).as_numpy_iterator():
+        pixels = batch.reshape(-1, batch.shape[-1])
+        if count == 0:
+            total, total_sq = np.zeros(pixels.shape[1]), np.zeros(pixels.shape[1])
+        total += pixels.sum(axis=0)
+        total_sq += (pixels**2).sum(axis=0)
+        count += pixels.shape[0]
+    if count == 0:
+        raise ValueError("cannot compute normalisation statistics: the training split is empty")
+    mean = total / count
+    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+    return mean, np.maximum(std, 1e-3)
+
+
+def _as_float(image, label):
+    import tensorflow as tf
+
+    return tf.cast(image, tf.float32), tf.cast(label, tf.int32)

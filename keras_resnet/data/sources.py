@@ -1,0 +1,417 @@
+"""Where raw examples come from: one loader per dataset spec form, each checked with clear errors.
+
+Every loader returns a `Source`: unbatched tf.data datasets of (HWC image in 0..255, int label) for
+train / validation / test, plus sizes and class names. Splits that a dataset does not ship are cut
+from its training data with the fixed `SPLIT_SEED`, stratified by class, so a test set never changes
+between runs. `keras_resnet.data.pipelines` turns a `Source` into batched, augmented pipelines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+SPLIT_SEED = 0
+"""Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
+
+DIGITS_IMAGE_SIZE = 32
+DIGITS_TEST_FRACTION = 0.2
+SYNTHETIC_DEFAULT_SHAPE = (32, 32, 3)
+SYNTHETIC_DEFAULT_CLASSES = 10
+SYNTHETIC_EXAMPLES = {"train": 1024, "validation": 128, "test": 128}
+FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)
+FOLDER_TEST_FRACTION = 0.2
+SPEC_FORMS = "digits, tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSES]]"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Unbatched (image, label) datasets for the three splits and what describes them."""
+
+    train: object
+    validation: object
+    test: object
+    train_examples: int
+    validation_examples: int
+    test_examples: int
+    classes: int
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int, int]
+    flip: bool = True
+    stats: tuple | None = None  # (mean, std) when known without a pass over the data
+
+
+def load_source(
+    spec: str,
+    *,
+    data_dir: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    validation_fraction: float = 0.1,
+    download: bool = False,
+) -> Source:
+    """Dispatch on the spec's prefix; unknown forms get a ValueError listing the valid ones."""
+    kind, _, rest = (spec or "").partition(":")
+    if kind == "digits" and not rest:
+        return load_digits(validation_fraction=validation_fraction)
+    if kind == "synthetic":
+        return load_synthetic(rest)
+    if kind == "npz" and rest:
+        return load_npz(rest, validation_fraction=validation_fraction)
+    if kind == "folder" and rest:
+        return load_folder(rest, image_size=image_size, validation_fraction=validation_fraction)
+    if kind == "tfds" and rest:
+        return load_tfds(
+            rest,
+            data_dir=data_dir,
+            image_size=image_size,
+            validation_fraction=validation_fraction,
+            download=download,
+        )
+    raise ValueError(f"unknown dataset spec {spec!r}; expected one of: {SPEC_FORMS}")
+
+
+def load_digits(*, validation_fraction: float = 0.1) -> Source:
+    """scikit-learn's 1,797 real 8x8 handwritten digits, scaled to 0..255 and resized to 32x32x3."""
+    import numpy as np
+    import tensorflow as tf
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    images = bunch.images[..., None].astype("float32") * (255.0 / 16.0)
+    size = (DIGITS_IMAGE_SIZE, DIGITS_IMAGE_SIZE)
+    resized = tf.image.resize(images, size, method="bilinear").numpy()
+    x = np.repeat(np.clip(np.round(resized), 0, 255).astype("uint8"), 3, axis=-1)
+    y = bunch.target.astype("int64")
+    x_rest, x_test, y_rest, y_test = _stratified_split(x, y, DIGITS_TEST_FRACTION)
+    # The validation fraction is of the whole dataset, as for the paper's 45k/5k CIFAR split.
+    val_of_rest = validation_fraction / (1.0 - DIGITS_TEST_FRACTION)
+    x_train, x_val, y_train, y_val = _stratified_split(x_rest, y_rest, val_of_rest)
+    names = tuple(str(name) for name in bunch.target_names)
+    return _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, flip=False)
+
+
+def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
+    """A `.npz` with x_train, y_train, x_test, y_test (uint8 NHWC images, integer labels).
+
+    An optional `class_names` array fixes the number of classes; otherwise it is max label + 1.
+    """
+    import numpy as np
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"npz file not found: {path} (expected arrays x_train, y_train, x_test, y_test)")
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as err:  # zipfile.BadZipFile, OSError, ValueError: all mean "not a valid npz"
+        raise ValueError(f"cannot read {path} as an .npz archive: {err}") from None
+    required = ("x_train", "y_train", "x_test", "y_test")
+    missing = [key for key in required if key not in arrays]
+    if missing:
+        raise ValueError(
+            f"{path} lacks arrays {', '.join(missing)}; it holds {sorted(arrays) or 'nothing'} "
+            f"and needs {', '.join(required)}"
+        )
+    x_train = _check_images(arrays["x_train"], "x_train", path)
+    x_test = _check_images(arrays["x_test"], "x_test", path)
+    if x_test.shape[1:] != x_train.shape[1:]:
+        raise ValueError(
+            f"{path}: x_test images are {x_test.shape[1:]} but x_train images are {x_train.shape[1:]}"
+        )
+    y_train = _check_labels(arrays["y_train"], "y_train", len(x_train), path)
+    y_test = _check_labels(arrays["y_test"], "y_test", len(x_test), path)
+    if "class_names" in arrays:
+        names = tuple(str(name) for name in arrays["class_names"].tolist())
+    else:
+        names = tuple(str(i) for i in range(int(y_train.max()) + 1))
+    for key, labels in (("y_train", y_train), ("y_test", y_test)):
+        if labels.min() < 0 or labels.max() >= len(names):
+            raise ValueError(
+                f"{path}: {key} has labels outside 0..{len(names) - 1} "
+                f"(found {labels.min()}..{labels.max()}); labels must index the classes"
+            )
+    if validation_fraction > 0:
+        x_train, x_val, y_train, y_val = _stratified_split(x_train, y_train, validation_fraction)
+    else:
+        x_val, y_val = x_train[:0], y_train[:0]
+    return _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, flip=True)
+
+
+def load_synthetic(shape_and_classes: str = "") -> Source:
+    """Random uint8 images and labels of a given shape (for benchmarks); generated lazily."""
+    import tensorflow as tf
+
+    shape, classes = _parse_synthetic(shape_and_classes)
+    splits = {}
+    for index, (split, count) in enumerate(SYNTHETIC_EXAMPLES.items()):
+
+        def example(i, split_index=index):
+            seed = tf.stack([tf.cast(i, tf.int64), tf.constant(split_index, tf.int64)])
+            image = tf.random.stateless_uniform(shape, seed, 0, 256, dtype=tf.int32)
+            label = tf.random.stateless_uniform((), seed + 1, 0, classes, dtype=tf.int32)
+            return tf.cast(image, tf.uint8), label
+
+        splits[split] = tf.data.Dataset.range(count).map(example)
+    # Uniform integers 0..255: mean 127.5, variance (256**2 - 1) / 12.
+    std = ((256**2 - 1) / 12) ** 0.5
+    return Source(
+        train=splits["train"],
+        validation=splits["validation"],
+        test=splits["test"],
+        train_examples=SYNTHETIC_EXAMPLES["train"],
+        validation_examples=SYNTHETIC_EXAMPLES["validation"],
+        test_examples=SYNTHETIC_EXAMPLES["test"],
+        classes=classes,
+        class_names=tuple(str(i) for i in range(classes)),
+        image_shape=shape,
+        flip=True,
+        stats=((127.5,) * shape[-1], (std,) * shape[-1]),
+    )
+
+
+def load_folder(
+    path: str, *, image_size: tuple[int, int] | None = None, validation_fraction: float = 0.1
+) -> Source:
+    """Images in one sub-folder per class, read with `keras.utils.image_dataset_from_directory`.
+
+    If PATH holds `train/` and `test/` (and optionally `val/` or `validation/`) sub-folders, those
+    are the splits; otherwise the class folders are cut into train / validation / test by file.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise ValueError(f"folder not found: {path} (expected one sub-folder per class)")
+    size = tuple(image_size or FOLDER_DEFAULT_IMAGE_SIZE)
+    val_dir = next((root / n for n in ("val", "validation") if (root / n).is_dir()), None)
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        train, names = _read_folder(root / "train", size)
+        test, test_names = _read_folder(root / "test", size, class_names=names)
+        if val_dir is not None:
+            validation, _ = _read_folder(val_dir, size, class_names=names)
+        else:
+            train, validation = _cut(train, validation_fraction)
+        return _from_datasets(train, validation, test, names, size)
+    everything, names = _read_folder(root, size)
+    rest, test = _cut(everything, FOLDER_TEST_FRACTION)
+    train, validation = _cut(rest, validation_fraction / (1.0 - FOLDER_TEST_FRACTION))
+    return _from_datasets(train, validation, test, names, size)
+
+
+def load_tfds(
+    name: str,
+    *,
+    data_dir: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    validation_fraction: float = 0.1,
+    download: bool = False,
+) -> Source:
+    """A TensorFlow Datasets image classification dataset (cifar10, cifar100, mnist, ...).
+
+    Without `download`, data must already be prepared under `data_dir` (default ~/tensorflow_datasets);
+    if it is not, the error says where to put it. Never touches the network unless `download`.
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(f"unknown TensorFlow Datasets name {name!r} (see `tfds.list_builders()`)") from None
+    features = builder.info.features
+    if "image" not in features or "label" not in features:
+        raise ValueError(f"tfds:{name} is not an image classification dataset (needs image and label)")
+    known_splits = set(builder.info.splits.keys())
+    test_split = "test" if "test" in known_splits or not known_splits else "validation"
+    has_validation = "validation" in known_splits and test_split != "validation"
+    percent = round(validation_fraction * 100)
+    if has_validation:
+        split_names = ("train", "validation", test_split)
+    elif percent > 0:
+        split_names = (f"train[:{100 - percent}%]", f"train[{100 - percent}%:]", test_split)
+    else:
+        split_names = ("train", "train[:0%]", test_split)
+    if download:
+        try:
+            builder.download_and_prepare()
+        except Exception as err:  # network, disk or manual-download errors: all need the user
+            raise ValueError(f"could not download tfds:{name} into {builder.data_dir}: {err}") from None
+    try:
+        datasets = [builder.as_dataset(split=s, as_supervised=True) for s in split_names]
+    except AssertionError:  # tfds's way of saying "not prepared"
+        where = builder.data_dir
+        raise ValueError(
+            f"tfds:{name} is not prepared in {where} and downloading is off; prepare it on a machine "
+            f"with internet (tfds.builder({name!r}, data_dir=...).download_and_prepare() or pass "
+            f"--download) and copy the folder to {where}, or point --data-dir at its parent"
+        ) from None
+    names = tuple(features["label"].names)
+    shape = tuple(features["image"].shape)
+    if image_size is not None or None in shape[:2]:
+        size = tuple(image_size or FOLDER_DEFAULT_IMAGE_SIZE)
+        shape = (*size, shape[-1])
+        datasets = [d.map(lambda x, y, s=size: (_resize(x, s), y)) for d in datasets]
+    counts = [int(d.cardinality()) for d in datasets]
+    if min(counts[0], counts[2]) < 0:  # unknown cardinality: count once
+        counts = [int(d.reduce(0, lambda n, _: n + 1)) for d in datasets]
+    return Source(*datasets, *counts, len(names), names, shape, flip=True)
+
+
+def _parse_synthetic(text: str) -> tuple[tuple[int, int, int], int]:
+    if not text:
+        return SYNTHETIC_DEFAULT_SHAPE, SYNTHETIC_DEFAULT_CLASSES
+    shape_text, _, classes_text = text.partition(":")
+    try:
+        shape = tuple(int(part) for part in shape_text.lower().split("x"))
+        classes = int(classes_text) if classes_text else SYNTHETIC_DEFAULT_CLASSES
+    except ValueError:
+        shape, classes = (), 0
+    if len(shape) != 3 or min(shape) < 1 or classes < 2:
+        raise ValueError(f"bad synthetic spec {text!r}; expected synthetic:HxWxC[:CLASSES], e.g. synthetic:224x224x3:1000")
+    return shape, classes
+
+
+def _check_images(x, key: str, path: str):
+    if x.dtype != "uint8":
+        raise ValueError(
+            f"{path}: {key} must be uint8 images (0..255), got dtype {x.dtype}; "
+            "convert with np.clip(x * 255, 0, 255).astype('uint8') if it is 0..1 floats"
+        )
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
+        raise ValueError(
+            f"{path}: {key} must have shape (N, height, width, channels) with 1 or 3 channels "
+            f"and N >= 1, got {x.shape}"
+        )
+    return x
+
+
+def _check_labels(y, key: str, count: int, path: str):
+    import numpy as np
+
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
+        raise ValueError(f"{path}: {key} must be a 1-D array of integer class ids, got {y.dtype} {y.shape}")
+    if len(y) != count:
+        raise ValueError(f"{path}: {key} has {len(y)} labels for {count} images")
+    return y.astype("int64")
+
+
+def _stratified_split(x, y, fraction: float):
+    """Cut `fraction` off (x, y), keeping class proportions; plain random when a class is tiny."""
+    from sklearn.model_selection import train_test_split
+
+    if fraction <= 0:
+        return x, x[:0], y, y[:0]
+    try:
+        return train_test_split(x, y, test_size=fraction, random_state=SPLIT_SEED, stratify=y)
+    except ValueError:
+        return train_test_split(x, y, test_size=fraction, random_state=SPLIT_SEED)
+
+
+def _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, *, flip: bool) -> Source:
+    import tensorflow as tf
+
+    def dataset(x, y):
+        return tf.data.Dataset.from_tensor_slices((x, y))
+
+    return Source(
+        train=dataset(x_train, y_train),
+        validation=dataset(x_val, y_val),
+        test=dataset(x_test, y_test),
+        train_examples=len(x_train),
+        validation_examples=len(x_val),
+        test_examples=len(x_test),
+        classes=len(names),
+        class_names=tuple(names),
+        image_shape=tuple(x_train.shape[1:]),
+        flip=flip,
+    )
+
+
+def _read_folder(directory: Path, size, class_names=None):
+    """(dataset of (image, label), class names) for one class-per-sub-folder directory."""
+    import keras
+
+    try:
+        dataset = keras.utils.image_dataset_from_directory(
+            os.fspath(directory),
+            class_names=list(class_names) if class_names else None,
+            batch_size=None,
+            image_size=size,
+            shuffle=False,
+            verbose=False,
+        )
+    except ValueError as err:
+        raise ValueError(
+            f"no usable images in {directory}: expected one sub-folder per class holding "
+            f".jpg/.png/.bmp/.gif files, e.g. {directory}/cat/001.jpg ({err})"
+        ) from None
+    count = len(dataset.file_paths)
+    if count == 0:
+        raise ValueError(f"no images in {directory}: expected {directory}/<class name>/<image file>")
+    names = tuple(dataset.class_names)
+    return _Counted(dataset, count, _folder_labels(directory, dataset.file_paths, names)), names
+
+
+@dataclasses.dataclass(frozen=True)
+class _Counted:
+    dataset: object
+    count: int
+    labels: list
+
+
+def _folder_labels(directory: Path, file_paths, names) -> list[int]:
+    index = {name: i for i, name in enumerate(names)}
+    return [index[Path(p).relative_to(directory).parts[0]] for p in file_paths]
+
+
+def _cut(counted: _Counted, fraction: float):
+    """Split a folder dataset by file index (stratified, fixed seed): (kept, cut_off)."""
+    import numpy as np
+    import tensorflow as tf
+
+    indices = np.arange(counted.count)
+    if fraction <= 0 or counted.count < 2:
+        kept, cut = indices, indices[:0]
+    else:
+        kept, cut, _, _ = _stratified_split(indices, np.asarray(counted.labels), fraction)
+    mask = np.zeros(counted.count, dtype=bool)
+    mask[cut] = True
+    table = tf.constant(mask)
+
+    def subset(select_cut: bool, chosen):
+        ds = counted.dataset.enumerate().filter(lambda i, _: tf.equal(table[i], select_cut))
+        ds = ds.map(lambda i, example: example)
+        labels = [counted.labels[i] for i in sorted(chosen)]
+        return _Counted(ds, len(chosen), labels)
+
+    return subset(False, kept), subset(True, cut)
+
+
+def _from_datasets(train: _Counted, validation: _Counted, test: _Counted, names, size) -> Source:
+    return Source(
+        train=_cache_if_small(train, size),
+        validation=_cache_if_small(validation, size),
+        test=_cache_if_small(test, size),
+        train_examples=train.count,
+        validation_examples=validation.count,
+        test_examples=test.count,
+        classes=len(names),
+        class_names=tuple(names),
+        image_shape=(*size, 3),
+        flip=True,
+    )
+
+
+def _cache_if_small(counted: _Counted, size, limit_bytes: int = 2 << 30):
+    """Decoded float images stay in memory when they fit in `limit_bytes`; else decode each epoch."""
+    if counted.count * size[0] * size[1] * 3 * 4 <= limit_bytes:
+        return counted.dataset.cache()
+    return counted.dataset
+
+
+def _resize(image, size):
+    import tensorflow as tf
+
+    return tf.cast(tf.clip_by_value(tf.round(tf.image.resize(image, size)), 0, 255), tf.uint8)

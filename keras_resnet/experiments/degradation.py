@@ -1,0 +1,175 @@
+"""Plain vs residual nets trained side by side: the degradation experiment of He et al. 2015, Figure 6.
+
+`compare_models` trains each model with the same recipe, data and seed through `training.train`
+(one resumable run folder per model under `out`), scores the test split after every epoch, and
+writes one figure (training loss, training error and test error per epoch; plain nets dashed,
+residual solid) and a summary table. Finished runs are reused: running it again only redraws.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import keras
+
+from keras_resnet.training import run_folder as runs
+
+__all__ = ["compare_models", "TestSplitScore", "format_table"]
+
+TABLE_COLUMNS = (
+    ("model", "model", "{}"),
+    ("depth", "depth", "{}"),
+    ("residual", "shortcuts", "{}"),
+    ("params", "trainable parameters", "{:,}"),
+    ("final_train_loss", "final train loss", "{:.4f}"),
+    ("final_train_error", "final train error %", "{:.2f}"),
+    ("final_test_error", "final test error %", "{:.2f}"),
+    ("best_test_error", "best test error %", "{:.2f}"),
+    ("train_seconds", "train s", "{:.0f}"),
+)
+
+
+class TestSplitScore(keras.callbacks.Callback):
+    """Adds `test_loss` and `test_accuracy` (from `evaluation.score`) to the logs at each epoch end.
+
+    The paper's Figure 6 plots test error per epoch; `fit` only scores the validation split.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_end(self, epoch, logs=None):
+        from keras_resnet.training.evaluation import score
+
+        result = score(self.model, self.dataset)
+        if logs is not None:
+            logs["test_loss"] = result["loss"]
+            logs["test_accuracy"] = result["accuracy"]
+
+
+def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="runs/compare", seed: int = 0,
+                   batch_size: int | None = None, verbose=0, overwrite: bool = False, **train_options) -> dict:
+    """Train `models` (names or `module:function` builders) alike; returns rows, histories, figure.
+
+    `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
+    for every model; the runs are not exported unless `export=True` is among them. Writes
+    `comparison.png`, `comparison.json` and `comparison.md` into `out`.
+    """
+    from keras_resnet.data.pipelines import load_datasets
+    from keras_resnet.experiments.plots import plot_comparison
+    from keras_resnet.training.fit import resolve_config, train
+
+    models = _check_models(models)
+    given = {"dataset": dataset, "epochs": epochs, "seed": seed, "export": False, **train_options}
+    if batch_size is not None:
+        given["batch_size"] = batch_size
+    configs = {name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
+               for name in models}
+    _share_warmup(configs)  # also checks every config before anything trains
+    first = next(iter(configs.values()))
+    test = load_datasets(first.dataset, batch_size=first.batch_size, seed=first.seed, data_dir=first.data_dir,
+                         image_size=first.image_size, validation_fraction=first.validation_fraction,
+                         download=first.download).test
+    rows, histories = [], {}
+    for name, config in configs.items():
+        run_dir = Path(out) / _folder(name)
+        resume = runs.RunPaths(run_dir).config.is_file() and not overwrite
+        print(f"compare: {name} ({'resuming ' if resume else ''}{run_dir})")
+        metrics = train(config, out=str(run_dir), resume=resume, overwrite=overwrite and not resume,
+                        verbose=verbose, extra_callbacks=[TestSplitScore(test)])
+        histories[name] = runs.read_history(runs.RunPaths(run_dir).history)
+        rows.append(_row(name, run_dir, metrics, histories[name]))
+    out = Path(out)
+    figure = plot_comparison(histories, out / "comparison.png", residual={r["model"]: r["residual"] for r in rows},
+                             title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}")
+    table = format_table(rows)
+    result = {"rows": rows, "histories": histories, "figure": str(figure), "table": table,
+              "config": {k: v for k, v in first.to_dict().items() if k != "model"}}
+    runs.write_json(out / "comparison.json", {k: v for k, v in result.items() if k != "table"})
+    (out / "comparison.md").write_text(table + "\n")
+    return result
+
+
+def _share_warmup(configs: dict) -> None:
+    """One recipe for all: paper-cifar warms up plain and >=110-layer nets only (lr/10 until the
+    training error is below 80 %), so unless a warm-up was given, every model gets the warm-up the
+    recipe picks for any of them: the same rule for all, each ending its warm-up when it is ready.
+
+    (Without it, ResNet-56 at lr 0.1 diverged in its first epoch on digits while the plain nets
+    beside it were warmed up: not the same recipe.)
+    """
+    from keras_resnet.training.fit import check_config
+
+    if any(c.warmup_epochs is not None or c.warmup_until_error is not None for c in configs.values()):
+        return
+    resolved = [check_config(config) for config in configs.values()]
+    gates = [r.warmup_until_error for r in resolved if r.warmup_until_error is not None]
+    if gates:
+        for config in configs.values():
+            config.warmup_until_error = max(gates)
+        return
+    for config in configs.values():
+        config.warmup_epochs = max(r.warmup_epochs for r in resolved)
+
+
+def format_table(rows: list[dict]) -> str:
+    """The summary rows as a markdown table."""
+    lines = ["| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
+             "|" + "|".join("---" if key == "model" else "---:" for key, _, _ in TABLE_COLUMNS) + "|"]
+    for row in rows:
+        cells = [("-" if row[key] is None else fmt.format(row[key])) for key, _, fmt in TABLE_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _check_models(models) -> list[str]:
+    from keras_resnet.models.resnet import list_models
+
+    if isinstance(models, str):
+        models = [models]
+    models = list(models)
+    if not models:
+        raise ValueError("compare needs at least one model, e.g. plain20 plain56 resnet20 resnet56")
+    repeated = sorted({m for m in models if models.count(m) > 1})
+    if repeated:
+        raise ValueError(f"model named more than once: {', '.join(repeated)}")
+    unknown = [m for m in models if ":" not in m and m not in list_models()]
+    if unknown:
+        raise ValueError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
+    return models
+
+
+def _folder(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def _row(name: str, run_dir: Path, metrics: dict, history: list[dict]) -> dict:
+    from keras_resnet.models.specs import MODEL_SPECS
+
+    spec = MODEL_SPECS.get(name)
+    last = history[-1] if history else {}
+    test_errors = [100 * (1 - row["test_accuracy"]) for row in history if _finite(row.get("test_accuracy"))]
+    from keras_resnet.models.complexity import model_stats
+
+    model = keras.saving.load_model(runs.RunPaths(run_dir).last, compile=False)
+    return {
+        "model": name,
+        "depth": spec.depth if spec else None,
+        "residual": spec.options.get("residual", True) if spec else None,
+        "params": model_stats(model)["trainable_params"],
+        "final_train_loss": last.get("loss"),
+        "final_train_error": 100 * (1 - last["accuracy"]) if _finite(last.get("accuracy")) else None,
+        "final_test_error": 100 * (1 - metrics["test"]["accuracy"]),
+        "best_test_error": min(test_errors) if test_errors else None,
+        "train_seconds": metrics["train_seconds_total"],
+    }
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+

@@ -1,0 +1,268 @@
+"""`ResNet(...)`, the one builder behind every named model, and `build(name)` over the spec table.
+
+A network is a stem, stages of residual units (He et al. 2015, Table 1; section 4.2 for CIFAR) and
+a classifier head, with the keras.applications arguments (`include_top`, `weights`, `input_tensor`,
+`input_shape`, `pooling`, `classes`, `classifier_activation`, `name`) on top.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import layers
+
+from keras_resnet.models.blocks import (BLOCK_BUILDERS, SHORTCUTS, VERSIONS, BlockOptions,
+                                 output_channels)
+from keras_resnet.models.specs import MODEL_SPECS, cifar_spec, imagenet_spec
+
+STEMS = {"imagenet": 4, "cifar": 1, "deep": 4}  # stem -> its total stride
+DOWNSAMPLE = ("first", "last")
+POOLING = (None, "avg", "max")
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def _choice(option: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{option} must be one of {list(choices)}, got {value!r}")
+
+
+def ResNet(  # noqa: N802 - named like keras.applications.ResNet
+    *,
+    block: str = "basic",
+    stage_blocks: Sequence[int] = (2, 2, 2, 2),
+    stage_widths: Sequence[int] = (64, 128, 256, 512),
+    stage_strides: Sequence[int] | None = None,
+    stem: str = "imagenet",
+    stem_width: int | None = None,
+    version: str = "v1.5",
+    shortcut: str = "B",
+    residual: bool = True,
+    downsample: str = "first",
+    zero_init_residual: bool = False,
+    stochastic_depth_rate: float = 0.0,
+    se_ratio: float | None = None,
+    width_multiplier: float = 1.0,
+    conv_bias: bool = False,
+    bn_momentum: float = 0.9,
+    bn_epsilon: float = 1e-5,
+    kernel_initializer: Any = "he_normal",
+    kernel_regularizer: Any = None,
+    data_format: str | None = None,
+    normalization: tuple[Sequence[float], Sequence[float]] | None = None,
+    include_top: bool = True,
+    weights: str | None = None,
+    input_tensor=None,
+    input_shape: Sequence[int | None] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: Any = "softmax",
+    name: str = "resnet",
+) -> keras.Model:
+    """Build a residual (or, with `residual=False`, plain) network as a Keras functional model.
+
+    Architecture: `block` "basic"/"bottleneck"; `stage_blocks`, `stage_widths`, `stage_strides`
+    (default 1 then 2s) per stage; `stem` "imagenet" (7x7/2 + max-pool), "cifar" (3x3, 16 wide) or
+    "deep" (three 3x3, ResNet-C); `version` "v1" (stride on the bottleneck's first 1x1), "v1.5"
+    (stride on the 3x3) or "v2" (pre-activation units, final BN-ReLU); `shortcut` "A"-"D" (see
+    `blocks.shortcut_path`); `downsample` "first" (the paper) or "last" (the stride moves to the
+    last unit of the previous stage, with a parameter-free shortcut, as keras.applications'
+    ResNetV2). Training aids: `zero_init_residual` (last BN gamma of each branch at 0, so every
+    unit starts as the identity), `stochastic_depth_rate` (linear rule: unit k of N drops its
+    branch with rate k/N of it), `se_ratio`, `width_multiplier` (scales every stage width).
+    `normalization=(mean, std)` per channel puts a Normalization layer after the input, so the
+    model takes raw pixels. Input shapes are in the model's `data_format` order.
+    """
+    data_format = data_format or keras.config.image_data_format()
+    _choice("block", block, BLOCK_BUILDERS)
+    _choice("stem", stem, STEMS)
+    _choice("version", version, VERSIONS)
+    _choice("shortcut", shortcut, SHORTCUTS)
+    _choice("downsample", downsample, DOWNSAMPLE)
+    _choice("pooling", pooling, POOLING)
+    _choice("data_format", data_format, DATA_FORMATS)
+    stage_strides = tuple(stage_strides or (1,) + (2,) * (len(stage_blocks) - 1))
+    if not (len(stage_blocks) == len(stage_widths) == len(stage_strides) >= 1):
+        raise ValueError("stage_blocks, stage_widths and stage_strides need one entry per stage, "
+                         f"got {list(stage_blocks)}, {list(stage_widths)}, {list(stage_strides)}")
+    if min(stage_blocks) < 1 or min(stage_widths) < 1 or min(stage_strides) < 1:
+        raise ValueError("every stage needs at least one block, a width and a stride >= 1")
+    if not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"classes must be a positive integer, got {classes!r}")
+    if include_top and pooling is not None:
+        raise ValueError(f"pooling={pooling!r} only applies with include_top=False; the "
+                         "classifier head always average-pools")
+    if not 0.0 <= stochastic_depth_rate < 1.0:
+        raise ValueError(f"stochastic_depth_rate must be in [0, 1), got {stochastic_depth_rate}")
+    if stochastic_depth_rate and not residual:
+        raise ValueError("stochastic depth drops residual branches; a plain net has none")
+    if se_ratio is not None and not 0.0 < se_ratio <= 1.0:
+        raise ValueError(f"se_ratio must be in (0, 1] or None, got {se_ratio}")
+    if width_multiplier <= 0:
+        raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
+
+    options = BlockOptions(
+        version=version, shortcut=shortcut, residual=residual, conv_bias=conv_bias,
+        zero_init_residual=zero_init_residual, se_ratio=se_ratio, bn_momentum=bn_momentum,
+        bn_epsilon=bn_epsilon, kernel_initializer=kernel_initializer,
+        kernel_regularizer=kernel_regularizer, data_format=data_format)
+    total_stride = STEMS[stem]
+    for s in stage_strides:
+        total_stride *= s
+    img_input = _model_input(input_tensor, input_shape, data_format, min_size=total_stride)
+    x = img_input
+    if normalization is not None:
+        x = _normalization(normalization, options, channels=img_input.shape[options.channel_axis])(x)
+    x = _stem(x, stem=stem, width=stem_width or (stage_widths[0] if stem == "cifar" else 64),
+              options=options)
+
+    widths = [max(1, int(round(w * width_multiplier))) for w in stage_widths]
+    strides = _unit_strides(stage_blocks, stage_strides, downsample)
+    total_units = sum(stage_blocks)
+    unit = 0
+    for stage, (blocks, width) in enumerate(zip(stage_blocks, widths), start=2):
+        for i in range(1, blocks + 1):
+            unit += 1
+            x = BLOCK_BUILDERS[block](
+                x, width=width, stride=strides[unit - 1], options=options,
+                name=f"conv{stage}_block{i}",
+                drop_rate=stochastic_depth_rate * unit / total_units)
+    if options.preact:
+        x = options.bn(x, name="post_bn")
+        x = options.relu(x, name="post_relu")
+    x = _head(x, include_top=include_top, pooling=pooling, classes=classes,
+              classifier_activation=classifier_activation, options=options)
+
+    inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
+    model = keras.Model(inputs, x, name=name)
+    if weights is not None:
+        from keras_resnet.models.weights import load_weights_file
+
+        load_weights_file(model, weights)
+    return model
+
+
+def _unit_strides(stage_blocks, stage_strides, downsample: str) -> list[int]:
+    """Stride of every unit in order: a stage's first unit, or the previous stage's last one."""
+    strides = []
+    for blocks, stride in zip(stage_blocks, stage_strides):
+        stage = [1] * blocks
+        if downsample == "first" or not strides:
+            stage[0] = stride
+        else:
+            strides[-1] = stride
+        strides.extend(stage)
+    return strides
+
+
+def _model_input(input_tensor, input_shape, data_format: str, *, min_size: int):
+    if input_tensor is not None and keras.backend.is_keras_tensor(input_tensor):
+        shape = tuple(input_tensor.shape[1:])
+    else:
+        shape = tuple(input_shape) if input_shape is not None else None
+        if shape is None and input_tensor is not None:
+            shape = tuple(input_tensor.shape[1:])
+    if shape is None or len(shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels) in {data_format} order, "
+                         f"got {shape!r}")
+    channels = shape[-1] if data_format == "channels_last" else shape[0]
+    spatial = shape[:2] if data_format == "channels_last" else shape[1:]
+    if channels is None or channels < 1:
+        raise ValueError(f"the number of input channels must be known and >= 1, got {shape}")
+    small = [s for s in spatial if s is not None and s < min_size]
+    if small:
+        raise ValueError(f"input {shape} is smaller than the network's total stride {min_size}; "
+                         f"use inputs of at least {min_size}x{min_size}")
+    if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
+        return layers.Input(tensor=input_tensor, shape=shape, name="input")
+    if input_tensor is not None:
+        return input_tensor
+    return layers.Input(shape=shape, name="input")
+
+
+def _normalization(statistics, options: BlockOptions, *, channels: int):
+    try:
+        mean, std = statistics
+        mean = [float(m) for m in mean]
+        variance = [float(s) ** 2 for s in std]
+    except (TypeError, ValueError) as err:
+        raise ValueError("normalization must be (mean, std) with one value per channel") from err
+    if len(mean) != channels or len(variance) != channels or min(variance) <= 0:
+        raise ValueError(f"normalization needs {channels} means and {channels} positive stds, "
+                         f"got {len(mean)} and {len(variance)}")
+    return layers.Normalization(axis=options.channel_axis, mean=mean, variance=variance,
+                                name="normalization")
+
+
+def _stem(x, *, stem: str, width: int, options: BlockOptions):
+    """conv1: the layers before the first stage. Pre-activation stems end on the conv."""
+    if stem == "cifar":
+        x = options.conv(x, width, 3, name="conv1", followed_by_bn=not options.preact)
+    elif stem == "imagenet":
+        x = options.conv(x, width, 7, strides=2, name="conv1", followed_by_bn=False)
+    else:  # "deep": three 3x3 convs, the first strided (Bag of Tricks' ResNet-C)
+        x = options.conv(x, width // 2, 3, strides=2, name="conv1_1")
+        x = options.relu(options.bn(x, name="conv1_1_bn"), name="conv1_1_relu")
+        x = options.conv(x, width // 2, 3, name="conv1_2")
+        x = options.relu(options.bn(x, name="conv1_2_bn"), name="conv1_2_relu")
+        x = options.conv(x, width, 3, name="conv1_3", followed_by_bn=False)
+    if not options.preact:
+        bn_name = "conv1_3_bn" if stem == "deep" else "conv1_bn"
+        x = options.relu(options.bn(x, name=bn_name), name=bn_name.replace("_bn", "_relu"))
+    if stem != "cifar":
+        x = layers.ZeroPadding2D(1, data_format=options.data_format, name="pool1_pad")(x)
+        x = layers.MaxPooling2D(3, strides=2, data_format=options.data_format,
+                                name="pool1_pool")(x)
+    return x
+
+
+def _head(x, *, include_top: bool, pooling, classes: int, classifier_activation, options):
+    """Global pooling and the classifier: `predictions` gives logits, then a float32 activation."""
+    fmt = options.data_format
+    if include_top:
+        x = layers.GlobalAveragePooling2D(data_format=fmt, name="avg_pool")(x)
+        x = layers.Dense(classes, kernel_regularizer=options.kernel_regularizer,
+                         name="predictions")(x)
+        return layers.Activation(classifier_activation or "linear", dtype="float32",
+                                 name="predictions_activation")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(data_format=fmt, name="avg_pool")(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(data_format=fmt, name="max_pool")(x)
+    return x
+
+
+def list_models() -> list[str]:
+    """Every name `build` accepts."""
+    return list(MODEL_SPECS)
+
+
+def build(name: str, /, **kwargs) -> keras.Model:
+    """Build a named model from the spec table; keyword arguments (`name=` too) override it."""
+    spec = MODEL_SPECS.get(name)
+    if spec is None:
+        close = difflib.get_close_matches(name, MODEL_SPECS, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"unknown model {name!r}.{hint} Valid names: {', '.join(MODEL_SPECS)}")
+    return _from_spec(spec, name, kwargs)
+
+
+def imagenet_resnet(depth: int, **kwargs) -> keras.Model:
+    """The ImageNet ResNet of any depth in the table (18, 34, 50, 101, 152, 200)."""
+    return _from_spec(imagenet_spec(depth), f"resnet{depth}", kwargs)
+
+
+def cifar_resnet(depth: int, *, block: str = "basic", **kwargs) -> keras.Model:
+    """The CIFAR ResNet of any depth 6n+2 (basic) or 9n+2 (bottleneck)."""
+    return _from_spec(cifar_spec(depth, block=block), f"resnet{depth}", kwargs)
+
+
+def _from_spec(spec, name: str, overrides: dict) -> keras.Model:
+    kwargs = {**spec.builder_kwargs(), "name": name, **overrides}
+    data_format = kwargs.get("data_format") or keras.config.image_data_format()
+    if "input_shape" not in overrides and data_format == "channels_first":
+        height, width, channels = spec.input_shape
+        kwargs["input_shape"] = (channels, height, width)
+    return ResNet(**kwargs)
