@@ -96,7 +96,7 @@ error = 100 * (1 - metrics["test"]["accuracy"])
 print(f"{MODEL}: test error {error:.2f} % on {metrics['test']['examples']} images "
       f"after {metrics['epochs_trained']} epochs; the paper reports {PAPER_TEST_ERROR[MODEL]} %")
 
-history = runs.read_history(runs.RunPaths(OUT).history)
+history = runs.read_history(runs.RunFolder(OUT).history)
 epochs = [row["epoch"] + 1 for row in history]
 plt.figure(figsize=(7, 4))
 plt.plot(epochs, [100 * (1 - row["accuracy"]) for row in history], label="training error")

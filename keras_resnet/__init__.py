@@ -1,31 +1,52 @@
 """keras-resnet: residual networks (He et al. 2015, 2016) for Keras 3, faithful to the papers.
 
-Importing this package imports Keras and nothing from TensorFlow itself, so the builders run on
-the TensorFlow, JAX and PyTorch backends; TF-only features import TensorFlow when first used.
+`import keras_resnet as kr` is light: it imports neither Keras nor TensorFlow. Each public name
+below loads its module on first use (PEP 562), so `keras-resnet --help` is instant and the model
+builders run on the TensorFlow, JAX and PyTorch backends; TF-only features import TensorFlow when
+they are used. The package's layers register with Keras as soon as Keras is imported, so
+`keras.saving.load_model` reads our `.keras` files without `custom_objects`.
 """
 
+import importlib
 import sys
+
+from keras_resnet._utils.registration import register_when_keras_loads
+from keras_resnet._version import __version__
+from keras_resnet.models.specs import MODEL_SPECS
 
 # Keras walks functional graphs recursively: ResNet-1202 and preact ResNet-1001 (about 5,000 layers)
 # need more than Python's default 1,000 frames to build, save, load or clone. Only ever raised.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 30_000))
 
-from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
-from keras_resnet.gradients.callback import GradientNormCallback
-from keras_resnet.export.api import export_model, load_model_for_export
-from keras_resnet.export.callback import ExportCallback
-from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
-from keras_resnet.models.constructors import *  # noqa: E402,F401,F403 - the named constructors
-from keras_resnet.models.constructors import __all__ as _model_names
-from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS, MODEL_SPECS
-from keras_resnet.models.complexity import model_stats
-from keras_resnet.models.weights import from_keras_applications, load_weights_file
+_PUBLIC = {
+    "keras_resnet.models.resnet": ("ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models"),
+    "keras_resnet.models.constructors": tuple(MODEL_SPECS),
+    "keras_resnet.models.complexity": ("model_stats",),
+    "keras_resnet.models.weights": ("from_keras_applications", "load_weights_file"),
+    "keras_resnet.models.specs": ("KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS"),
+    "keras_resnet.models.layers": ("StochasticDepth", "ZeroPadShortcut"),
+    "keras_resnet.gradients.callback": ("GradientNormCallback",),
+    "keras_resnet.training.recipes": ("compile_with_recipe",),
+    "keras_resnet.export.api": ("export_model", "load_model_for_export"),
+    "keras_resnet.export.callback": ("ExportCallback",),
+}
+_HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 
-__version__ = "0.1.0"
-__all__ = [
-    "ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models", "model_stats",
-    "from_keras_applications", "load_weights_file", "KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS",
-    "StochasticDepth", "ZeroPadShortcut", "export_model", "load_model_for_export", "ExportCallback",
-    "GradientNormCallback",
-    *_model_names,
-]
+__all__ = ["__version__", *_HOME]
+
+
+def __getattr__(name: str):
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keras_resnet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# The modules that define classes `.keras` files name (layers, the warm-up schedule).
+register_when_keras_loads(("keras_resnet.models.layers", "keras_resnet.training.warmup"))

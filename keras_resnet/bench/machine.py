@@ -20,7 +20,7 @@ PACKAGES = ("keras", "tensorflow", "jax", "jaxlib", "torch", "torchvision", "num
 
 def machine_info() -> dict:
     """CPU model, logical cores (and how many this process may use), memory, load, GPUs."""
-    from keras_resnet.training.run_folder import _cpu_name
+    from keras_resnet._utils.provenance import cpu_name as _cpu_name
 
     try:
         usable = len(os.sched_getaffinity(0))

@@ -19,7 +19,7 @@ MARKDOWN_NAME = "BENCHMARKS.md"
 
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write `report` to OUT/benchmarks.json and OUT/BENCHMARKS.md; return both paths."""
-    from keras_resnet.training.run_folder import write_json
+    from keras_resnet._utils.atomic import write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 SPLIT_SEED = 0
 """Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
 
-DIGITS_IMAGE_SIZE = 32
 DIGITS_TEST_FRACTION = 0.2
 SYNTHETIC_DEFAULT_SHAPE = (32, 32, 3)
 SYNTHETIC_DEFAULT_CLASSES = 10
@@ -72,22 +71,14 @@ def load_source(
 
 
 def load_digits(*, validation_fraction: float = 0.1) -> Source:
-    """scikit-learn's 1,797 real 8x8 handwritten digits, scaled to 0..255 and resized to 32x32x3."""
-    import numpy as np
-    import tensorflow as tf
-    from sklearn.datasets import load_digits as sklearn_digits
+    """scikit-learn's 1,797 real 8x8 handwritten digits as 32x32x3 uint8 images (`data.digits`)."""
+    from keras_resnet.data.digits import digits_arrays
 
-    bunch = sklearn_digits()
-    images = bunch.images[..., None].astype("float32") * (255.0 / 16.0)
-    size = (DIGITS_IMAGE_SIZE, DIGITS_IMAGE_SIZE)
-    resized = tf.image.resize(images, size, method="bilinear").numpy()
-    x = np.repeat(np.clip(np.round(resized), 0, 255).astype("uint8"), 3, axis=-1)
-    y = bunch.target.astype("int64")
+    x, y, names = digits_arrays()
     x_rest, x_test, y_rest, y_test = _stratified_split(x, y, DIGITS_TEST_FRACTION)
     # The validation fraction is of the whole dataset, as for the paper's 45k/5k CIFAR split.
     val_of_rest = validation_fraction / (1.0 - DIGITS_TEST_FRACTION)
     x_train, x_val, y_train, y_val = _stratified_split(x_rest, y_rest, val_of_rest)
-    names = tuple(str(name) for name in bunch.target_names)
     return _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, flip=False)
 
 

@@ -78,11 +78,11 @@ def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="ru
     rows, histories = [], {}
     for name, config in configs.items():
         run_dir = Path(out) / _folder(name)
-        resume = runs.RunPaths(run_dir).config.is_file() and not overwrite
+        resume = runs.RunFolder(run_dir).config.is_file() and not overwrite
         print(f"compare: {name} ({'resuming ' if resume else ''}{run_dir})")
         metrics = train(config, out=str(run_dir), resume=resume, overwrite=overwrite and not resume,
                         verbose=verbose, extra_callbacks=[TestSplitScore(test)])
-        histories[name] = runs.read_history(runs.RunPaths(run_dir).history)
+        histories[name] = runs.read_history(runs.RunFolder(run_dir).history)
         rows.append(_row(name, run_dir, metrics, histories[name]))
     out = Path(out)
     figure = plot_comparison(histories, out / "comparison.png", residual={r["model"]: r["residual"] for r in rows},
@@ -156,7 +156,7 @@ def _row(name: str, run_dir: Path, metrics: dict, history: list[dict]) -> dict:
     test_errors = [100 * (1 - row["test_accuracy"]) for row in history if _finite(row.get("test_accuracy"))]
     from keras_resnet.models.complexity import model_stats
 
-    model = keras.saving.load_model(runs.RunPaths(run_dir).last, compile=False)
+    model = keras.saving.load_model(runs.RunFolder(run_dir).last, compile=False)
     return {
         "model": name,
         "depth": spec.depth if spec else None,

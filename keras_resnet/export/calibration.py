@@ -65,7 +65,7 @@ def run_dataset_options(run_dir) -> dict | None:
     or None when `run_dir` is not a run folder (no config.json)."""
     from keras_resnet.training import run_folder as runs
 
-    paths = runs.RunPaths(Path(run_dir))
+    paths = runs.RunFolder(Path(run_dir))
     if not paths.config.is_file():
         return None
     config = runs.read_json(paths.config)["train_config"]

@@ -96,7 +96,7 @@ def run_export_callback(run_dir, *, quantize=("float32", "int8"), spec: str, dat
     backend without TFLite support only the SavedModel is written; with neither, None (and a note).
     """
     from keras_resnet.export.calibration import export_images
-    from keras_resnet.training.run_folder import RunPaths
+    from keras_resnet.training.run_folder import RunFolder
 
     formats = supported_formats()
     if not formats:
@@ -109,9 +109,9 @@ def run_export_callback(run_dir, *, quantize=("float32", "int8"), spec: str, dat
         quantize = ("float32",)
     images = export_images(spec, data_dir=data_dir, image_size=image_size,
                            validation_fraction=validation_fraction, download=download)
-    return ExportCallback(RunPaths(run_dir).export, formats=formats, quantize=quantize,
+    return ExportCallback(RunFolder(run_dir).export, formats=formats, quantize=quantize,
                           representative_data=images.representative, validation_data=images.validation,
-                          checkpoint=RunPaths(run_dir).best, overwrite=True,
+                          checkpoint=RunFolder(run_dir).best, overwrite=True,
                           verbose=verbose)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import keras
 
-from keras_resnet.training.run_folder import read_json, write_json
+from keras_resnet._utils.atomic import write_json
+from keras_resnet.training.run_folder import read_json
 
 STATE_FILE = "state.json"
 

@@ -67,7 +67,7 @@ def evaluate_run(
     path = Path(target)
     config = None
     if path.is_dir():
-        run = runs.RunPaths(path)
+        run = runs.RunFolder(path)
         if not run.config.is_file():
             raise ValueError(f"{path} is not a run folder (no config.json)")
         config = runs.read_json(run.config)["train_config"]

@@ -20,6 +20,7 @@ from keras_resnet.training import distribution as distribute
 
 from keras_resnet.training import recipes
 
+from keras_resnet._utils.provenance import provenance
 from keras_resnet.training import run_folder as runs
 from keras_resnet.training.evaluation import load_model, score
 
@@ -78,7 +79,7 @@ class TrainConfig:
 def resolve_config(given: dict, *, out: str, resume: bool) -> TrainConfig:
     """The config of a run: `given` options over the defaults, or, when resuming an existing run,
     over the run's saved options (so `--resume` needs no other flag)."""
-    config_path = runs.RunPaths(out).config
+    config_path = runs.RunFolder(out).config
     base = TrainConfig().to_dict()
     if resume and config_path.is_file():
         base = runs.read_json(config_path)["train_config"]
@@ -147,7 +148,7 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def make_callbacks(paths: runs.RunPaths, *, best_threshold: float | None = None, loggers=(), extra=()) -> list:
+def make_callbacks(paths: runs.RunFolder, *, best_threshold: float | None = None, loggers=(), extra=()) -> list:
     """The standard callback list of a run, with `loggers` and `extra` placed before the loggers.
 
     `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
@@ -252,7 +253,7 @@ def train(
         if one_hot:
             train_data, val_data = (_one_hot(d, info.classes) for d in (train_data, val_data))
         if not chief:  # a non-chief worker writes into a scratch folder, never the run folder
-            paths = runs.RunPaths(Path(paths.root) / f".worker-{_task_index()}")
+            paths = runs.RunFolder(Path(paths.root) / f".worker-{_task_index()}")
         runs.init_run_dir(paths, overwrite=overwrite)
         initial_epoch = restore_backup(model, paths.backup) if saved is not None else 0
         runs.truncate_history(paths.history, epochs=initial_epoch)
@@ -323,7 +324,7 @@ def train(
     return result
 
 
-def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
+def _gradient_callback(datasets, paths: runs.RunFolder, one_hot: bool):
     """Per-layer gradient norms at each epoch end on a probe: the first 32 images of the first
     training batch, exactly as `fit` sees them (augmented, one-hot where the recipe uses it),
     from an identical pipeline so that taking it changes nothing `fit` sees. Rows go to
@@ -338,7 +339,7 @@ def _gradient_callback(datasets, paths: runs.RunPaths, one_hot: bool):
                                              tensorboard_dir=tensorboard_dir)
 
 
-def _plot_gradients(records, paths: runs.RunPaths, *, title: str) -> None:
+def _plot_gradients(records, paths: runs.RunFolder, *, title: str) -> None:
     """The layer x step heatmap and the depth profile at up to four epochs, first to last."""
     from keras_resnet.experiments.plots import plot_depth_profile, plot_gradient_heatmap
 
@@ -365,7 +366,7 @@ def _write_config(paths, config, recipe, info, saved, initial_epoch, replicas, s
     import keras
 
     sessions = list((saved or {}).get("sessions", []))
-    sessions.append({**runs.environment(keras.backend.backend()), "initial_epoch": initial_epoch})
+    sessions.append({**provenance(backend=keras.backend.backend()), "initial_epoch": initial_epoch})
     runs.write_json(
         paths.config,
         {

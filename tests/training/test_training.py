@@ -285,7 +285,7 @@ def test_metrics_extra_callbacks_add_to_the_logs_land_in_history_csv(tmp_path):
             seen.append((epoch, sorted(logs)))
             logs["extra_metric"] = epoch + 0.5
 
-    callbacks = make_callbacks(runs.RunPaths(tmp_path), extra=[Record()])
+    callbacks = make_callbacks(runs.RunFolder(tmp_path), extra=[Record()])
     kinds = [type(c) for c in callbacks]
     assert kinds.index(Record) < kinds.index(keras.callbacks.CSVLogger)
     assert keras.callbacks.TerminateOnNaN in kinds
