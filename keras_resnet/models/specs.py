@@ -43,6 +43,11 @@ class ModelSpec:
         """Weighted layers: stem conv + convs in the units + classifier (the paper's count)."""
         return LAYERS_PER_UNIT[self.block] * sum(self.stage_blocks) + 2
 
+    @property
+    def residual(self) -> bool:
+        """False for the plain nets of the paper's section 4.1 (no shortcuts)."""
+        return bool(self.options.get("residual", True))
+
     def builder_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `ResNet(...)` that reproduce this network."""
         return {"block": self.block, "stage_blocks": self.stage_blocks,
