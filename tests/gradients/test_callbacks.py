@@ -164,7 +164,7 @@ def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
     # jax.jit traces the step once: the tap's values must travel as optimizer state.
     run_on_backend(backend, """
         import keras, numpy as np
-        from tests.test_callbacks import WeightSteps, fit, plain_sgd_net
+        from tests.gradients.test_callbacks import WeightSteps, fit, plain_sgd_net
         from keras_resnet.gradients.callback import GradientNormCallback
         model = plain_sgd_net(0.05)
         steps, callback = WeightSteps(), GradientNormCallback(mode="train", every_n_batches=1)
