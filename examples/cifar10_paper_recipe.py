@@ -35,8 +35,9 @@ import os
 
 import matplotlib.pyplot as plt
 
-from keras_resnet.training import run_folder as runs
-from keras_resnet.training.fit import resolve_config, train
+from keras_resnet.training.config import resolve_config
+from keras_resnet.training.fit import train
+from keras_resnet.training.run_folder import RunFolder
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: mocked data
 MODEL = "resnet20"  # resnet32, resnet44, resnet56, resnet110 (the paper's Table 6)
@@ -96,7 +97,7 @@ error = 100 * (1 - metrics["test"]["accuracy"])
 print(f"{MODEL}: test error {error:.2f} % on {metrics['test']['examples']} images "
       f"after {metrics['epochs_trained']} epochs; the paper reports {PAPER_TEST_ERROR[MODEL]} %")
 
-history = runs.read_history(runs.RunFolder(OUT).history)
+history = RunFolder(OUT).read_history()
 epochs = [row["epoch"] + 1 for row in history]
 plt.figure(figsize=(7, 4))
 plt.plot(epochs, [100 * (1 - row["accuracy"]) for row in history], label="training error")

@@ -30,7 +30,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 import keras_resnet as kr
 from keras_resnet.data.pipelines import load_datasets
-from keras_resnet.training.fit import resolve_config, train
+from keras_resnet.training.config import resolve_config
+from keras_resnet.training.fit import train
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: tiny version
 OUT = os.path.join("examples_output", "export_tflite")

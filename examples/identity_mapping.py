@@ -48,7 +48,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_resnet as kr
-from keras_resnet.training import recipes
 from keras_resnet.data.pipelines import load_datasets
 
 OUT = Path("examples_output/identity_mapping")
@@ -149,11 +148,9 @@ path it is added to. Epoch 0 is the initialisation.
 
 model = build("v1", zero_init=True)
 probe = unit_probe(model)
-recipe = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=BATCH_SIZE)
 steps_per_epoch = 2 if QUICK else -(-info.train_examples // BATCH_SIZE)
-schedule = recipes.make_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
-model.compile(optimizer=recipes.make_optimizer(recipe, schedule),
-              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+plan = kr.compile_with_recipe(model, "paper-cifar", batch_size=BATCH_SIZE,
+                              steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
 
 growth = [{u: r["branch_ratio"] for u, r in unit_measurements(probe, probe_images).items()}]
 assert all(ratio == 0 for ratio in growth[0].values())
@@ -170,7 +167,7 @@ class BranchGrowth(keras.callbacks.Callback):
 train = data.train.take(steps_per_epoch) if QUICK else data.train
 validation = data.validation.take(1) if QUICK else data.validation
 history = model.fit(train, validation_data=validation, epochs=EPOCHS, verbose=2,
-                    shuffle=False, callbacks=[BranchGrowth()])
+                    shuffle=False, callbacks=[*plan.callbacks, BranchGrowth()])
 
 ratios = np.array([[epoch[u] for u in units] for epoch in growth])  # (epochs + 1, units)
 print(f"{'unit':<14}" + "".join(f"{f'epoch {e}':>10}" for e in range(len(ratios))))

@@ -28,7 +28,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_resnet as kr
-from keras_resnet.training import recipes
 from keras_resnet.data.pipelines import load_datasets
 
 OUT = Path("examples_output/quickstart")
@@ -71,19 +70,22 @@ print(f"{model.name}: {stats['trainable_params']:,} trainable parameters, "
 """
 ## Training
 
-The library's `paper-cifar` recipe holds the paper's numbers: SGD with momentum 0.9, learning
-rate 0.1 per 128 images (so 0.05 for batches of 64), divided by 10 at 50 % and 75 % of training,
-and weight decay 1e-4. `model.fit` is plain Keras.
+`kr.compile_with_recipe` sets the model up for `model.fit` with the paper's recipe in one call:
+SGD with momentum 0.9, learning rate 0.1 per 128 images (so 0.05 for batches of 64), divided by
+10 at 50 % and 75 % of training, cross-entropy and accuracy, and the paper's weight decay 1e-4 as
+an L2 penalty on every conv and dense kernel. For nets the paper warms up (plain nets, ResNet-110
+and deeper) it adds a callback that ends the lr/10 warm-up once training error is below 80 %;
+pass `plan.callbacks` to `fit`. `model.fit` itself is plain Keras.
 """
 
-recipe = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=BATCH_SIZE)
 steps_per_epoch = 3 if QUICK else -(-info.train_examples // BATCH_SIZE)
-schedule = recipes.make_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
-model.compile(optimizer=recipes.make_optimizer(recipe, schedule),
-              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+plan = kr.compile_with_recipe(model, "paper-cifar", batch_size=BATCH_SIZE,
+                              steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
+print(f"learning rate {plan.recipe.learning_rate}, momentum {plan.recipe.momentum}, "
+      f"weight decay {plan.recipe.weight_decay}")
 train = data.train.take(steps_per_epoch) if QUICK else data.train
 history = model.fit(train, validation_data=data.validation, epochs=EPOCHS, verbose=2,
-                    shuffle=False)  # the pipeline shuffles
+                    shuffle=False, callbacks=plan.callbacks)  # the pipeline shuffles
 
 """
 ## Evaluation

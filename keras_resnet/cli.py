@@ -1,8 +1,9 @@
-"""The `keras-resnet` command: wires the library's modules together, holds no logic of its own.
+"""The `keras-resnet` command: parses arguments and calls the library; no logic of its own.
 
 Each subcommand is one `_add_<name>_command(subparsers)` function that declares its arguments and
-points `func` at a thin wrapper around the library call. Heavy imports happen inside the wrappers,
-so `keras-resnet --help` stays fast.
+points `func` at a thin wrapper around the library call. Keras and TensorFlow are imported inside
+the wrappers, so `keras-resnet --help` and `--version` import neither. TensorFlow's C++ log lines
+are hidden unless `--verbose` is given.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+from keras_resnet._version import __version__
 
 
 class CommandError(Exception):
@@ -49,8 +52,8 @@ def _add_summary_command(subparsers) -> None:
 
 
 def _run_summary(args) -> None:
-    from keras_resnet.models.resnet import build
     from keras_resnet.models.complexity import format_layer_table, layer_stats, model_stats
+    from keras_resnet.models.resnet import build
 
     options = {"input_shape": args.input_shape, "classes": args.classes}
     model = build(args.model, **{k: v for k, v in options.items() if v is not None})
@@ -77,8 +80,9 @@ def _add_gradient_flow_command(subparsers) -> None:
 
 
 def _run_gradient_flow(args) -> None:
-    import os
+    from pathlib import Path
 
+    from keras_resnet._utils.atomic import write_json
     from keras_resnet.experiments.gradient_flow import format_table, gradient_flow
     from keras_resnet.experiments.plots import plot_depth_profile
 
@@ -87,11 +91,10 @@ def _run_gradient_flow(args) -> None:
     result = gradient_flow(args.depths, steps=args.steps, batch_size=args.batch_size,
                            seed=args.seed, zero_init_residual=args.zero_init_residual)
     print(format_table(result))
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "gradient_flow.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    plot = plot_depth_profile(result["profiles"], os.path.join(args.out, "depth_profile.png"))
-    print(f"wrote {os.path.join(args.out, 'gradient_flow.json')} and {plot}")
+    out = Path(args.out)
+    json_path = write_json(out / "gradient_flow.json", result)
+    plot = plot_depth_profile(result["profiles"], out / "depth_profile.png")
+    print(f"wrote {json_path} and {plot}")
 
 
 def _add_export_command(subparsers) -> None:
@@ -208,13 +211,14 @@ def _comma_list(text: str) -> tuple[str, ...]:
 _TRAIN_OPTIONS = (
     "model", "dataset", "data_dir", "download", "image_size", "validation_fraction", "augment",
     "recipe", "epochs", "batch_size", "lr", "weight_decay", "momentum", "warmup_epochs", "warmup_until_error",
-    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "gradient_norms", "export",
-    "export_quantize",
+    "label_smoothing", "seed", "mixed_precision", "jit_compile", "distribute", "gradient_norms",
 )
 
 
 def _run_train(args) -> None:
-    from keras_resnet.training.fit import TrainingError, resolve_config, train
+    from keras_resnet.training.config import resolve_config
+    from keras_resnet.training.fit import TrainingError
+    from keras_resnet.workflows import DEFAULT_EXPORT_QUANTIZE, train_run
 
     given = {name: getattr(args, name) for name in _TRAIN_OPTIONS if getattr(args, name) is not None}
     if args.model_arg:
@@ -222,13 +226,10 @@ def _run_train(args) -> None:
     out = args.out or _default_out(given)
     config = resolve_config(given, out=out, resume=args.resume)
     try:
-        metrics = train(
-            config,
-            out=out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            verbose="auto" if args.verbose is None else args.verbose,
-        )
+        metrics = train_run(config, out=out, resume=args.resume, overwrite=args.overwrite,
+                            verbose="auto" if args.verbose is None else args.verbose,
+                            export=args.export is not False,
+                            export_quantize=args.export_quantize or DEFAULT_EXPORT_QUANTIZE)
     except TrainingError as err:
         raise CommandError(str(err)) from None
     test = metrics["test"]
@@ -351,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-resnet", description="Residual networks for Keras 3, faithful to the papers."
     )
+    parser.add_argument("--version", action="version", version=f"keras-resnet {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's C++ log lines (hidden by default)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_models_command(subparsers)
     _add_summary_command(subparsers)
@@ -364,9 +368,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import contextlib
+    import os
+
+    from keras_resnet._utils.native_logs import native_log_filter
+
     args = build_parser().parse_args(argv)
+    quiet = not args.verbose
+    if quiet:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        args.func(args)
+        with native_log_filter() if quiet else contextlib.nullcontext():
+            args.func(args)
     except (CommandError, ValueError, FileNotFoundError) as err:
         print(f"keras-resnet {args.command}: error: {err}", file=sys.stderr)
         return 2

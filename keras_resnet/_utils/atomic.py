@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,23 +20,22 @@ __all__ = ["atomic_path", "write_text", "write_json", "to_jsonable"]
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a unique temporary path beside `path`; when the block ends without an error the
-    file written there is fsynced and renamed onto `path`, otherwise it is removed.
+    """Yield a unique, not yet existing temporary path beside `path`; when the block ends without
+    an error, the file written there is fsynced and renamed onto `path`. A block that wrote nothing
+    leaves `path` alone; on an error the temporary file is removed and `path` is untouched.
 
     The temporary name keeps the target's suffixes (`.keras`, `.weights.h5`, `.png`), so writers
     that infer the format from the name (Keras, matplotlib) write the right one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes),
-                                         dir=path.parent)
-    os.close(handle)
-    temporary = Path(temporary)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp{''.join(path.suffixes)}")
     try:
         yield temporary
-        _fsync(temporary)
-        os.replace(temporary, path)
-        _fsync_folder(path.parent)
+        if temporary.exists():
+            _fsync(temporary)
+            os.replace(temporary, path)
+            _fsync_folder(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
 

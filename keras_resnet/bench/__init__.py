@@ -10,6 +10,8 @@ timings run in one subprocess per backend (`worker`), timed alike by `timing`.
 
 from __future__ import annotations
 
+from keras_resnet._utils.provenance import utc_now, versions
+
 SUITES = ("cpu", "gpu", "overhead", "all")
 BACKENDS = ("tensorflow", "jax", "torch")
 DEFAULT_TIMEOUT = 3600.0
@@ -76,8 +78,8 @@ def _header(*, suite: str, quick: bool, command: str) -> dict:
     """What every benchmarks.json starts with: the command, date, machine and versions."""
     from keras_resnet.bench import machine
 
-    return {"command": command, "date": machine.now(), "quick": quick, "suite": suite,
-            "machine": machine.machine_info(), "versions": machine.library_versions(), "note": NOTE}
+    return {"command": command, "date": utc_now(), "quick": quick, "suite": suite,
+            "machine": machine.machine_info(), "versions": versions(), "note": NOTE}
 
 
 def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, echo) -> dict:
@@ -94,7 +96,7 @@ def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, 
     start_load = machine.load_average()
     section = overhead.overhead_figures(quick=quick, run_job=run_job, timeout=timeout)
     result["overhead"] = {**section, "command": command,
-                          "date": machine.now(), "quick": quick,
+                          "date": utc_now(), "quick": quick,
                           "load_average": [start_load, machine.load_average()]}
     json_path, md_path = report.write_report(result, out)
     echo(f"wrote {json_path} and {md_path}")

@@ -17,6 +17,8 @@ import time
 
 import keras
 
+from keras_resnet._utils.validation import check_int
+
 __all__ = ["gradient_norm_overhead", "CONFIGURATIONS"]
 
 CONFIGURATIONS = ("baseline", "probe_each_epoch", "train_every_n")
@@ -35,12 +37,11 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
     from keras_resnet.models.resnet import ResNet
     from keras_resnet.gradients.callback import GradientNormCallback
     from keras_resnet.data.pipelines import load_datasets
-    from keras_resnet.training.fit import default_model_builder
+    from keras_resnet.training.config import default_model_builder
 
     for name, value in (("epochs", epochs), ("repeats", repeats), ("batch_size", batch_size),
                         ("every_n_batches", every_n_batches)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_int(name, value)
     steps = 3 if quick else None
     if quick:
         epochs, repeats = 1, 1
@@ -89,20 +90,28 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
                 measurements[name].append(seconds)
                 if name in in_callback:
                     in_callback[name].append(callback_seconds)
+    return _summary(measurements, in_callback, model="tiny" if quick else model, dataset=dataset,
+                    batch_size=batch_size, every_n_batches=every_n_batches,
+                    steps_per_epoch=steps or -(-info.train_examples // batch_size),
+                    timed_epochs=epochs * repeats, quick=quick)
+
+
+def _summary(measurements: dict, in_callback: dict, *, model: str, dataset: str, batch_size: int,
+             every_n_batches: int, steps_per_epoch: int, timed_epochs: int, quick: bool) -> dict:
+    """Medians, ratios to the baseline and costs in training steps, as a JSON-able dict."""
     median = {name: statistics.median(times) for name, times in measurements.items()}
     callback_median = {name: statistics.median(times) for name, times in in_callback.items()}
-    steps_per_epoch = steps or -(-info.train_examples // batch_size)
     step_seconds = median["baseline"] / steps_per_epoch
     measures_per_epoch = {"probe_each_epoch": 1,
                           "train_every_n": max(1, steps_per_epoch // every_n_batches)}
     return {
-        "model": "tiny" if quick else model,
+        "model": model,
         "dataset": dataset,
         "backend": keras.backend.backend(),
         "batch_size": batch_size,
         "steps_per_epoch": steps_per_epoch,
         "every_n_batches": every_n_batches,
-        "timed_epochs_per_configuration": epochs * repeats,
+        "timed_epochs_per_configuration": timed_epochs,
         "epoch_seconds": measurements,
         "median_epoch_seconds": median,
         "ratio_to_baseline": {name: median[name] / median["baseline"] for name in CONFIGURATIONS},

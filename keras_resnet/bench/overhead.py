@@ -1,4 +1,5 @@
-"""Issue 6's item 3: what the gradient-norm callback and the one-call export cost, run by `bench`.
+"""The `overhead` section of `keras-resnet bench`: what the gradient-norm callback and the
+one-call export cost.
 
 Both run in a TensorFlow worker like the model timings. `gradient_norms` is
 `keras_resnet.bench.gradient_overhead.gradient_norm_overhead` (ResNet-20 on digits: epoch time without the
@@ -40,10 +41,10 @@ def export_overhead(*, quick: bool) -> dict:
 
     import keras
 
-    from keras_resnet.models.resnet import ResNet
     from keras_resnet.export.api import export_model
     from keras_resnet.export.calibration import export_images
     from keras_resnet.models.constructors import resnet20
+    from keras_resnet.models.resnet import ResNet
 
     images = export_images("digits", representative=64 if quick else 256,
                            validation=32 if quick else 360)

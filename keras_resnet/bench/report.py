@@ -8,9 +8,9 @@ measured figures, next to the machine, its load, the date, the versions and the 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet.bench.pipeline import GOAL_RATIO
 
 JSON_NAME = "benchmarks.json"
@@ -19,25 +19,12 @@ MARKDOWN_NAME = "BENCHMARKS.md"
 
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write `report` to OUT/benchmarks.json and OUT/BENCHMARKS.md; return both paths."""
-    from keras_resnet._utils.atomic import write_json
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / JSON_NAME, out / MARKDOWN_NAME
     write_json(json_path, report)
-    _write_text(md_path, format_markdown(report))
+    write_text(md_path, format_markdown(report))
     return json_path, md_path
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _num(value, digits: int = 1) -> str:
@@ -173,7 +160,7 @@ def main(argv: list[str]) -> int:
 
     path = Path(argv[0]) if argv else Path("examples/results") / JSON_NAME
     report = json.loads(path.read_text())
-    _write_text(path.with_name(MARKDOWN_NAME), format_markdown(report))
+    write_text(path.with_name(MARKDOWN_NAME), format_markdown(report))
     print(summary_table(report))
     return 0
 

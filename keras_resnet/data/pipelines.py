@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from keras_resnet._utils.validation import check_int
 from keras_resnet.data import sources
 
 PAD_PIXELS = 4
@@ -83,8 +84,7 @@ def load_datasets(
     pads validation/test to a multiple of it (JAX data-parallel cannot split a ragged last batch):
     their elements become (image, label, weight), weight 0 for the padding at the end.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+    check_int("batch size", batch_size)
     if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
         raise ValueError(f"image size must be two positive integers (height, width), got {image_size!r}")
     if not 0.0 <= validation_fraction < 1.0:

@@ -12,11 +12,10 @@ import math
 import re
 from pathlib import Path
 
-import keras
+from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet.training.run_folder import RunFolder
 
-from keras_resnet.training import run_folder as runs
-
-__all__ = ["compare_models", "TestSplitScore", "format_table"]
+__all__ = ["compare_models", "format_table"]
 
 TABLE_COLUMNS = (
     ("model", "model", "{}"),
@@ -31,41 +30,23 @@ TABLE_COLUMNS = (
 )
 
 
-class TestSplitScore(keras.callbacks.Callback):
-    """Adds `test_loss` and `test_accuracy` (from `evaluation.score`) to the logs at each epoch end.
-
-    The paper's Figure 6 plots test error per epoch; `fit` only scores the validation split.
-    """
-
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, dataset):
-        super().__init__()
-        self.dataset = dataset
-
-    def on_epoch_end(self, epoch, logs=None):
-        from keras_resnet.training.evaluation import score
-
-        result = score(self.model, self.dataset)
-        if logs is not None:
-            logs["test_loss"] = result["loss"]
-            logs["test_accuracy"] = result["accuracy"]
-
-
 def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="runs/compare", seed: int = 0,
                    batch_size: int | None = None, verbose=0, overwrite: bool = False, **train_options) -> dict:
     """Train `models` (names or `module:function` builders) alike; returns rows, histories, figure.
 
     `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
-    for every model; the runs are not exported unless `export=True` is among them. Writes
-    `comparison.png`, `comparison.json` and `comparison.md` into `out`.
+    for every model. Each run folder gets its own figures; `comparison.png`, `comparison.json` and
+    `comparison.md` go into `out`.
     """
     from keras_resnet.data.pipelines import load_datasets
     from keras_resnet.experiments.plots import plot_comparison
-    from keras_resnet.training.fit import resolve_config, train
+    from keras_resnet.experiments.run_figures import draw_run_figures
+    from keras_resnet.training.callbacks import TestSplitScore
+    from keras_resnet.training.config import resolve_config
+    from keras_resnet.training.fit import train
 
     models = _check_models(models)
-    given = {"dataset": dataset, "epochs": epochs, "seed": seed, "export": False, **train_options}
+    given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
     if batch_size is not None:
         given["batch_size"] = batch_size
     configs = {name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
@@ -77,21 +58,22 @@ def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="ru
                          download=first.download).test
     rows, histories = [], {}
     for name, config in configs.items():
-        run_dir = Path(out) / _folder(name)
-        resume = runs.RunFolder(run_dir).config.is_file() and not overwrite
-        print(f"compare: {name} ({'resuming ' if resume else ''}{run_dir})")
-        metrics = train(config, out=str(run_dir), resume=resume, overwrite=overwrite and not resume,
+        run = RunFolder(Path(out) / _folder(name))
+        resume = run.is_run() and not overwrite
+        print(f"compare: {name} ({'resuming ' if resume else ''}{run.root})")
+        metrics = train(config, out=str(run.root), resume=resume, overwrite=overwrite and not resume,
                         verbose=verbose, extra_callbacks=[TestSplitScore(test)])
-        histories[name] = runs.read_history(runs.RunFolder(run_dir).history)
-        rows.append(_row(name, run_dir, metrics, histories[name]))
+        draw_run_figures(run.root, title=f"{name} on {config.dataset}")
+        histories[name] = run.read_history()
+        rows.append(_row(name, run, metrics, histories[name]))
     out = Path(out)
     figure = plot_comparison(histories, out / "comparison.png", residual={r["model"]: r["residual"] for r in rows},
                              title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}")
     table = format_table(rows)
     result = {"rows": rows, "histories": histories, "figure": str(figure), "table": table,
               "config": {k: v for k, v in first.to_dict().items() if k != "model"}}
-    runs.write_json(out / "comparison.json", {k: v for k, v in result.items() if k != "table"})
-    (out / "comparison.md").write_text(table + "\n")
+    write_json(out / "comparison.json", {k: v for k, v in result.items() if k != "table"})
+    write_text(out / "comparison.md", table + "\n")
     return result
 
 
@@ -103,7 +85,7 @@ def _share_warmup(configs: dict) -> None:
     (Without it, ResNet-56 at lr 0.1 diverged in its first epoch on digits while the plain nets
     beside it were warmed up: not the same recipe.)
     """
-    from keras_resnet.training.fit import check_config
+    from keras_resnet.training.config import check_config
 
     if any(c.warmup_epochs is not None or c.warmup_until_error is not None for c in configs.values()):
         return
@@ -148,19 +130,19 @@ def _folder(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
 
 
-def _row(name: str, run_dir: Path, metrics: dict, history: list[dict]) -> dict:
+def _row(name: str, run: RunFolder, metrics: dict, history: list[dict]) -> dict:
+    from keras_resnet.models.complexity import model_stats
+    from keras_resnet.models.saving import load_keras_file
     from keras_resnet.models.specs import MODEL_SPECS
 
     spec = MODEL_SPECS.get(name)
     last = history[-1] if history else {}
     test_errors = [100 * (1 - row["test_accuracy"]) for row in history if _finite(row.get("test_accuracy"))]
-    from keras_resnet.models.complexity import model_stats
-
-    model = keras.saving.load_model(runs.RunFolder(run_dir).last, compile=False)
+    model = load_keras_file(run.checkpoint("last"))
     return {
         "model": name,
         "depth": spec.depth if spec else None,
-        "residual": spec.options.get("residual", True) if spec else None,
+        "residual": spec.residual if spec else None,
         "params": model_stats(model)["trainable_params"],
         "final_train_loss": last.get("loss"),
         "final_train_error": 100 * (1 - last["accuracy"]) if _finite(last.get("accuracy")) else None,

@@ -1,24 +1,23 @@
 """Checkpoints that survive SIGKILL at any moment and never store a diverged (NaN) model.
 
-`AtomicModelCheckpoint` is Keras' `ModelCheckpoint` writing to a temporary file that is renamed
-into place. `EpochBackup` replaces `keras.callbacks.BackupAndRestore`, which in Keras 3 writes the
-weights file and then, separately and non-atomically, the epoch number: a kill between the two
-restores epoch k+1's weights and optimizer step with epoch k's counter (one epoch trained twice),
-and a kill inside the HDF5 write leaves an unreadable file. Here each epoch's weights (model and
-optimizer state) go to a new file, and one small `state.json`, replaced atomically, names the
-latest complete one. `restore_backup` loads it and returns the epoch to pass to `fit(initial_epoch=)`.
+`AtomicModelCheckpoint` is Keras' `ModelCheckpoint` writing through the package's atomic scheme.
+`EpochBackup` replaces `keras.callbacks.BackupAndRestore`, which writes the weights file and then,
+separately and non-atomically, the epoch number: a kill between the two restores epoch k+1's
+weights and optimizer step with epoch k's counter (one epoch trained twice), and a kill inside the
+HDF5 write leaves an unreadable file. Here each epoch's weights (model and optimizer state) go to a
+new file, and one small `state.json`, replaced atomically, names the latest complete one.
+`restore_backup` loads it and returns the epoch to pass to `fit(initial_epoch=)`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 import keras
 
-from keras_resnet._utils.atomic import write_json
+from keras_resnet._utils.atomic import atomic_path, write_json
 from keras_resnet.training.run_folder import read_json
 
 STATE_FILE = "state.json"
@@ -36,14 +35,12 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if not _finite_loss(logs):
             return
         final = self.filepath
-        partial = final[: -len(".keras")] + ".partial.keras"
-        self.filepath = partial
-        try:
-            super().on_epoch_end(epoch, logs)
-        finally:
-            self.filepath = final
-        if os.path.exists(partial):
-            os.replace(partial, final)
+        with atomic_path(final) as temporary:
+            self.filepath = str(temporary)
+            try:
+                super().on_epoch_end(epoch, logs)
+            finally:
+                self.filepath = final
 
 
 class EpochBackup(keras.callbacks.Callback):
@@ -56,19 +53,13 @@ class EpochBackup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not _finite_loss(logs):
             return
-        self.backup_dir.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:05d}.weights.h5"
-        self.model.save_weights(self.backup_dir / name, overwrite=True)
+        with atomic_path(self.backup_dir / name) as temporary:
+            self.model.save_weights(temporary)
         write_json(self.backup_dir / STATE_FILE, {"epoch": epoch + 1, "weights": name})
         for old in self.backup_dir.glob("epoch-*.weights.h5"):
             if old.name != name:
                 old.unlink(missing_ok=True)
-
-
-def backed_up_epoch(backup_dir: str | os.PathLike) -> int:
-    """Epochs completed according to the backup (0 when there is none)."""
-    state = Path(backup_dir) / STATE_FILE
-    return int(read_json(state)["epoch"]) if state.is_file() else 0
 
 
 def restore_backup(model, backup_dir: str | os.PathLike) -> int:
@@ -81,21 +72,3 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
         model.optimizer.build(model.trainable_variables)
     model.load_weights(Path(backup_dir) / state["weights"])
     return int(state["epoch"])
-
-
-class EpochStats(keras.callbacks.Callback):
-    """Adds `learning_rate` (of the epoch's first update) and `epoch_seconds` to the epoch logs.
-
-    Put it first in the callback list so CSVLogger and TensorBoard record both from epoch one.
-    """
-
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
-        self._learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is None or not hasattr(self, "_start"):
-            return
-        logs["epoch_seconds"] = time.perf_counter() - self._start
-        logs["learning_rate"] = self._learning_rate

@@ -6,10 +6,10 @@ loss a model was trained with (label smoothing, L2) and work under any distribut
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-from keras_resnet.training import run_folder as runs
+from keras_resnet._utils.validation import check_choice, check_int
+from keras_resnet.training.run_folder import RunFolder
 
 
 def score(model, dataset, *, top5: bool = False) -> dict:
@@ -42,51 +42,36 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     return result
 
 
-def evaluate_run(
-    target: str,
-    *,
-    dataset: str | None = None,
-    split: str = "test",
-    checkpoint: str = "last",
-    batch_size: int = 256,
-    data_dir: str | None = None,
-    download: bool = False,
-) -> dict:
+def evaluate_run(target: str, *, dataset: str | None = None, split: str = "test", checkpoint: str = "last",
+                 batch_size: int = 256, data_dir: str | None = None, download: bool = False) -> dict:
     """Score a run folder's checkpoint (`last` or `best`) or a `.keras` file on a dataset split.
 
-    For a run folder the dataset defaults to the one it was trained on.
+    For a run folder the dataset and its split options default to the ones it was trained on.
     """
     from keras_resnet.data.pipelines import load_datasets
+    from keras_resnet.models.saving import load_keras_file
 
-    if split not in ("test", "validation"):
-        raise ValueError(f"unknown split {split!r}; choose test or validation")
-    if batch_size < 1:
-        raise ValueError(f"batch size must be a positive integer, got {batch_size}")
-    if checkpoint not in ("last", "best"):
-        raise ValueError(f"unknown checkpoint {checkpoint!r}; choose last or best")
-    path = Path(target)
-    config = None
+    check_choice("split", split, ("test", "validation"))
+    check_choice("checkpoint", checkpoint, ("last", "best"))
+    check_int("batch size", batch_size)
+    path, options = Path(target), None
     if path.is_dir():
-        run = runs.RunFolder(path)
-        if not run.config.is_file():
-            raise ValueError(f"{path} is not a run folder (no config.json)")
-        config = runs.read_json(run.config)["train_config"]
-        path = run.best if checkpoint == "best" else run.last
-        if not path.is_file():
-            raise ValueError(f"run has no {checkpoint} checkpoint yet ({path})")
+        run = RunFolder(path)
+        options = run.dataset_options()
+        path = run.checkpoint(checkpoint)
     elif not (path.is_file() and path.suffix == ".keras"):
         raise ValueError(f"{target} is neither a run folder nor a .keras file")
-    spec = dataset or (config["dataset"] if config else None)
+    spec = dataset or (options["spec"] if options else None)
     if spec is None:
         raise ValueError("pass --dataset to evaluate a .keras file")
-    model = load_model(path)
+    model = load_keras_file(path)
     datasets = load_datasets(
         spec,
         batch_size=1,  # the training pipeline is not used; only its size is checked against this
         eval_batch_size=batch_size,
-        data_dir=data_dir or (config["data_dir"] if config else None),
-        image_size=_image_size(config, model),
-        validation_fraction=config["validation_fraction"] if config else 0.1,
+        data_dir=data_dir or (options["data_dir"] if options else None),
+        image_size=options["image_size"] if options else tuple(model.input_shape[1:3]),
+        validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
     )
     expected = tuple(model.input_shape[1:])
@@ -95,24 +80,6 @@ def evaluate_run(
     split_data = datasets.test if split == "test" else datasets.validation
     result = score(model, split_data, top5=datasets.info.classes > 5)
     return {"model": str(path), "dataset": spec, "split": split, **result}
-
-
-def load_model(path):
-    """Load a `.keras` file without compiling, with the package's custom layers registered."""
-    import importlib
-
-    import keras
-
-    with contextlib.suppress(ImportError):  # registers the package's custom layers, if any
-        importlib.import_module("keras_resnet.models.layers")
-    return keras.saving.load_model(path, compile=False)
-
-
-def _image_size(config: dict | None, model) -> tuple[int, int] | None:
-    """The run's --image-size, or for a bare .keras file the model's own input size."""
-    if config is not None:
-        return tuple(config["image_size"]) if config.get("image_size") else None
-    return tuple(model.input_shape[1:3])
 
 
 def _images_only(*example):

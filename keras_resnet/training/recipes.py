@@ -18,7 +18,9 @@ momentum 0.9 would decay ten times less than the paper; it is not used.
 from __future__ import annotations
 
 import dataclasses
-import re
+
+from keras_resnet._utils.validation import check_choice
+from keras_resnet.models.specs import MODEL_SPECS
 
 WARMUP_AUTO_DEPTH = 110
 """paper-cifar warms up nets at least this deep (and every plain net) unless told otherwise."""
@@ -110,9 +112,7 @@ def resolve_recipe(
     error is below it; constant-warm-up recipes only), or the recipe's default: paper-cifar gates
     plain and >=110-layer nets on 80 % training error and warms no other net up.
     """
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
-    recipe = RECIPES[name]
+    recipe = RECIPES[check_choice("recipe", name, RECIPES)]
     learning_rate = lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
     if warmup_epochs is not None and warmup_until_error is not None:
         raise ValueError("give a warm-up in epochs or until a training error, not both")
@@ -156,11 +156,11 @@ def resolve_recipe(
     return resolved
 
 
-def _paper_warms_up(model: str) -> bool:
-    """The paper warms up ResNet-110 (and deeper); plain nets too, as they are harder to start."""
-    depth = re.search(r"(\d+)", model or "")
-    deep = depth is not None and int(depth.group(1)) >= WARMUP_AUTO_DEPTH
-    return deep or (model or "").startswith("plain")
+def _paper_warms_up(model: str | None) -> bool:
+    """The paper warms up ResNet-110 (and deeper); plain nets too, as they are harder to start.
+    Depth and shortcuts come from the spec table; a model outside it is not warmed up."""
+    spec = MODEL_SPECS.get(model or "")
+    return spec is not None and (spec.depth >= WARMUP_AUTO_DEPTH or not spec.residual)
 
 
 def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
@@ -252,3 +252,58 @@ def make_loss_and_metrics(recipe: ResolvedRecipe, *, classes: int):
         if top5:
             metrics.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"))
     return loss, metrics, one_hot
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledRecipe:
+    """What `compile_with_recipe` set up: the recipe's numbers, the callbacks `fit` must get, and
+    whether labels must be one-hot (label smoothing needs them)."""
+
+    recipe: ResolvedRecipe
+    callbacks: list
+    one_hot: bool
+
+
+def compile_with_recipe(model, recipe: str = "paper-cifar", *, batch_size: int, steps_per_epoch: int,
+                        epochs: int, jit_compile="auto", verbose: bool = True,
+                        **overrides) -> CompiledRecipe:
+    """Compile `model` for `model.fit` with a training recipe, in one call.
+
+    Sets SGD with the recipe's learning-rate schedule and warm-up, its loss and metrics, and the
+    paper's weight decay as L2 on every conv and dense kernel that has no regularizer yet (never on
+    BatchNorm or biases). Pass the returned `.callbacks` to `fit`: they end an error-gated warm-up.
+    `overrides` are `resolve_recipe`'s (lr, weight_decay, momentum, warmup_epochs,
+    warmup_until_error, label_smoothing); the warm-up rule looks `model.name` up in the spec table.
+    """
+    resolved = resolve_recipe(recipe, model=model.name, batch_size=batch_size, **overrides)
+    return compile_resolved(model, resolved, steps_per_epoch=steps_per_epoch, epochs=epochs,
+                            jit_compile=jit_compile, verbose=verbose)
+
+
+def compile_resolved(model, recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int,
+                     jit_compile="auto", verbose: bool = True) -> CompiledRecipe:
+    """`compile_with_recipe` for a recipe already resolved (as `keras-resnet train` does)."""
+    schedule = make_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=epochs)
+    loss, metrics, one_hot = make_loss_and_metrics(recipe, classes=int(model.outputs[0].shape[-1]))
+    apply_weight_decay(model, recipe)
+    model.compile(optimizer=make_optimizer(recipe, schedule), loss=loss, metrics=metrics,
+                  jit_compile=jit_compile)
+    return CompiledRecipe(recipe, warmup_callbacks(recipe, schedule, verbose=verbose), one_hot)
+
+
+def apply_weight_decay(model, recipe: ResolvedRecipe) -> None:
+    """Put the recipe's L2 on conv and dense kernels that have no regularizer (see the module doc)."""
+    import keras
+
+    regularizer = kernel_regularizer(recipe)
+    if regularizer is None:
+        return
+    pending = list(model.layers)
+    while pending:
+        layer = pending.pop()
+        pending.extend(getattr(layer, "layers", ()))  # nested models
+        kernel = getattr(layer, "kernel", None)
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and kernel is not None \
+                and kernel.regularizer is None:
+            layer.kernel_regularizer = regularizer
+            kernel.regularizer = regularizer

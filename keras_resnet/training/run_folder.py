@@ -83,6 +83,12 @@ class RunFolder:
     def read_metrics(self) -> dict:
         return read_json(self.metrics)
 
+    def update_metrics(self, **fields) -> dict:
+        """Add `fields` to the finished run's metrics.json (atomically); returns the new metrics."""
+        metrics = {**self.read_metrics(), **fields}
+        write_json(self.metrics, metrics)
+        return metrics
+
 
 def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> tuple[RunFolder, dict | None]:
     """Check a run folder without writing; returns (folder, the saved config when resuming, else None).

@@ -9,7 +9,7 @@ import pytest
 
 from keras_resnet.data import pipelines as data
 
-from keras_resnet.data import sources
+from keras_resnet.data import folders, sources
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -158,7 +158,7 @@ def test_folder_of_class_subfolders_is_cut_into_three_stratified_splits(tmp_path
     assert info.class_names == ("cat", "dog", "eel") and info.image_shape == (8, 8, 3)
     assert (info.train_examples, info.validation_examples, info.test_examples) == (21, 3, 6)
     assert len(_arrays(datasets.test)[1]) == 6 and sorted(set(_arrays(datasets.test)[1])) == [0, 1, 2]
-    train_images = {img.tobytes() for img in _arrays(data.eval_pipeline(sources.load_folder(
+    train_images = {img.tobytes() for img in _arrays(data.eval_pipeline(folders.load_folder(
         str(tmp_path / "images"), image_size=(8, 8)).train, batch_size=32))[0]}
     test_images = {img.tobytes() for img in _arrays(datasets.test)[0]}
     assert len(train_images) == 21 and not train_images & test_images
@@ -210,7 +210,7 @@ def test_unknown_dataset_spec_lists_the_valid_forms(spec):
         data.load_datasets(spec)
 
 
-@pytest.mark.parametrize("batch_size, message", [(0, "positive integer"), (-3, "positive"), (5000, "at most 1257")])
+@pytest.mark.parametrize("batch_size, message", [(0, "integer >= 1"), (-3, "integer >= 1"), (5000, "at most 1257")])
 def test_batch_size_below_one_or_above_the_training_split_is_refused(batch_size, message):
     with pytest.raises(ValueError, match=message):
         data.load_datasets("digits", batch_size=batch_size)

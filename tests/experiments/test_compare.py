@@ -79,7 +79,7 @@ def test_cli_compare_reports_bad_input_in_one_line(tmp_path, capsys):
 def test_every_model_gets_the_same_warm_up(tmp_path):
     """paper-cifar warms up plain nets only; a comparison must not give the residual nets another recipe."""
     from keras_resnet.experiments.degradation import _share_warmup
-    from keras_resnet.training.fit import TrainConfig
+    from keras_resnet.training.config import TrainConfig
 
     configs = {name: TrainConfig(model=name) for name in ("plain20", "resnet56")}
     _share_warmup(configs)
