@@ -82,8 +82,8 @@ def _share_warmup(configs: dict) -> None:
     training error is below 80 %), so unless a warm-up was given, every model gets the warm-up the
     recipe picks for any of them: the same rule for all, each ending its warm-up when it is ready.
 
-    (Without it, ResNet-56 at lr 0.1 diverged in its first epoch on digits while the plain nets
-    beside it were warmed up: not the same recipe.)
+    The same rule for all is what makes the comparison fair: a net that meets lr 0.1 unwarmed
+    may diverge while its neighbours are warmed up.
     """
     from keras_resnet.training.config import check_config
 

@@ -3,9 +3,9 @@
 He et al. 2015, section 4.2, on ResNet-110: "we use 0.01 to warm up the training until the
 training error is below 80 % (about 400 iterations), and then go back to 0.1". A warm-up of a
 fixed number of epochs only matches that on CIFAR (an epoch is about 400 iterations); on a small
-dataset one epoch is a few iterations, and ResNet-56 on digits blew up when lr 0.1 came after one.
-So the end is decided during training: `ErrorGatedWarmup` multiplies the learning rate by 1/10
-while an optimizer variable says "warming up", and `EndWarmupBelowError` clears it after the
+dataset one epoch is a few iterations, too few to leave the unstable start. So the end is decided
+during training: `ErrorGatedWarmup` multiplies the learning rate by 1/10 while an optimizer
+variable says "warming up", and `EndWarmupBelowError` clears it after the
 first batch whose running training error is below the threshold. The warm-up ends at the first
 learning-rate drop at the latest. The flag is an optimizer variable, so it works inside traced
 train steps on every backend and is saved and restored with the optimizer (a resumed run
