@@ -270,27 +270,3 @@ def test_bad_probe_layers_or_model_fail_before_training(probe_shape, layers, mod
     with pytest.raises(ValueError, match=message):
         model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
     assert model.optimizer.iterations.numpy() == 0
-
-
-def test_plots_are_written_from_callback_records(tmp_path):
-    from keras_resnet.experiments.plots import plot_depth_profile, plot_gradient_heatmap
-
-    x, y = tiny_data()
-    callback = GradientNormCallback(probe=(x[:4], y[:4]), every_n_batches=2)
-    fit(tiny_net(), [callback])
-    heatmap = plot_gradient_heatmap(callback.records, tmp_path / "heatmap.png")
-    profile = plot_depth_profile({"a": callback.records, "b": callback.records},
-                                 tmp_path / "profile.png", epochs=[0, 1])
-    assert all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in (heatmap, profile))
-    with pytest.raises(ValueError, match="no gradient records"):
-        plot_gradient_heatmap([], tmp_path / "empty.png")
-
-
-def test_gradient_flow_command_prints_the_table_and_saves_the_plot(tmp_path, capsys):
-    from keras_resnet.cli import main
-
-    assert main(["gradient-flow", "--depths", "8", "--batch-size", "4", "--out",
-                 str(tmp_path)]) == 0
-    assert "| 8 |" in capsys.readouterr().out
-    assert (tmp_path / "depth_profile.png").exists() and (tmp_path / "gradient_flow.json").exists()
-    assert main(["gradient-flow", "--depths", "21", "--out", str(tmp_path)]) == 2
