@@ -9,13 +9,12 @@ and TensorBoard output from `gradients.log`.
 from __future__ import annotations
 
 import os
-import re
 from typing import Iterable
 
 import keras
 
 from keras_resnet._utils.validation import check_choice, check_int
-from keras_resnet.gradients.depth import select_layers
+from keras_resnet.gradients.depth import layer_patterns, select_layers
 from keras_resnet.gradients.log import CsvLog, TensorBoardLog, read_csv, write_csv
 from keras_resnet.gradients.records import LOG_KEYS, layer_gradients, log_scalars, measurement_rows
 from keras_resnet.gradients.sources import AppliedSource, ProbeSource, check_batch, global_step
@@ -59,10 +58,7 @@ class GradientNormCallback(keras.callbacks.Callback):
                              "GradientNormCallback.from_dataset(dataset) to take its first batch")
         self.probe = check_batch(probe) if probe is not None else None
         self.every_n_batches = every_n_batches if mode == "probe" else (every_n_batches or 1)
-        layers = [layers] if isinstance(layers, str) else layers
-        self.layer_patterns = None if layers is None else [re.compile(p) for p in layers]
-        if self.layer_patterns == []:
-            raise ValueError("layers=[] selects no layer; pass None to record every layer")
+        self.layer_patterns = layer_patterns(layers)
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.loss_fn = loss_fn
@@ -100,14 +96,7 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         model = self.model
-        if not model.trainable_variables:
-            raise ValueError(f"model {model.name!r} has no trainable weights; there are no "
-                             "gradients to record")
         self._slots = select_layers(model, self.layer_patterns)
-        if not self._slots:
-            patterns = [p.pattern for p in self.layer_patterns]
-            raise ValueError(f"layers={patterns} matches no layer with trainable weights in "
-                             f"model {model.name!r}")
         if self.mode == "probe":
             self.source = ProbeSource(model, self.probe, self.loss_fn)
         self._step, self._epoch = global_step(model), 0

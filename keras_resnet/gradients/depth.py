@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
-__all__ = ["LayerSlot", "has_kernel", "layer_depths", "select_layers"]
+__all__ = ["LayerSlot", "has_kernel", "layer_depths", "layer_patterns", "select_layers"]
 
 
 class LayerSlot(NamedTuple):
@@ -89,9 +89,23 @@ def _sequential_depths(model) -> dict[str, int]:
     return depths
 
 
+def layer_patterns(layers: str | Iterable[str] | None) -> list[re.Pattern] | None:
+    """Regular expressions selecting layers by name (None: every layer); [] is refused."""
+    if layers is None:
+        return None
+    patterns = [re.compile(layers)] if isinstance(layers, str) else [re.compile(p) for p in layers]
+    if not patterns:
+        raise ValueError("layers=[] selects no layer; pass None to record every layer")
+    return patterns
+
+
 def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[LayerSlot]:
     """The layers of `model` with trainable weights whose name matches one of `patterns`
-    (`re.search`; None: every such layer), in `model.layers` order with their depths."""
+    (`re.search`; None: every such layer), in `model.layers` order with their depths; a
+    ValueError if there is none, since then there is nothing to record."""
+    if not model.trainable_variables:
+        raise ValueError(f"model {model.name!r} has no trainable weights; there are no "
+                         "gradients to record")
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}
     depths = layer_depths(model)
     chosen = []
@@ -99,4 +113,7 @@ def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[L
         weights = [(v.path, index[id(v)]) for v in layer.trainable_weights if id(v) in index]
         if weights and (patterns is None or any(p.search(layer.name) for p in patterns)):
             chosen.append(LayerSlot(layer.name, depths.get(layer.name, 0), weights))
+    if not chosen:
+        raise ValueError(f"layers={[p.pattern for p in patterns]} matches no layer with trainable "
+                         f"weights in model {model.name!r}")
     return chosen

@@ -74,11 +74,10 @@ def read_csv(path) -> list[dict]:
 
 def write_csv(records, path) -> None:
     """Write per-layer records as a tidy CSV, atomically (`_utils.atomic`)."""
-    with atomic_path(path) as temporary:
-        with open(temporary, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(records)
+    with atomic_path(path) as temporary, open(temporary, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
 
 
 class TensorBoardLog:

@@ -1,10 +1,8 @@
 """Claims about the plain-vs-residual gradient-flow experiment (He et al. 2015, section 4.1), its
 depth profile and the plots drawn from gradient records."""
 
-import json
 
 import keras
-import numpy as np
 import pytest
 
 import keras_resnet as kr
@@ -12,7 +10,6 @@ from keras_resnet.data.digits import digits_batch
 from keras_resnet.experiments.gradient_flow import gradient_flow, stem_classifier_ratio
 from keras_resnet.gradients.callback import GradientNormCallback
 from tests.gradients.test_callbacks import fit, tiny_data, tiny_net
-
 
 # -- the depth effect (He et al. 2015, section 4.1) ------------------------------------------------
 
