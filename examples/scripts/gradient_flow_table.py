@@ -1,16 +1,17 @@
 """Gradient flow at initialisation: plain vs residual CIFAR nets of depth 20, 56 and 110.
 
 Run: python examples/scripts/gradient_flow_table.py [--depths 20 56 110] [--out examples/results]
-Writes gradient_flow.json and gradient_flow.md (--out) and gradient_flow_depth_profile.png (--figures): for each depth the
-ratio ||grad conv1_conv|| / ||grad predictions kernel|| on one fixed batch of sklearn digits
-(32x32x3), seed 0, He-normal init, BatchNorm in batch mode, with and without zero_init_residual.
+Writes gradient_flow.json and gradient_flow.md (--out) and gradient_flow_depth_profile.png
+(--figures): for each depth the ratio ||grad conv1_conv|| / ||grad predictions kernel|| on one
+fixed batch of sklearn digits (`keras_resnet.data.digits`, 32x32x3), seed 0, He-normal init,
+BatchNorm in batch mode, with and without zero_init_residual; the figure draws, per depth (conv
+and dense layers from the input), the norm of all gradients at that depth.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
@@ -21,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+from keras_resnet._utils.atomic import write_json, write_text  # noqa: E402
 from keras_resnet.experiments.gradient_flow import format_table, gradient_flow  # noqa: E402
 from keras_resnet.experiments.plots import plot_depth_profile  # noqa: E402
 
@@ -45,9 +47,8 @@ def main() -> None:
         import tensorflow as tf
 
         meta["tensorflow"] = tf.__version__
-    args.out.mkdir(parents=True, exist_ok=True)
     report = {"meta": meta, "default_init": runs[False], "zero_init_residual": runs[True]}
-    (args.out / "gradient_flow.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out / "gradient_flow.json", report)
     lines = [f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), keras "
              f"{meta['keras']}, backend {meta['backend']}, {meta['seconds']} s. "
              f"Command: `{meta['command']}`", "",
@@ -55,9 +56,11 @@ def main() -> None:
              f"one batch of {args.batch_size} sklearn digits at 32x32x3, BN in batch mode.", "",
              "Default initialisation (residual BN gammas 1):", "", format_table(runs[False]), "",
              "With `zero_init_residual=True` (plain nets have no residual branch, so their column "
-             "is the same):", "", format_table(runs[True]), ""]
-    (args.out / "gradient_flow.md").write_text("\n".join(lines))
-    args.figures.mkdir(parents=True, exist_ok=True)
+             "is the same):", "", format_table(runs[True]), "",
+             "`gradient_flow_depth_profile.png` (default initialisation) draws, per depth (conv and "
+             "dense layers on the longest path from the input, so the classifier of a depth-d net "
+             "is at d), the norm of all gradients at that depth.", ""]
+    write_text(args.out / "gradient_flow.md", "\n".join(lines))
     plot_depth_profile(runs[False]["profiles"], args.figures / "gradient_flow_depth_profile.png")
     print("\n".join(lines))
 

@@ -3,8 +3,9 @@
 For plain and residual CIFAR nets of several depths, built on one seed (He-normal init) and fed one
 fixed batch with BatchNorm in batch mode, it measures every layer's gradient norm and summarises
 each net by the ratio ||grad conv1_conv|| / ||grad predictions kernel||: the stem's gradient over
-the classifier's. Residual nets keep it near 1 at any depth; plain nets do not. The batch comes
-from scikit-learn's bundled digits, so the experiment runs without downloads.
+the classifier's. Residual nets keep it near 1 at any depth; plain nets do not. Each net's depth
+profile gives, per depth (`keras_resnet.gradients.depth`), the norm of all gradients at that depth.
+The batch comes from `keras_resnet.data.digits`, so the experiment runs without downloads.
 """
 
 from __future__ import annotations
@@ -14,23 +15,7 @@ from typing import Sequence
 import keras
 import numpy as np
 
-__all__ = ["load_digits_batch", "layer_gradient_norms", "gradient_flow", "format_table"]
-
-
-def load_digits_batch(batch_size: int = 64, *, seed: int = 0):
-    """A fixed (x, y) batch of sklearn's 8x8 digits as 32x32x3 CIFAR-sized images.
-
-    Pixels 0..16 are scaled to 0..255, upsampled 4x (nearest), copied to three channels and
-    normalised by the whole set's mean and standard deviation; labels are 0..9.
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = digits.images.astype("float32") * (255.0 / 16.0)
-    images = np.kron(images, np.ones((1, 4, 4), "float32"))[..., None].repeat(3, axis=-1)
-    images = (images - images.mean()) / images.std()
-    order = np.random.default_rng(seed).permutation(len(images))[:batch_size]
-    return images[order], digits.target[order].astype("int32")
+__all__ = ["layer_gradient_norms", "depth_profile", "stem_classifier_ratio", "gradient_flow", "format_table"]
 
 
 def layer_gradient_norms(model: keras.Model, x, y) -> dict[str, dict[str, float]]:
@@ -47,18 +32,25 @@ def layer_gradient_norms(model: keras.Model, x, y) -> dict[str, dict[str, float]
     return norms
 
 
+def depth_profile(model: keras.Model, norms: dict[str, dict[str, float]]) -> list[dict]:
+    """One row {depth, grad_norm} per depth: the norm of every gradient of the layers at that
+    depth (the square root of the sum of their squared norms), input side first."""
+    from keras_resnet.gradients.depth import layer_depths
+
+    depths = layer_depths(model)
+    squares: dict[int, float] = {}
+    for name, weights in norms.items():
+        depth = depths[name]
+        squares[depth] = squares.get(depth, 0.0) + sum(n ** 2 for n in weights.values())
+    return [{"depth": depth, "grad_norm": float(np.sqrt(squares[depth]))} for depth in sorted(squares)]
+
+
 def stem_classifier_ratio(model: keras.Model, x, y) -> tuple[float, list[dict]]:
-    """||grad conv1_conv|| / ||grad predictions kernel|| and the profile behind it (one row per
-    conv or dense layer, depth counted over those layers only)."""
+    """||grad conv1_conv|| / ||grad predictions kernel|| and the depth profile behind it."""
     norms = layer_gradient_norms(model, x, y)
     stem = np.sqrt(sum(n ** 2 for n in norms["conv1_conv"].values()))
     kernel = next(n for path, n in norms["predictions"].items() if path.endswith("kernel"))
-    weighted = [(name, weights) for name, weights in norms.items()  # conv and dense layers
-                if any(path.endswith("kernel") for path in weights)]
-    profile = [{"layer": name, "depth": depth,
-                "grad_norm": float(np.sqrt(sum(n ** 2 for n in weights.values())))}
-               for depth, (name, weights) in enumerate(weighted)]
-    return float(stem / kernel), profile
+    return float(stem / kernel), depth_profile(model, norms)
 
 
 def gradient_flow(depths: Sequence[int] = (20, 56, 110), *, dataset=None, steps: int = 0,
@@ -66,15 +58,16 @@ def gradient_flow(depths: Sequence[int] = (20, 56, 110), *, dataset=None, steps:
                   learning_rate: float = 0.01) -> dict:
     """Stem/classifier gradient-norm ratios of plain and residual CIFAR nets of each depth.
 
-    `dataset` is a fixed (x, y) batch (default `load_digits_batch(batch_size, seed=seed)`). Each
+    `dataset` is a fixed (x, y) batch (default `digits_batch(batch_size, seed=seed)`). Each
     net is built after `keras.utils.set_random_seed(seed)`. With `steps > 0` each net first trains
     that many SGD (momentum 0.9) steps on the batch at `learning_rate`, and the ratio is measured
     after training instead of at initialisation. Returns {"rows": [{depth, plain, residual}],
     "profiles": {"plain20": [...], "resnet20": [...], ...}}.
     """
+    from keras_resnet.data.digits import digits_batch
     from keras_resnet.models.resnet import cifar_resnet
 
-    x, y = dataset if dataset is not None else load_digits_batch(batch_size, seed=seed)
+    x, y = dataset if dataset is not None else digits_batch(batch_size, seed=seed)
     classes = int(np.max(y)) + 1
     rows, profiles = [], {}
     for depth in depths:

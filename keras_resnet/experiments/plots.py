@@ -3,8 +3,9 @@
 They are drawn on detached `matplotlib.figure.Figure`s, so the library never switches pyplot's
 backend (a notebook's inline plots keep working) and needs no display.
 `plot_gradient_heatmap` shows per-layer gradient norms over training time; `plot_depth_profile`
-shows gradient norm against depth for one or several runs, on a log scale. Both take the
-`records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm).
+shows, per depth, the norm of all gradients at that depth for one or several runs, on a log scale.
+Both take the `records` of `GradientNormCallback` (dicts with step, layer, depth, grad_norm); depth
+is the one of `keras_resnet.gradients.depth`, conv and dense layers counted from the input.
 `plot_training_curves` draws a run's loss and accuracy per epoch from its history.csv rows (so a
 resumed run's plot shows every epoch, not only the last session's). `plot_comparison` overlays
 several runs' training loss and test error, the paper's Figure 6.
@@ -13,6 +14,10 @@ several runs' training loss and test error, the paper's Figure 6.
 from __future__ import annotations
 
 import os
+
+from keras_resnet._utils.atomic import atomic_path
+
+DEPTH_LABEL = "depth (conv/dense layers from the input)"
 
 __all__ = ["plot_gradient_heatmap", "plot_depth_profile", "plot_training_curves", "plot_comparison"]
 
@@ -42,7 +47,7 @@ def plot_gradient_heatmap(records, path) -> str:
     ax = fig.subplots()
     image = ax.imshow(grid, aspect="auto", interpolation="nearest", cmap="viridis")
     ax.set_xlabel("step")
-    ax.set_ylabel("layer depth (input at top)")
+    ax.set_ylabel(f"layers by {DEPTH_LABEL}, input at top")
     ticks = np.linspace(0, len(steps) - 1, min(len(steps), 8)).astype(int)
     ax.set_xticks(ticks, [steps[t] for t in ticks])
     fig.colorbar(image, ax=ax, label="log10 ||gradient||")
@@ -50,7 +55,8 @@ def plot_gradient_heatmap(records, path) -> str:
 
 
 def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
-    """Gradient norm against layer depth, log scale.
+    """Per depth, the norm of all gradients at that depth (square root of the sum of the layers'
+    squared norms), against depth, log scale.
 
     `records_or_runs` is one list of records or {label: records} for several runs overlaid.
     For each run the last recorded step of each selected epoch is drawn (`epochs=None`: the
@@ -69,26 +75,31 @@ def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
         chosen = [max(by_epoch)] if epochs is None else [e for e in epochs if e in by_epoch]
         for epoch in chosen:
             step = by_epoch[epoch]
-            points = sorted((r["depth"], r["grad_norm"]) for r in records
-                            if r.get("epoch", 0) == epoch and r.get("step", 0) == step)
+            points = _norm_per_depth(r for r in records
+                                     if r.get("epoch", 0) == epoch and r.get("step", 0) == step)
             name = label if epochs is None else f"{label} epoch {epoch}".strip()
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=name or None)
+            ax.plot(list(points), list(points.values()), marker=".", label=name or None)
     ax.set_yscale("log")
-    ax.set_xlabel("layer depth (input = 0)")
-    ax.set_ylabel("||gradient|| of the loss")
+    ax.set_xlabel(DEPTH_LABEL)
+    ax.set_ylabel("||gradient|| of the loss at that depth")
     if any(runs):
         ax.legend(fontsize="small")
     return _save(fig, path)
 
 
+def _norm_per_depth(records) -> dict[int, float]:
+    """{depth: sqrt(sum of grad_norm**2 over the records at that depth)}, by depth."""
+    squares: dict[int, float] = {}
+    for r in records:
+        squares[r["depth"]] = squares.get(r["depth"], 0.0) + r["grad_norm"] ** 2
+    return {depth: squares[depth] ** 0.5 for depth in sorted(squares)}
+
+
 def _save(fig, path) -> str:
-    """Write the PNG atomically (a partial file renamed), creating its folder; returns the path."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = f"{path}.partial.png"
-    fig.savefig(partial, dpi=120)
-    os.replace(partial, path)
-    return path
+    """Write the PNG atomically (`_utils.atomic`), creating its folder; returns the path."""
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format="png")
+    return os.fspath(path)
 
 
 def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title: str = "") -> str:

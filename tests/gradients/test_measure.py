@@ -1,4 +1,4 @@
-"""Claims about `keras_resnet.gradients.measure` and the plain-vs-residual gradient-flow experiment."""
+"""Claims about `keras_resnet.gradients.measure`: stateless loss gradients on every backend."""
 
 import importlib.util
 import textwrap
@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import keras_resnet as kr
-from keras_resnet.experiments.gradient_flow import gradient_flow, load_digits_batch
 from keras_resnet.gradients.measure import count_nonfinite, loss_and_gradients
 from tests.conftest import run_on_backend
 
@@ -163,31 +162,3 @@ def test_torch_gradients_match_autograd():
             m = float(r.norm())
             assert abs(np.linalg.norm(g) - m) <= 1e-5 * m + 1e-12
         """)
-
-
-# -- the depth effect (He et al. 2015, section 4.1) ------------------------------------------------
-
-@pytest.fixture(scope="module")
-def digits_batch():
-    return load_digits_batch(16, seed=0)
-
-
-@pytest.fixture(scope="module")
-def flow(digits_batch):
-    return {row["depth"]: row for row in gradient_flow((20, 56), dataset=digits_batch)["rows"]}
-
-
-def test_plain56_gradient_ratio_grows_with_depth(flow):
-    assert flow[56]["plain"] >= 100 * flow[20]["plain"], flow
-
-
-@pytest.mark.parametrize("zero_init_residual", [False, True])
-def test_residual_gradient_ratio_stays_near_one_up_to_depth_110(digits_batch, zero_init_residual):
-    for depth in (20, 56, 110):
-        keras.utils.set_random_seed(0)
-        model = kr.cifar_resnet(depth, classes=10, zero_init_residual=zero_init_residual)
-        from keras_resnet.experiments.gradient_flow import stem_classifier_ratio
-
-        ratio, _ = stem_classifier_ratio(model, *digits_batch)
-        keras.backend.clear_session()
-        assert 0.1 <= ratio <= 10.0, (depth, zero_init_residual, ratio)
