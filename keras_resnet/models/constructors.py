@@ -10,6 +10,7 @@ written from that row, so `help(kr.resnet50)`, `inspect.signature` and IDEs show
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -132,7 +133,7 @@ def _constructor(name: str) -> Constructor:
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__module__ = __name__
     constructor.__signature__ = bound_signature
-    constructor.__doc__ = _summary(spec) + "\n" + _ARGUMENTS
+    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
     return constructor
 
 
