@@ -17,7 +17,6 @@ from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
 
 VERSIONS = ("v1", "v1.5", "v2")
 SHORTCUTS = ("A", "B", "C", "D")
-BLOCK_KINDS = ("basic", "bottleneck")
 BOTTLENECK_EXPANSION = 4
 
 
@@ -96,10 +95,6 @@ def bottleneck_block(x, *, width: int, stride: int, options: BlockOptions, name:
 
 
 BLOCK_BUILDERS = {"basic": basic_block, "bottleneck": bottleneck_block}
-
-
-def output_channels(block: str, width: int) -> int:
-    return width * BOTTLENECK_EXPANSION if block == "bottleneck" else width
 
 
 def residual_unit(x, *, branch, options: BlockOptions, name: str, drop_rate: float = 0.0):

@@ -1,160 +1,164 @@
-"""The named networks, one line each; every one is `build(name, **options)` of the spec table.
+"""The named networks, one per row of `MODEL_SPECS`, made from that row so they cannot drift from it.
 
-Each takes the keras.applications arguments (`include_top`, `weights`, `input_tensor`,
-`input_shape`, `pooling`, `classes`, `classifier_activation`, `name`) and any `ResNet` option.
+`Constructor` states once the keyword-only signature every named network takes: the
+keras.applications arguments and every option of `ResNet`. Each runtime constructor is
+`build(name, **options)` with a signature whose defaults are its row of the table and a docstring
+written from that row, so `help(kr.resnet50)`, `inspect.signature` and IDEs show the real arguments
+(torchvision's one-line constructors, Model Garden's single spec table).
 """
 
-from keras_resnet.models.resnet import build
+from __future__ import annotations
 
-__all__ = [
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "resnet101",
-    "resnet152",
-    "resnet200",
-    "resnet20",
-    "resnet32",
-    "resnet44",
-    "resnet56",
-    "resnet110",
-    "resnet1202",
-    "plain20",
-    "plain32",
-    "plain44",
-    "plain56",
-    "plain110",
-    "plain18",
-    "plain34",
-    "resnet50_v2",
-    "resnet101_v2",
-    "resnet152_v2",
-    "preact_resnet110",
-    "preact_resnet164",
-    "preact_resnet1001",
-]
+import inspect
+import textwrap
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import keras
+
+from keras_resnet.models.resnet import ResNet, build
+from keras_resnet.models.specs import MODEL_SPECS, ModelSpec
+
+__all__ = ["Constructor", *MODEL_SPECS]
+
+# The arguments every keras.applications model takes; shown first, as users know them.
+KERAS_APPLICATIONS_ARGUMENTS = ("include_top", "weights", "input_tensor", "input_shape", "pooling",
+                                "classes", "classifier_activation", "name")
 
 
-def resnet18(**kwargs):
-    """18-layer ImageNet net, basic blocks 2-2-2-2 (He et al. 2015, Table 1)."""
-    return build("resnet18", **kwargs)
+class Constructor(Protocol):
+    """A named network: every argument keyword-only, every default taken from its spec row."""
+
+    __name__: str
+
+    def __call__(
+        self,
+        *,
+        include_top: bool = ...,
+        weights: str | None = ...,
+        input_tensor=...,
+        input_shape: Sequence[int | None] | None = ...,
+        pooling: str | None = ...,
+        classes: int = ...,
+        classifier_activation: Any = ...,
+        name: str = ...,
+        block: str = ...,
+        stage_blocks: Sequence[int] = ...,
+        stage_widths: Sequence[int] = ...,
+        stage_strides: Sequence[int] | None = ...,
+        stem: str = ...,
+        stem_width: int | None = ...,
+        version: str = ...,
+        shortcut: str = ...,
+        residual: bool = ...,
+        downsample: str = ...,
+        zero_init_residual: bool = ...,
+        stochastic_depth_rate: float = ...,
+        se_ratio: float | None = ...,
+        width_multiplier: float = ...,
+        conv_bias: bool = ...,
+        bn_momentum: float = ...,
+        bn_epsilon: float = ...,
+        kernel_initializer: Any = ...,
+        kernel_regularizer: Any = ...,
+        data_format: str | None = ...,
+        normalization: tuple[Sequence[float], Sequence[float]] | None = ...,
+    ) -> keras.Model: ...
 
 
-def resnet34(**kwargs):
-    """34-layer ImageNet net, basic blocks 3-4-6-3 (He et al. 2015, Table 1)."""
-    return build("resnet34", **kwargs)
+_ARGUMENTS = """
+Every argument is keyword-only; its default (see the signature) is this network's row of
+`keras_resnet.MODEL_SPECS`, or `ResNet`'s default where the row says nothing.
+
+keras.applications arguments:
+    include_top: the classifier head (global average pool, dense, `classifier_activation`).
+    weights: None (random initialisation) or a `.weights.h5` / `.keras` file.
+    input_tensor: a Keras tensor or array to use as the model's input.
+    input_shape: (height, width, channels) in `data_format` order; the default is given
+        channels-last and is transposed for channels_first.
+    pooling: with include_top=False, None (feature maps), "avg" or "max".
+    classes: outputs of the classifier.
+    classifier_activation: activation of the outputs; None for logits.
+    name: the model's name.
+
+Architecture options (described in full by `keras_resnet.ResNet`): block, stage_blocks,
+stage_widths, stage_strides, stem, stem_width, version ("v1", "v1.5", "v2"), shortcut ("A"-"D"),
+residual, downsample, zero_init_residual, stochastic_depth_rate, se_ratio, width_multiplier,
+conv_bias, bn_momentum, bn_epsilon, kernel_initializer, kernel_regularizer, data_format,
+normalization ((mean, std) per channel, so the model takes raw pixels).
+
+Returns:
+    A functional `keras.Model`.
+"""
 
 
-def resnet50(**kwargs):
-    """50-layer ImageNet net, bottleneck blocks 3-4-6-3 (He et al. 2015, Table 1)."""
-    return build("resnet50", **kwargs)
+def _summary(spec: ModelSpec) -> str:
+    """One sentence on a spec row: depth, family, blocks, widths and the paper it comes from."""
+    family = "CIFAR" if spec.stem == "cifar" else "ImageNet"
+    if not spec.residual:
+        kind = "plain (no shortcuts) "
+    elif spec.options.get("version") == "v2":
+        kind = "pre-activation "
+    else:
+        kind = ""
+    blocks = "-".join(map(str, spec.stage_blocks))
+    widths = "-".join(map(str, spec.stage_widths))
+    return (f"{spec.depth}-layer {kind}{family} network, {spec.block} blocks {blocks}, "
+            f"widths {widths} ({spec.paper}).")
 
 
-def resnet101(**kwargs):
-    """101-layer ImageNet net, bottleneck blocks 3-4-23-3 (He et al. 2015, Table 1)."""
-    return build("resnet101", **kwargs)
+def _signature(name: str) -> inspect.Signature:
+    """`ResNet`'s keyword-only parameters, keras.applications' first, defaults from `name`'s row."""
+    defaults = {**MODEL_SPECS[name].builder_kwargs(), "name": name}
+    parameters = inspect.signature(ResNet, eval_str=True).parameters
+    order = [*KERAS_APPLICATIONS_ARGUMENTS,
+             *(p for p in parameters if p not in KERAS_APPLICATIONS_ARGUMENTS)]
+    return inspect.Signature(
+        [parameters[p].replace(default=defaults.get(p, parameters[p].default)) for p in order],
+        return_annotation=keras.Model)
 
 
-def resnet152(**kwargs):
-    """152-layer ImageNet net, bottleneck blocks 3-8-36-3 (He et al. 2015, Table 1)."""
-    return build("resnet152", **kwargs)
+def _constructor(name: str) -> Constructor:
+    """`build(name, **options)` as a function that introspects like a hand-written one."""
+    spec = MODEL_SPECS[name]
+    bound_signature = _signature(name)
+
+    def constructor(**options):
+        try:
+            bound_signature.bind(**options)
+        except TypeError as err:  # an unknown argument, reported before anything is built
+            raise TypeError(f"{name}() {err}") from None
+        return build(name, **options)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__module__ = __name__
+    constructor.__signature__ = bound_signature
+    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
+    return constructor
 
 
-def resnet200(**kwargs):
-    """200-layer ImageNet net, bottleneck blocks 3-24-36-3 (He et al. 2016)."""
-    return build("resnet200", **kwargs)
-
-
-def resnet20(**kwargs):
-    """20-layer CIFAR net, basic blocks 3-3-3 (He et al. 2015, section 4.2)."""
-    return build("resnet20", **kwargs)
-
-
-def resnet32(**kwargs):
-    """32-layer CIFAR net, basic blocks 5-5-5 (He et al. 2015, section 4.2)."""
-    return build("resnet32", **kwargs)
-
-
-def resnet44(**kwargs):
-    """44-layer CIFAR net, basic blocks 7-7-7 (He et al. 2015, section 4.2)."""
-    return build("resnet44", **kwargs)
-
-
-def resnet56(**kwargs):
-    """56-layer CIFAR net, basic blocks 9-9-9 (He et al. 2015, section 4.2)."""
-    return build("resnet56", **kwargs)
-
-
-def resnet110(**kwargs):
-    """110-layer CIFAR net, basic blocks 18-18-18 (He et al. 2015, section 4.2)."""
-    return build("resnet110", **kwargs)
-
-
-def resnet1202(**kwargs):
-    """1202-layer CIFAR net, basic blocks 200-200-200 (He et al. 2015, section 4.2)."""
-    return build("resnet1202", **kwargs)
-
-
-def plain20(**kwargs):
-    """20-layer plain (no shortcuts) CIFAR net, basic blocks 3-3-3 (He et al. 2015, section 4.2)."""
-    return build("plain20", **kwargs)
-
-
-def plain32(**kwargs):
-    """32-layer plain (no shortcuts) CIFAR net, basic blocks 5-5-5 (He et al. 2015, section 4.2)."""
-    return build("plain32", **kwargs)
-
-
-def plain44(**kwargs):
-    """44-layer plain (no shortcuts) CIFAR net, basic blocks 7-7-7 (He et al. 2015, section 4.2)."""
-    return build("plain44", **kwargs)
-
-
-def plain56(**kwargs):
-    """56-layer plain (no shortcuts) CIFAR net, basic blocks 9-9-9 (He et al. 2015, section 4.2)."""
-    return build("plain56", **kwargs)
-
-
-def plain110(**kwargs):
-    """110-layer plain (no shortcuts) CIFAR net, basic blocks 18-18-18 (He et al. 2015, section 4.2)."""
-    return build("plain110", **kwargs)
-
-
-def plain18(**kwargs):
-    """18-layer plain (no shortcuts) ImageNet net, basic blocks 2-2-2-2 (He et al. 2015, Table 1)."""
-    return build("plain18", **kwargs)
-
-
-def plain34(**kwargs):
-    """34-layer plain (no shortcuts) ImageNet net, basic blocks 3-4-6-3 (He et al. 2015, Table 1)."""
-    return build("plain34", **kwargs)
-
-
-def resnet50_v2(**kwargs):
-    """50-layer pre-activation ImageNet net, bottleneck blocks 3-4-6-3 (He et al. 2015, Table 1)."""
-    return build("resnet50_v2", **kwargs)
-
-
-def resnet101_v2(**kwargs):
-    """101-layer pre-activation ImageNet net, bottleneck blocks 3-4-23-3 (He et al. 2015, Table 1)."""
-    return build("resnet101_v2", **kwargs)
-
-
-def resnet152_v2(**kwargs):
-    """152-layer pre-activation ImageNet net, bottleneck blocks 3-8-36-3 (He et al. 2015, Table 1)."""
-    return build("resnet152_v2", **kwargs)
-
-
-def preact_resnet110(**kwargs):
-    """110-layer pre-activation CIFAR net, basic blocks 18-18-18 (He et al. 2016)."""
-    return build("preact_resnet110", **kwargs)
-
-
-def preact_resnet164(**kwargs):
-    """164-layer pre-activation CIFAR net, bottleneck blocks 18-18-18 (He et al. 2016)."""
-    return build("preact_resnet164", **kwargs)
-
-
-def preact_resnet1001(**kwargs):
-    """1001-layer pre-activation CIFAR net, bottleneck blocks 111-111-111 (He et al. 2016)."""
-    return build("preact_resnet1001", **kwargs)
+resnet18: Constructor = _constructor("resnet18")
+resnet34: Constructor = _constructor("resnet34")
+resnet50: Constructor = _constructor("resnet50")
+resnet101: Constructor = _constructor("resnet101")
+resnet152: Constructor = _constructor("resnet152")
+resnet200: Constructor = _constructor("resnet200")
+resnet20: Constructor = _constructor("resnet20")
+resnet32: Constructor = _constructor("resnet32")
+resnet44: Constructor = _constructor("resnet44")
+resnet56: Constructor = _constructor("resnet56")
+resnet110: Constructor = _constructor("resnet110")
+resnet1202: Constructor = _constructor("resnet1202")
+plain20: Constructor = _constructor("plain20")
+plain32: Constructor = _constructor("plain32")
+plain44: Constructor = _constructor("plain44")
+plain56: Constructor = _constructor("plain56")
+plain110: Constructor = _constructor("plain110")
+plain18: Constructor = _constructor("plain18")
+plain34: Constructor = _constructor("plain34")
+resnet50_v2: Constructor = _constructor("resnet50_v2")
+resnet101_v2: Constructor = _constructor("resnet101_v2")
+resnet152_v2: Constructor = _constructor("resnet152_v2")
+preact_resnet110: Constructor = _constructor("preact_resnet110")
+preact_resnet164: Constructor = _constructor("preact_resnet164")
+preact_resnet1001: Constructor = _constructor("preact_resnet1001")

@@ -8,25 +8,21 @@ a classifier head, with the keras.applications arguments (`include_top`, `weight
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 from keras import layers
 
-from keras_resnet.models.blocks import (BLOCK_BUILDERS, SHORTCUTS, VERSIONS, BlockOptions,
-                                 output_channels)
+from keras_resnet._utils.validation import check_choice, check_fraction
+from keras_resnet.models.blocks import BLOCK_BUILDERS, SHORTCUTS, VERSIONS, BlockOptions
 from keras_resnet.models.specs import MODEL_SPECS, cifar_spec, imagenet_spec
 
 STEMS = {"imagenet": 4, "cifar": 1, "deep": 4}  # stem -> its total stride
 DOWNSAMPLE = ("first", "last")
 POOLING = (None, "avg", "max")
 DATA_FORMATS = ("channels_last", "channels_first")
-
-
-def _choice(option: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{option} must be one of {list(choices)}, got {value!r}")
 
 
 def ResNet(  # noqa: N802 - named like keras.applications.ResNet
@@ -76,50 +72,74 @@ def ResNet(  # noqa: N802 - named like keras.applications.ResNet
     model takes raw pixels. Input shapes are in the model's `data_format` order.
     """
     data_format = data_format or keras.config.image_data_format()
-    _choice("block", block, BLOCK_BUILDERS)
-    _choice("stem", stem, STEMS)
-    _choice("version", version, VERSIONS)
-    _choice("shortcut", shortcut, SHORTCUTS)
-    _choice("downsample", downsample, DOWNSAMPLE)
-    _choice("pooling", pooling, POOLING)
-    _choice("data_format", data_format, DATA_FORMATS)
     stage_strides = tuple(stage_strides or (1,) + (2,) * (len(stage_blocks) - 1))
-    if not (len(stage_blocks) == len(stage_widths) == len(stage_strides) >= 1):
-        raise ValueError("stage_blocks, stage_widths and stage_strides need one entry per stage, "
-                         f"got {list(stage_blocks)}, {list(stage_widths)}, {list(stage_strides)}")
-    if min(stage_blocks) < 1 or min(stage_widths) < 1 or min(stage_strides) < 1:
-        raise ValueError("every stage needs at least one block, a width and a stride >= 1")
-    if not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"classes must be a positive integer, got {classes!r}")
-    if include_top and pooling is not None:
-        raise ValueError(f"pooling={pooling!r} only applies with include_top=False; the "
-                         "classifier head always average-pools")
-    if not 0.0 <= stochastic_depth_rate < 1.0:
-        raise ValueError(f"stochastic_depth_rate must be in [0, 1), got {stochastic_depth_rate}")
-    if stochastic_depth_rate and not residual:
-        raise ValueError("stochastic depth drops residual branches; a plain net has none")
-    if se_ratio is not None and not 0.0 < se_ratio <= 1.0:
-        raise ValueError(f"se_ratio must be in (0, 1] or None, got {se_ratio}")
-    if width_multiplier <= 0:
-        raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
-
+    _check_options(block=block, stem=stem, version=version, shortcut=shortcut,
+                   downsample=downsample, pooling=pooling, data_format=data_format,
+                   stage_blocks=stage_blocks, stage_widths=stage_widths, stage_strides=stage_strides,
+                   classes=classes, include_top=include_top, residual=residual,
+                   stochastic_depth_rate=stochastic_depth_rate, se_ratio=se_ratio,
+                   width_multiplier=width_multiplier)
     options = BlockOptions(
         version=version, shortcut=shortcut, residual=residual, conv_bias=conv_bias,
         zero_init_residual=zero_init_residual, se_ratio=se_ratio, bn_momentum=bn_momentum,
         bn_epsilon=bn_epsilon, kernel_initializer=kernel_initializer,
         kernel_regularizer=kernel_regularizer, data_format=data_format)
-    total_stride = STEMS[stem]
-    for s in stage_strides:
-        total_stride *= s
-    img_input = _model_input(input_tensor, input_shape, data_format, min_size=total_stride)
+    img_input = _model_input(input_tensor, input_shape, data_format,
+                             min_size=STEMS[stem] * math.prod(stage_strides))
     x = img_input
     if normalization is not None:
         x = _normalization(normalization, options, channels=img_input.shape[options.channel_axis])(x)
     x = _stem(x, stem=stem, width=stem_width or (stage_widths[0] if stem == "cifar" else 64),
               options=options)
+    x = _stages(x, block=block, stage_blocks=stage_blocks,
+                widths=[max(1, int(round(w * width_multiplier))) for w in stage_widths],
+                strides=_unit_strides(stage_blocks, stage_strides, downsample),
+                stochastic_depth_rate=stochastic_depth_rate, options=options)
+    x = _head(x, include_top=include_top, pooling=pooling, classes=classes,
+              classifier_activation=classifier_activation, options=options)
+    inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
+    model = keras.Model(inputs, x, name=name)
+    if weights is not None:
+        from keras_resnet.models.weights import load_weights_file
 
-    widths = [max(1, int(round(w * width_multiplier))) for w in stage_widths]
-    strides = _unit_strides(stage_blocks, stage_strides, downsample)
+        load_weights_file(model, weights)
+    return model
+
+
+def _check_options(*, block, stem, version, shortcut, downsample, pooling, data_format,
+                   stage_blocks, stage_widths, stage_strides, classes, include_top, residual,
+                   stochastic_depth_rate, se_ratio, width_multiplier) -> None:
+    """Refuse an invalid combination before any layer is built, naming the valid choices."""
+    check_choice("block", block, BLOCK_BUILDERS)
+    check_choice("stem", stem, STEMS)
+    check_choice("version", version, VERSIONS)
+    check_choice("shortcut", shortcut, SHORTCUTS)
+    check_choice("downsample", downsample, DOWNSAMPLE)
+    check_choice("pooling", pooling, POOLING)
+    check_choice("data_format", data_format, DATA_FORMATS)
+    if not (len(stage_blocks) == len(stage_widths) == len(stage_strides) >= 1):
+        raise ValueError("stage_blocks, stage_widths and stage_strides need one entry per stage, "
+                         f"got {list(stage_blocks)}, {list(stage_widths)}, {list(stage_strides)}")
+    if min(stage_blocks) < 1 or min(stage_widths) < 1 or min(stage_strides) < 1:
+        raise ValueError("every stage needs at least one block, a width and a stride >= 1")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"classes must be a positive integer, got {classes!r}")
+    if include_top and pooling is not None:
+        raise ValueError(f"pooling={pooling!r} only applies with include_top=False; the "
+                         "classifier head always average-pools")
+    check_fraction("stochastic_depth_rate", stochastic_depth_rate)
+    if stochastic_depth_rate and not residual:
+        raise ValueError("stochastic depth drops residual branches; a plain net has none")
+    if se_ratio is not None:
+        check_fraction("se_ratio", se_ratio, include_low=False, include_high=True)
+    if width_multiplier <= 0:
+        raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
+
+
+def _stages(x, *, block: str, stage_blocks, widths, strides, stochastic_depth_rate: float,
+            options: BlockOptions):
+    """Stages conv2, conv3, ... (unit k of N drops its branch at k/N of the rate); pre-activation
+    nets end with a BN-ReLU, since their units' outputs are sums that no activation follows."""
     total_units = sum(stage_blocks)
     unit = 0
     for stage, (blocks, width) in enumerate(zip(stage_blocks, widths), start=2):
@@ -132,16 +152,7 @@ def ResNet(  # noqa: N802 - named like keras.applications.ResNet
     if options.preact:
         x = options.bn(x, name="post_bn")
         x = options.relu(x, name="post_relu")
-    x = _head(x, include_top=include_top, pooling=pooling, classes=classes,
-              classifier_activation=classifier_activation, options=options)
-
-    inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
-    model = keras.Model(inputs, x, name=name)
-    if weights is not None:
-        from keras_resnet.models.weights import load_weights_file
-
-        load_weights_file(model, weights)
-    return model
+    return x
 
 
 def _unit_strides(stage_blocks, stage_strides, downsample: str) -> list[int]:

@@ -21,7 +21,8 @@ def check_keras_file(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"no such file or folder: {str(path)!r}")
     if path.name.endswith(".weights.h5"):
         raise ValueError(f"{str(path)!r} holds weights only; build the model (kr.build(...)), "
-                         f"load_weights() and save it with model.save('model.keras'), or pass the .keras file")
+                         "load_weights() and save it with model.save('model.keras'), or pass the "
+                         ".keras file")
     if path.is_dir() or path.suffix != ".keras":
         raise ValueError(f"{str(path)!r} is not a Keras model file: expected a .keras file "
                          f"(model.save('model.keras'))")

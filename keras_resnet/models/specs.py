@@ -2,7 +2,9 @@
 
 ImageNet depths follow He et al. 2015, Table 1 (and 2016 for ResNet-200); the CIFAR family follows
 section 4.2: a 3x3 stem, three stages of widths 16-32-64 with n units each, depth 6n+2 for basic
-units (9n+2 for the bottleneck units of the pre-activation paper).
+units (9n+2 for the bottleneck units of the pre-activation paper). Every pre-activation ("v2") net
+is credited to the 2016 paper, whose units it uses, whatever table its depths come from.
+This module imports no Keras: `import keras_resnet` reads the table.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import types
 from typing import Any
+
+from keras_resnet._utils.validation import check_choice
 
 IMAGENET_DEPTHS = {
     18: ("basic", (2, 2, 2, 2)),
@@ -22,6 +26,15 @@ IMAGENET_DEPTHS = {
 IMAGENET_WIDTHS = (64, 128, 256, 512)
 CIFAR_WIDTHS = (16, 32, 64)
 LAYERS_PER_UNIT = {"basic": 2, "bottleneck": 3}
+HE_2015 = "He et al. 2015, Deep Residual Learning for Image Recognition"
+HE_2016 = "He et al. 2016, Identity Mappings in Deep Residual Networks"
+
+
+def _paper(options: dict, *, depth_from_2015: str | None) -> str:
+    """Pre-activation nets are the 2016 paper's; others cite the 2015 table their depth is from."""
+    if options.get("version") == "v2" or depth_from_2015 is None:
+        return HE_2016
+    return f"{HE_2015}, {depth_from_2015}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,21 +79,17 @@ class ModelSpec:
 
 def imagenet_spec(depth: int, **options) -> ModelSpec:
     """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
-    if depth not in IMAGENET_DEPTHS:
-        raise ValueError(f"ImageNet ResNet depth must be one of {sorted(IMAGENET_DEPTHS)}, "
-                         f"got {depth}")
+    check_choice("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
     return ModelSpec(block=block, stage_blocks=blocks, stage_widths=IMAGENET_WIDTHS,
                      stem="imagenet", input_shape=(224, 224, 3), classes=1000,
-                     paper="He et al. 2015, Table 1" if depth < 200 else "He et al. 2016",
+                     paper=_paper(options, depth_from_2015="Table 1" if depth < 200 else None),
                      options=types.MappingProxyType(options))
 
 
 def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
     """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64."""
-    per_unit = LAYERS_PER_UNIT.get(block)
-    if per_unit is None:
-        raise ValueError(f"block must be one of {sorted(LAYERS_PER_UNIT)}, got {block!r}")
+    per_unit = LAYERS_PER_UNIT[check_choice("block", block, LAYERS_PER_UNIT)]
     n, remainder = divmod(depth - 2, 3 * per_unit)
     if remainder or n < 1:
         formula = "6n+2 (20, 32, 44, 56, 110, ...)" if block == "basic" else "9n+2 (29, 164, ...)"
@@ -88,8 +97,7 @@ def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
     options = {"shortcut": "A", **options}
     return ModelSpec(block=block, stage_blocks=(n, n, n), stage_widths=CIFAR_WIDTHS, stem="cifar",
                      input_shape=(32, 32, 3), classes=10,
-                     paper="He et al. 2016" if options.get("version") == "v2"
-                     else "He et al. 2015, section 4.2",
+                     paper=_paper(options, depth_from_2015="section 4.2"),
                      options=types.MappingProxyType(options))
 
 
