@@ -9,6 +9,7 @@ they are used. The package's layers register with Keras as soon as Keras is impo
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from keras_resnet._utils.registration import register_when_keras_loads
 from keras_resnet._version import __version__
@@ -30,6 +31,18 @@ _PUBLIC = {
     "keras_resnet.export.api": ("export_model", "load_model_for_export"),
     "keras_resnet.export.callback": ("ExportCallback",),
 }
+if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy names
+    from keras_resnet.export.api import export_model, load_model_for_export
+    from keras_resnet.export.callback import ExportCallback
+    from keras_resnet.gradients.callback import GradientNormCallback
+    from keras_resnet.models.complexity import model_stats
+    from keras_resnet.models.constructors import *  # noqa: F403
+    from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
+    from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
+    from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
+    from keras_resnet.models.weights import from_keras_applications, load_weights_file
+    from keras_resnet.training.recipes import compile_with_recipe
+
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 
 __all__ = ["__version__", *_HOME]

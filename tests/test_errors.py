@@ -7,11 +7,11 @@ import keras_resnet as kr
 
 @pytest.mark.parametrize("call,message", [
     (lambda: kr.build("resnet21"), "unknown model 'resnet21'.*resnet20"),
-    (lambda: kr.imagenet_resnet(42), r"depth must be one of \[18, 34, 50, 101, 152, 200\]"),
+    (lambda: kr.imagenet_resnet(42), "depth must be one of 18, 34, 50, 101, 152, 200; got 42"),
     (lambda: kr.cifar_resnet(22), "6n\\+2"),
     (lambda: kr.cifar_resnet(165, block="bottleneck"), "9n\\+2"),
-    (lambda: kr.resnet20(version="v3"), r"version must be one of \['v1', 'v1.5', 'v2'\]"),
-    (lambda: kr.resnet20(shortcut="E"), r"shortcut must be one of \['A', 'B', 'C', 'D'\]"),
+    (lambda: kr.resnet20(version="v3"), "version must be one of 'v1', 'v1.5', 'v2'; got 'v3'"),
+    (lambda: kr.resnet20(shortcut="E"), "shortcut must be one of 'A', 'B', 'C', 'D'; got 'E'"),
     (lambda: kr.resnet20(stem="tiny"), "stem must be one of"),
     (lambda: kr.resnet20(block="triple"), "block must be one of"),
     (lambda: kr.resnet20(pooling="min", include_top=False), "pooling must be one of"),
