@@ -9,6 +9,7 @@ quantisation. Plumbing tests use `tiny_classifier`, with the same layer names as
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import keras
@@ -26,7 +27,8 @@ def tiny_classifier(*, input_shape=(32, 32, 3), classes=10, normalization=((127.
     """Input -> normalization -> conv -> BN -> ReLU -> pool -> predictions -> activation, as ResNets."""
     inputs = keras.Input(input_shape)
     mean, std = normalization
-    x = keras.layers.Normalization(mean=list(mean), variance=[s * s for s in std], name="normalization")(inputs)
+    x = keras.layers.Normalization(mean=list(mean), variance=[s * s for s in std],
+                                   name="normalization")(inputs)
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.ReLU()(x)
@@ -63,6 +65,16 @@ EXPORTS = ["resnet20_export", pytest.param("resnet50_export", marks=pytest.mark.
 
 def row(report, file):
     return next(r for r in report["files"] if r["file"] == file)
+
+
+def make_run_folder(folder: Path, dataset: str, *, checkpoints=("best",)) -> Path:
+    """A training run folder as `keras-resnet train` leaves it, as far as export reads it."""
+    (folder / "checkpoints").mkdir(parents=True)
+    for which in checkpoints:
+        tiny_classifier(name=f"run_{which}").save(folder / "checkpoints" / f"{which}.keras")
+    (folder / "config.json").write_text(json.dumps({"train_config": {
+        "dataset": dataset, "data_dir": None, "image_size": None, "validation_fraction": 0.1}}))
+    return folder
 
 
 # ---------------------------------------------------------------- trained ResNet-20 on digits

@@ -7,19 +7,14 @@ import json
 from pathlib import Path
 
 import keras
+
 import keras_resnet as kr
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from keras_resnet.export.api import export_model
-from tests.export.conftest import (
-    ALL_QUANTIZATIONS,
-    listing,
-    random_images,
-    row,
-    run_tflite,
-    tiny_classifier,
-)
+from tests.export.conftest import ALL_QUANTIZATIONS, listing, random_images, row, run_tflite, tiny_classifier
 
 
 def test_report_json_holds_the_returned_report_and_a_row_per_file(resnet20_export):
@@ -70,7 +65,8 @@ def test_excluding_preprocessing_exports_a_model_that_takes_normalised_images(tm
                           latency_repeats=2, verbose=False)
     normalised = keras.ops.convert_to_numpy(model.get_layer("normalization")(images))
     expected = model.predict(images, verbose=0)
-    assert np.max(np.abs(run_tflite(tmp_path / "out" / "model_float32.tflite", normalised) - expected)) <= 1e-5
+    from_tflite = run_tflite(tmp_path / "out" / "model_float32.tflite", normalised)
+    assert np.max(np.abs(from_tflite - expected)) <= 1e-5
     loaded = tf.saved_model.load(str(tmp_path / "out" / "saved_model"))
     served = loaded.serve(tf.constant(normalised))
     assert np.max(np.abs(served["probabilities"].numpy() - expected)) <= 1e-5
@@ -110,7 +106,8 @@ def test_failed_overwrite_keeps_the_previous_export(tmp_path, monkeypatch):
 
     export_model(tiny_classifier(), tmp_path / "out", formats="tflite", latency_repeats=2, verbose=False)
     before = {name: (tmp_path / "out" / name).read_bytes() for name in listing(tmp_path / "out")}
-    monkeypatch.setattr(export_module, "export_tflite", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(export_module, "export_tflite",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
         export_model(tiny_classifier(name="other"), tmp_path / "out", overwrite=True, verbose=False)
     assert {name: (tmp_path / "out" / name).read_bytes() for name in listing(tmp_path / "out")} == before
@@ -121,14 +118,16 @@ def test_overwrite_replaces_an_existing_export(tmp_path):
     export_model(tiny_classifier(), tmp_path / "out", formats="saved_model", latency_repeats=2, verbose=False)
     export_model(tiny_classifier(name="second"), tmp_path / "out", formats="tflite", overwrite=True,
                  latency_repeats=2, verbose=False)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["export_report.json", "model_float32.tflite"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "export_report.json", "model_float32.tflite"]
     assert json.loads((tmp_path / "out" / "export_report.json").read_text())["model"] == "second"
     assert listing(tmp_path) == ["out", "out/export_report.json", "out/model_float32.tflite"]
 
 
 def test_default_location_is_saved_models_slash_model_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    report = export_model(tiny_classifier(name="tiny_default"), formats="tflite", latency_repeats=2, verbose=False)
+    report = export_model(tiny_classifier(name="tiny_default"), formats="tflite", latency_repeats=2,
+                          verbose=False)
     assert Path(report["out_dir"]) == tmp_path / "saved_models" / "tiny_default"
     assert (tmp_path / "saved_models" / "tiny_default" / "model_float32.tflite").is_file()
 

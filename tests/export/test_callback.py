@@ -7,11 +7,9 @@ import json
 
 import numpy as np
 import pytest
+
 from keras_resnet.export.callback import ExportCallback
-from tests.export.conftest import (
-    random_images,
-    tiny_classifier,
-)
+from tests.export.conftest import random_images, tiny_classifier
 
 
 def test_export_callback_exports_when_training_ends(tmp_path):

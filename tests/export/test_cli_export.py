@@ -7,15 +7,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
-from tests.export.conftest import (
-    ROOT,
-    random_images,
-    row,
-    tiny_classifier,
-)
+
+from tests.export.conftest import ROOT, make_run_folder, random_images, row, tiny_classifier
 
 # ---------------------------------------------------------------- command line
 
@@ -34,19 +29,10 @@ def test_cli_exports_a_run_folder_with_int8_from_representative_npz(tmp_path, ca
     assert [entry["file"] for entry in report["files"]] == ["model_float32.tflite", "model_int8.tflite"]
 
 
-def _run_folder(folder: Path, dataset: str) -> Path:
-    """A training run folder as `keras-resnet train` leaves it, as far as export reads it."""
-    (folder / "checkpoints").mkdir(parents=True)
-    tiny_classifier(name="run_model").save(folder / "checkpoints" / "best.keras")
-    (folder / "config.json").write_text(json.dumps({"train_config": {
-        "dataset": dataset, "data_dir": None, "image_size": None, "validation_fraction": 0.1}}))
-    return folder
-
-
 def test_cli_exports_a_run_folder_with_int8_from_the_runs_own_dataset_without_any_npz(tmp_path):
     from keras_resnet.cli import main
 
-    run = _run_folder(tmp_path / "run", "digits")
+    run = make_run_folder(tmp_path / "run", "digits")
     code = main(["export", str(run), "--out", str(tmp_path / "out"), "--formats", "tflite",
                  "--quantize", "float32,int8"])
     assert code == 0
@@ -64,8 +50,8 @@ def test_cli_dataset_option_gives_a_keras_file_labelled_check_images_and_refuses
     from keras_resnet.cli import main
 
     tiny_classifier().save(tmp_path / "model.keras")
-    assert main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--formats", "tflite",
-                 "--dataset", "digits"]) == 0
+    assert main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"),
+                 "--formats", "tflite", "--dataset", "digits"]) == 0
     report = json.loads((tmp_path / "out" / "export_report.json").read_text())
     assert report["verification"]["labels"] is True and report["verification"]["images"] == 360
     capsys.readouterr()
@@ -80,7 +66,8 @@ def test_cli_int8_without_representative_data_fails_cleanly(tmp_path, capsys):
     from keras_resnet.cli import main
 
     tiny_classifier().save(tmp_path / "model.keras")
-    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--quantize", "int8"])
+    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"),
+                 "--quantize", "int8"])
     err = capsys.readouterr().err
     assert code == 2
     assert "needs representative_data" in err and "--dataset SPEC" in err and "Traceback" not in err
@@ -92,7 +79,8 @@ def test_cli_representative_file_that_is_not_npz_fails_cleanly(tmp_path, capsys)
 
     tiny_classifier().save(tmp_path / "model.keras")
     np.save(tmp_path / "images.npy", random_images(4))
-    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"), "--quantize", "int8",
+    code = main(["export", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"),
+                 "--quantize", "int8",
                  "--representative-npz", str(tmp_path / "images.npy")])
     err = capsys.readouterr().err
     assert code == 2 and "expected an .npz file" in err and "Traceback" not in err
@@ -104,7 +92,8 @@ import sys
 from keras_resnet.cli import main
 model, out = sys.argv[1], sys.argv[2]
 print("TFLITE_EXIT", main(["export", model, "--out", out + "/both"]), flush=True)
-print("SAVED_MODEL_EXIT", main(["export", model, "--out", out + "/saved", "--formats", "saved_model"]), flush=True)
+saved = main(["export", model, "--out", out + "/saved", "--formats", "saved_model"])
+print("SAVED_MODEL_EXIT", saved, flush=True)
 """
 
 

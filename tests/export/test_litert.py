@@ -4,11 +4,9 @@ unasked."""
 from __future__ import annotations
 
 import pytest
+
 from keras_resnet.export.litert import export_tflite
-from tests.export.conftest import (
-    listing,
-    tiny_classifier,
-)
+from tests.export.conftest import listing, tiny_classifier
 
 
 def test_tflite_path_must_end_in_tflite(tmp_path):

@@ -7,11 +7,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from keras_resnet.export.api import export_model, load_model_for_export
-from tests.export.conftest import (
-    listing,
-    tiny_classifier,
-)
+from tests.export.conftest import listing, make_run_folder, tiny_classifier
 
 # ---------------------------------------------------------------- bad input
 
@@ -71,3 +69,13 @@ def test_load_model_for_export_prefers_best_over_last(tmp_path):
     assert load_model_for_export(tmp_path).name == "best_one"
     (tmp_path / "best.keras").unlink()
     assert load_model_for_export(tmp_path).name == "last_one"
+
+
+def test_load_model_for_export_takes_a_run_folders_best_else_last_checkpoint(tmp_path):
+    run = make_run_folder(tmp_path / "run", "digits", checkpoints=("best", "last"))
+    assert load_model_for_export(run).name == "run_best"
+    (run / "checkpoints" / "best.keras").unlink()
+    assert load_model_for_export(run).name == "run_last"
+    (run / "checkpoints" / "last.keras").unlink()
+    with pytest.raises(ValueError, match="has no checkpoint yet"):
+        load_model_for_export(run)

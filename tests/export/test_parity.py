@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.export.conftest import (
-    ALL_QUANTIZATIONS,
-    EXPORTS,
-    row,
-    run_tflite,
-)
+
+from tests.export.conftest import ALL_QUANTIZATIONS, EXPORTS, row, run_tflite
 
 
 @pytest.mark.parametrize("export", EXPORTS)

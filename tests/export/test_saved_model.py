@@ -7,10 +7,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests.export.conftest import (
-    EXPORTS,
-    row,
-)
+
+from tests.export.conftest import EXPORTS, row
 
 
 @pytest.mark.parametrize("export", EXPORTS)
