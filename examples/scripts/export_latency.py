@@ -20,15 +20,15 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet._utils.provenance import utc_now
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MODELS = {"resnet20": (32, 32, 3), "resnet50": (224, 224, 3)}
@@ -73,22 +73,21 @@ def limit_tensorflow_threads(threads: int) -> int:
 
 def time_model(name: str, input_shape, *, threads: int, repeats: int, calibration_images: int) -> dict:
     import keras
-
     import keras_resnet as kr
-    from keras_resnet.export.litert import TFLiteModel, export_tflite
-    from keras_resnet.export.parity import keras_latency_ms
+    from keras_resnet.export.litert import LiteRTRunner, export_tflite
+    from keras_resnet.export.runners import KerasRunner
 
     keras.utils.set_random_seed(0)
     model = kr.build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,
                   normalization=IMAGENET_NORMALIZATION)
     images = np.random.default_rng(0).uniform(0, 255, (calibration_images, *input_shape)).astype(np.float32)
     row = {"model": name, "input": "x".join(map(str, input_shape)), "params": model.count_params(),
-           "keras_ms": keras_latency_ms(model, images[0], repeats=repeats)}
+           "keras_ms": KerasRunner(model).latency_ms(images[0], repeats=repeats)}
     with tempfile.TemporaryDirectory() as folder:
         for quantize in ("float32", "int8"):
             path = Path(folder) / f"{name}_{quantize}.tflite"
             export_tflite(model, path, quantize=quantize, representative_images=images)
-            runner = TFLiteModel(path, num_threads=threads)
+            runner = LiteRTRunner(path, num_threads=threads)
             row[f"litert_{quantize}_ms"] = runner.latency_ms(images[0], repeats=repeats)
             row[f"litert_{quantize}_bytes"] = path.stat().st_size
     row["int8_speedup_vs_float32"] = row["litert_float32_ms"] / row["litert_int8_ms"]
@@ -97,15 +96,15 @@ def time_model(name: str, input_shape, *, threads: int, repeats: int, calibratio
 
 
 def machine_info(tf_threads: int, litert_threads: int) -> dict:
-    import keras
-    import tensorflow as tf
-    from importlib.metadata import version
+    from keras_resnet._utils.provenance import provenance
 
+    record = provenance()
+    found = record["versions"]
     return {
-        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "load_average_1m": os.getloadavg()[0],
-        "python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend(),
-        "tensorflow": tf.__version__, "ai_edge_litert": version("ai-edge-litert"),
+        "platform": record["platform"], "processor": record["cpu"], "cpu_count": record["cpu_count"],
+        "load_average_1m": os.getloadavg()[0], "python": found["python"], "keras": found.get("keras"),
+        "backend": record["backend"], "tensorflow": found.get("tensorflow"),
+        "ai_edge_litert": found.get("ai-edge-litert"),
         "tensorflow_intra_op_threads": tf_threads, "litert_threads": litert_threads,
     }
 
@@ -152,7 +151,7 @@ def main(argv=None) -> dict:
     tf_threads = limit_tensorflow_threads(args.threads)
     models = {"resnet20": MODELS["resnet20"]} if args.quick else MODELS
     results = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": utc_now(),
         "command": " ".join(["PYTHONPATH=. python examples/scripts/export_latency.py", *argv]),
         "machine": machine_info(tf_threads, args.threads),
         "repeats": repeats,
@@ -161,9 +160,8 @@ def main(argv=None) -> dict:
     for name, shape in models.items():
         results["rows"].append(time_model(name, shape, threads=args.threads, repeats=repeats,
                                           calibration_images=calibration))
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "export_latency.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out_dir / "export_latency.md").write_text(markdown(results))
+    write_json(args.out_dir / "export_latency.json", results)
+    write_text(args.out_dir / "export_latency.md", markdown(results))
     print(markdown(results))
     return results
 

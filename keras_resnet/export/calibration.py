@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_resnet.training.run_folder import RunFolder
+
 REPRESENTATIVE_IMAGES = 300
 VALIDATION_IMAGES = 1000
 SAMPLE_SEED = 0
@@ -61,17 +63,10 @@ def export_images(spec: str, *, representative: int = REPRESENTATIVE_IMAGES,
 
 
 def run_dataset_options(run_dir) -> dict | None:
-    """The dataset options of a training run folder (spec, data_dir, image_size, validation_fraction),
-    or None when `run_dir` is not a run folder (no config.json)."""
-    from keras_resnet.training import run_folder as runs
-
-    paths = runs.RunFolder(Path(run_dir))
-    if not paths.config.is_file():
-        return None
-    config = runs.read_json(paths.config)["train_config"]
-    return {"spec": config["dataset"], "data_dir": config.get("data_dir"),
-            "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
-            "validation_fraction": config.get("validation_fraction", 0.1)}
+    """The dataset options of a training run folder (`RunFolder.dataset_options`), or None when
+    `run_dir` is not a run folder."""
+    run = RunFolder(run_dir)
+    return run.dataset_options() if run.is_run() else None
 
 
 def export_images_for(target, *, dataset: str | None = None, data_dir: str | None = None,

@@ -2,30 +2,24 @@
 
 `export_tflite` converts a Keras model into one `.tflite` file per quantisation (float32, float16,
 dynamic-range int8, full-integer int8), asking the converter for builtin TFLite ops first and only
-falling back to select-TF (Flex) ops when builtins cannot express the graph. `TFLiteModel` runs a
+falling back to select-TF (Flex) ops when builtins cannot express the graph. `LiteRTRunner` runs a
 file with the LiteRT interpreter on float images, hiding int8 input/output (de)quantisation, so the
 parity check compares like with like.
 """
 
 from __future__ import annotations
 
-import os
-import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from keras_resnet._utils.atomic import atomic_path
+from keras_resnet._utils.validation import check_choice
+from keras_resnet.export.runners import Runner
+
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 """float32: no quantisation. float16: float16 weights. dynamic: int8 weights, float activations
 (dynamic-range). int8: int8 weights and activations, calibrated on representative images."""
-
-
-def check_quantization(quantize: str) -> str:
-    """Return `quantize` if it is a known quantisation, else raise a ValueError naming the choices."""
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"unknown quantization {quantize!r}; choose from {', '.join(QUANTIZATIONS)}")
-    return quantize
 
 
 def check_tflite_path(filepath) -> Path:
@@ -89,13 +83,13 @@ def export_tflite(model, filepath, *, quantize: str = "float32", representative_
 
     `representative_images` (N, H, W, C floats, exactly what the model's input receives) calibrates
     int8 and is required for it. `int8_io=True` makes an int8 file take and return int8 tensors.
-    The file appears atomically: it is written under a temporary name and renamed at the end; an
-    existing file is replaced only with `overwrite=True`.
+    The file appears atomically (`keras_resnet._utils.atomic`); an existing file is replaced only
+    with `overwrite=True`.
     """
     path = check_tflite_path(filepath)
     if path.exists() and not overwrite:
         raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
-    check_quantization(quantize)
+    check_choice("quantize", quantize, QUANTIZATIONS)
     check_backend_for_tflite()
     if quantize == "int8" and (representative_images is None or len(representative_images) == 0):
         raise ValueError("quantize='int8' needs representative images to calibrate activation ranges: "
@@ -103,14 +97,8 @@ def export_tflite(model, filepath, *, quantize: str = "float32", representative_
     if int8_io and quantize != "int8":
         raise ValueError(f"int8_io=True applies to quantize='int8' only, got quantize={quantize!r}")
     options = _converter_options(quantize, representative_images, int8_io=int8_io)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = str(path.with_name(f".{path.stem}.partial-{uuid.uuid4().hex[:8]}.tflite"))
-    try:
-        op_set = _convert_with_fewest_op_sets(model, partial, quantize, options)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    with atomic_path(path) as partial:
+        op_set = _convert_with_fewest_op_sets(model, str(partial), quantize, options)
     return {"quantize": quantize, "op_set": op_set, "select_tf_ops": "select_tf" in op_set,
             "int8_io": int8_io, "ops": tflite_op_names(path)}
 
@@ -161,7 +149,7 @@ def _interpreter_class():
     return Interpreter
 
 
-class TFLiteModel:
+class LiteRTRunner(Runner):
     """A .tflite file ready to run on float images; int8 inputs/outputs are (de)quantised here."""
 
     def __init__(self, path, *, num_threads: int = 1):
@@ -205,21 +193,3 @@ class TFLiteModel:
         self.interpreter.set_tensor(self._input["index"], self._quantize(np.asarray(images)))
         self.interpreter.invoke()
         return self._dequantize(self.interpreter.get_tensor(self._output["index"]))
-
-    def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
-        """Outputs for all `images`, run `batch_size` at a time."""
-        images = np.asarray(images, dtype=np.float32)
-        return np.concatenate([self.run_batch(images[i:i + batch_size])
-                               for i in range(0, len(images), batch_size)])
-
-    def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
-        """Mean milliseconds to run one image (batch 1), after `warmup` untimed runs."""
-        batch = np.asarray(image, dtype=np.float32)[np.newaxis]
-        self._resize(1)
-        self.interpreter.set_tensor(self._input["index"], self._quantize(batch))
-        for _ in range(warmup):
-            self.interpreter.invoke()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            self.interpreter.invoke()
-        return (time.perf_counter() - start) / repeats * 1000.0

@@ -2,12 +2,10 @@
 
 An export is only trusted once its outputs on real images are compared with Keras' outputs on the
 same images: largest absolute difference, top-1 agreement, accuracy when labels are known, and the
-mean time per image on CPU.
+mean time per image on CPU (measured by `keras_resnet.export.runners`).
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -28,17 +26,6 @@ def compare(reference, outputs, labels=None) -> dict:
 def accuracy(outputs, labels) -> float:
     """Fraction of rows whose arg-max equals the integer label."""
     return float(np.mean(np.asarray(outputs).argmax(axis=-1) == np.asarray(labels).reshape(-1)))
-
-
-def keras_latency_ms(model, image, *, repeats: int = 20, warmup: int = 3) -> float:
-    """Mean milliseconds for `model.predict_on_batch` on one image (batch 1), after warm-up."""
-    batch = np.asarray(image, dtype=np.float32)[np.newaxis]
-    for _ in range(warmup):
-        model.predict_on_batch(batch)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        model.predict_on_batch(batch)
-    return (time.perf_counter() - start) / repeats * 1000.0
 
 
 def format_size(size_bytes: int) -> str:

@@ -8,12 +8,13 @@ preprocessing by the caller. Works on every backend Keras' ExportArchive support
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-SIGNATURES = ("serve", "serve_uint8")
+from keras_resnet.export.preparation import find_layer
+from keras_resnet.export.runners import Runner
+
 BACKENDS = ("tensorflow", "jax")
 
 
@@ -30,10 +31,6 @@ def check_backend_for_saved_model() -> None:
             f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`.")
 
 
-def _layer(model, name: str):
-    return next((layer for layer in model.layers if layer.name == name), None)
-
-
 def serving_model(model, *, include_preprocessing: bool = True):
     """A model sharing `model`'s layers that returns {"probabilities", "logits"} (logits if any).
 
@@ -42,10 +39,10 @@ def serving_model(model, *, include_preprocessing: bool = True):
     """
     import keras
 
-    normalization = _layer(model, "normalization")
+    normalization = find_layer(model, "normalization")
     inputs = model.input if include_preprocessing or normalization is None else normalization.output
     outputs = {"probabilities": model.output}
-    predictions = _layer(model, "predictions")
+    predictions = find_layer(model, "predictions")
     if predictions is not None and predictions.output is not model.output:
         outputs["logits"] = predictions.output
     return keras.Model(inputs, outputs, name=model.name)
@@ -61,7 +58,7 @@ def export_saved_model(model, path, *, include_preprocessing: bool = True) -> di
     import tensorflow as tf
 
     served = serving_model(model, include_preprocessing=include_preprocessing)
-    uint8_signature = include_preprocessing and _layer(model, "normalization") is not None
+    uint8_signature = include_preprocessing and find_layer(model, "normalization") is not None
     input_shape = (None, *served.input.shape[1:])
 
     def serve(images):
@@ -80,7 +77,7 @@ def export_saved_model(model, path, *, include_preprocessing: bool = True) -> di
     return {"signatures": signatures, "outputs": sorted(served.output)}
 
 
-class SavedModelRunner:
+class SavedModelRunner(Runner):
     """A reloaded SavedModel's `serve` signature, run on numpy images."""
 
     def __init__(self, path):
@@ -90,22 +87,10 @@ class SavedModelRunner:
         self._tf = tf
         self.loaded = tf.saved_model.load(str(self.path))
 
-    def run_batch(self, images) -> dict:
+    def serve(self, images) -> dict[str, np.ndarray]:
+        """Every output of the `serve` signature ("probabilities", and "logits" if any) for a batch."""
         outputs = self.loaded.serve(self._tf.constant(np.asarray(images, dtype=np.float32)))
         return {name: value.numpy() for name, value in outputs.items()}
 
-    def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
-        """Probabilities for all `images`, run `batch_size` at a time."""
-        images = np.asarray(images, dtype=np.float32)
-        return np.concatenate([self.run_batch(images[i:i + batch_size])["probabilities"]
-                               for i in range(0, len(images), batch_size)])
-
-    def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
-        """Mean milliseconds for one image (batch 1) through the `serve` signature."""
-        batch = self._tf.constant(np.asarray(image, dtype=np.float32)[np.newaxis])
-        for _ in range(warmup):
-            self.loaded.serve(batch)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            self.loaded.serve(batch)
-        return (time.perf_counter() - start) / repeats * 1000.0
+    def run_batch(self, images) -> np.ndarray:
+        return self.serve(images)["probabilities"]
