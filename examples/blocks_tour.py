@@ -37,20 +37,26 @@ OUT = Path("examples_output/blocks_tour")
 OUT.mkdir(parents=True, exist_ok=True)
 
 
-def unit(kind, *, in_channels, width, stride=1, size=56, version="v1.5", shortcut="B",
-         name="conv2_block1"):
+def unit(kind, *, in_channels, width, stride=1, size=56, version="v1.5", shortcut="B", name="conv2_block1"):
     """One residual unit as a model: `kind` "basic" or "bottleneck" on a size x size input."""
     inputs = keras.Input((size, size, in_channels))
-    outputs = BLOCK_BUILDERS[kind](inputs, width=width, stride=stride, name=name,
-                                   options=BlockOptions(version=version, shortcut=shortcut))
+    outputs = BLOCK_BUILDERS[kind](
+        inputs,
+        width=width,
+        stride=stride,
+        name=name,
+        options=BlockOptions(version=version, shortcut=shortcut),
+    )
     return keras.Model(inputs, outputs, name=f"{kind}_{version}_{shortcut}")
 
 
 def row(label, model):
     stats = kr.model_stats(model)
     shape_in, shape_out = ("x".join(map(str, t.shape[1:])) for t in (model.input, model.output))
-    return (f"{label:<44}{shape_in:>12}{shape_out:>12}"
-            f"{stats['trainable_params']:>12,}{stats['macs'] / 1e6:>10.1f}")
+    return (
+        f"{label:<44}{shape_in:>12}{shape_out:>12}"
+        f"{stats['trainable_params']:>12,}{stats['macs'] / 1e6:>10.1f}"
+    )
 
 
 HEADER = f"{'unit':<44}{'input':>12}{'output':>12}{'trainable':>12}{'MACs (M)':>10}"
@@ -71,8 +77,7 @@ for label, model in [
     ("basic, post-activation (v1.5)", unit("basic", in_channels=64, width=64)),
     ("basic, pre-activation (v2)", unit("basic", in_channels=64, width=64, version="v2")),
     ("bottleneck, post-activation (v1.5)", unit("bottleneck", in_channels=256, width=64)),
-    ("bottleneck, pre-activation (v2)",
-     unit("bottleneck", in_channels=256, width=64, version="v2")),
+    ("bottleneck, pre-activation (v2)", unit("bottleneck", in_channels=256, width=64, version="v2")),
 ]:
     print(row(label, model))
 
@@ -91,8 +96,7 @@ as many positions:
 
 print(HEADER)
 for version in ("v1", "v1.5"):
-    model = unit("bottleneck", in_channels=256, width=128, stride=2, version=version,
-                 name="conv3_block1")
+    model = unit("bottleneck", in_channels=256, width=128, stride=2, version=version, name="conv3_block1")
     print(row(f"bottleneck 256 -> 512, stride 2, {version}", model))
 
 """
@@ -115,12 +119,18 @@ stage 3) and one that does not (28x28x128), for each option.
 
 print(HEADER)
 for option in "ABCD":
-    print(row(f"option {option}: 64 -> 128, stride 2",
-              unit("basic", in_channels=64, width=128, stride=2, shortcut=option,
-                   name="conv3_block1")))
-    print(row(f"option {option}: 128 -> 128, stride 1",
-              unit("basic", in_channels=128, width=128, size=28, shortcut=option,
-                   name="conv3_block2")))
+    print(
+        row(
+            f"option {option}: 64 -> 128, stride 2",
+            unit("basic", in_channels=64, width=128, stride=2, shortcut=option, name="conv3_block1"),
+        )
+    )
+    print(
+        row(
+            f"option {option}: 128 -> 128, stride 1",
+            unit("basic", in_channels=128, width=128, size=28, shortcut=option, name="conv3_block2"),
+        )
+    )
 
 """
 In the table, A adds nothing to the two convolutions; B and D add the same 1x1 projection where
@@ -169,5 +179,7 @@ if importlib.util.find_spec("pydot") and shutil.which("dot"):
     plt.axis("off")
     plt.show()
 else:
-    print("plot_model skipped: it needs pydot (pip install pydot) and Graphviz's dot program "
-          "(apt-get install graphviz, brew install graphviz, or https://graphviz.org/download).")
+    print(
+        "plot_model skipped: it needs pydot (pip install pydot) and Graphviz's dot program "
+        "(apt-get install graphviz, brew install graphviz, or https://graphviz.org/download)."
+    )

@@ -94,8 +94,10 @@ with cifar10_source():
 """
 
 error = 100 * (1 - metrics["test"]["accuracy"])
-print(f"{MODEL}: test error {error:.2f} % on {metrics['test']['examples']} images "
-      f"after {metrics['epochs_trained']} epochs; the paper reports {PAPER_TEST_ERROR[MODEL]} %")
+print(
+    f"{MODEL}: test error {error:.2f} % on {metrics['test']['examples']} images "
+    f"after {metrics['epochs_trained']} epochs; the paper reports {PAPER_TEST_ERROR[MODEL]} %"
+)
 
 history = RunFolder(OUT).read_history()
 epochs = [row["epoch"] + 1 for row in history]

@@ -46,8 +46,9 @@ the exported files do too.
 """
 
 run_dir = os.path.join(OUT, "run")
-config = resolve_config({"model": "resnet20", "dataset": "digits", "epochs": 1 if QUICK else 15},
-                        out=run_dir, resume=True)
+config = resolve_config(
+    {"model": "resnet20", "dataset": "digits", "epochs": 1 if QUICK else 15}, out=run_dir, resume=True
+)
 metrics = train(config, out=run_dir, resume=True, verbose=0)
 print(f"test accuracy after {metrics['epochs_trained']} epochs: {metrics['test']['accuracy']:.4f}")
 model = kr.load_model_for_export(run_dir)
@@ -76,12 +77,25 @@ print("calibration images:", representative.shape, " test images:", x_test.shape
 `quantize` picks the TFLite variants; the parity check runs each file on the test images.
 """
 
-report = kr.export_model(model, os.path.join(OUT, "export"), formats=("tflite",),
-                         quantize=("float32", "float16", "int8"), representative_data=representative,
-                         validation_data=(x_test, y_test), overwrite=True,
-                         latency_repeats=5 if QUICK else 50)
-print(json.dumps({row["file"]: {k: row[k] for k in ("size_bytes", "max_abs_diff", "top1_agreement")}
-                  for row in report["files"]}, indent=2))
+report = kr.export_model(
+    model,
+    os.path.join(OUT, "export"),
+    formats=("tflite",),
+    quantize=("float32", "float16", "int8"),
+    representative_data=representative,
+    validation_data=(x_test, y_test),
+    overwrite=True,
+    latency_repeats=5 if QUICK else 50,
+)
+print(
+    json.dumps(
+        {
+            row["file"]: {k: row[k] for k in ("size_bytes", "max_abs_diff", "top1_agreement")}
+            for row in report["files"]
+        },
+        indent=2,
+    )
+)
 
 """
 The printed table (also in `export_report.json`) compares each file with the Keras model on the
@@ -116,10 +130,16 @@ rows = []
 for row in report["files"]:
     path = os.path.join(OUT, "export", row["file"])
     probabilities, seconds, dtype = run_tflite(path, x_test)
-    rows.append((row["file"], os.path.getsize(path) / 1024, np.dtype(dtype).name,
-                 float(np.mean(probabilities.argmax(1) == y_test)),
-                 float(np.mean(probabilities.argmax(1) == keras_probabilities.argmax(1))),
-                 1000 * seconds / len(x_test)))
+    rows.append(
+        (
+            row["file"],
+            os.path.getsize(path) / 1024,
+            np.dtype(dtype).name,
+            float(np.mean(probabilities.argmax(1) == y_test)),
+            float(np.mean(probabilities.argmax(1) == keras_probabilities.argmax(1))),
+            1000 * seconds / len(x_test),
+        )
+    )
 print(f"{'file':<22}{'KiB':>8}{'input':>9}{'accuracy':>10}{'agrees w/ Keras':>17}{'ms/image':>10}")
 for name, kib, dtype, acc, agree, ms in rows:
     print(f"{name:<22}{kib:>8.0f}{dtype:>9}{acc:>10.4f}{agree:>17.4f}{ms:>10.3f}")

@@ -72,8 +72,11 @@ returns, for every unit, the shortcut $s(x)$, the branch $F(x)$ and the output $
 
 
 def unit_names(model):
-    return [layer.name[: -len("_out")] for layer in model.layers
-            if layer.name.startswith("conv") and layer.name.endswith("_out")]
+    return [
+        layer.name[: -len("_out")]
+        for layer in model.layers
+        if layer.name.startswith("conv") and layer.name.endswith("_out")
+    ]
 
 
 def unit_probe(model):
@@ -93,16 +96,25 @@ def unit_measurements(probe, images):
     for unit, t in probe(images, training=False).items():
         s, f, h = (np.asarray(t[k], dtype="float64") for k in ("shortcut", "branch", "out"))
         norm = lambda a: np.sqrt((a.reshape(len(a), -1) ** 2).sum(axis=1))  # noqa: E731
-        rows[unit] = {"max_abs_out_minus_shortcut": float(np.abs(h - s).max()),
-                      "min_shortcut": float(s.min()),
-                      "branch_ratio": float(np.mean(norm(f) / np.maximum(norm(s), 1e-12)))}
+        rows[unit] = {
+            "max_abs_out_minus_shortcut": float(np.abs(h - s).max()),
+            "min_shortcut": float(s.min()),
+            "branch_ratio": float(np.mean(norm(f) / np.maximum(norm(s), 1e-12))),
+        }
     return rows
 
 
 def build(version, zero_init):
-    return kr.cifar_resnet(20, version=version, shortcut="A", zero_init_residual=zero_init,
-                           classes=info.classes, input_shape=info.image_shape,
-                           normalization=(info.mean, info.std), name=f"resnet20_{version}")
+    return kr.cifar_resnet(
+        20,
+        version=version,
+        shortcut="A",
+        zero_init_residual=zero_init,
+        classes=info.classes,
+        input_shape=info.image_shape,
+        normalization=(info.mean, info.std),
+        name=f"resnet20_{version}",
+    )
 
 
 """
@@ -124,12 +136,18 @@ header = f"{'unit':<14}" + "".join(f"{f'{v} zero-init={z}':>22}" for v, z in tab
 print("max |H(x) - s(x)| per unit")
 print(header)
 for unit in units:
-    print(f"{unit:<14}" + "".join(f"{table[key][unit]['max_abs_out_minus_shortcut']:>22.3g}"
-                                  for key in table))
-print("smallest shortcut value in v1 (>= 0, so the ReLU after the addition changes nothing):",
-      min(row["min_shortcut"] for row in table["v1", True].values()))
-assert all(row["max_abs_out_minus_shortcut"] == 0
-           for version in ("v1", "v2") for row in table[version, True].values())
+    print(
+        f"{unit:<14}" + "".join(f"{table[key][unit]['max_abs_out_minus_shortcut']:>22.3g}" for key in table)
+    )
+print(
+    "smallest shortcut value in v1 (>= 0, so the ReLU after the addition changes nothing):",
+    min(row["min_shortcut"] for row in table["v1", True].values()),
+)
+assert all(
+    row["max_abs_out_minus_shortcut"] == 0
+    for version in ("v1", "v2")
+    for row in table[version, True].values()
+)
 
 """
 The two `zero-init=True` columns should read exactly 0 for every unit: each unit returns its
@@ -149,8 +167,9 @@ path it is added to. Epoch 0 is the initialisation.
 model = build("v1", zero_init=True)
 probe = unit_probe(model)
 steps_per_epoch = 2 if QUICK else -(-info.train_examples // BATCH_SIZE)
-plan = kr.compile_with_recipe(model, "paper-cifar", batch_size=BATCH_SIZE,
-                              steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
+plan = kr.compile_with_recipe(
+    model, "paper-cifar", batch_size=BATCH_SIZE, steps_per_epoch=steps_per_epoch, epochs=EPOCHS
+)
 
 growth = [{u: r["branch_ratio"] for u, r in unit_measurements(probe, probe_images).items()}]
 assert all(ratio == 0 for ratio in growth[0].values())
@@ -166,8 +185,14 @@ class BranchGrowth(keras.callbacks.Callback):
 
 train = data.train.take(steps_per_epoch) if QUICK else data.train
 validation = data.validation.take(1) if QUICK else data.validation
-history = model.fit(train, validation_data=validation, epochs=EPOCHS, verbose=2,
-                    shuffle=False, callbacks=[*plan.callbacks, BranchGrowth()])
+history = model.fit(
+    train,
+    validation_data=validation,
+    epochs=EPOCHS,
+    verbose=2,
+    shuffle=False,
+    callbacks=[*plan.callbacks, BranchGrowth()],
+)
 
 ratios = np.array([[epoch[u] for u in units] for epoch in growth])  # (epochs + 1, units)
 print(f"{'unit':<14}" + "".join(f"{f'epoch {e}':>10}" for e in range(len(ratios))))
@@ -177,8 +202,14 @@ for j, unit in enumerate(units):
 fig, ax = plt.subplots(figsize=(7, 4))
 for j, unit in enumerate(units):
     stage = int(unit[4])
-    ax.plot(range(len(ratios)), ratios[:, j], marker="o", label=unit,
-            color=plt.cm.viridis((stage - 2) / 2), alpha=0.4 + 0.2 * int(unit[-1]))
+    ax.plot(
+        range(len(ratios)),
+        ratios[:, j],
+        marker="o",
+        label=unit,
+        color=plt.cm.viridis((stage - 2) / 2),
+        alpha=0.4 + 0.2 * int(unit[-1]),
+    )
 ax.set_xlabel("epoch (0 = initialisation)")
 ax.set_ylabel("||F(x)|| / ||s(x)||")
 ax.set_title("ResNet-20 (v1, zero-initialised branches) on digits")

@@ -48,8 +48,10 @@ in 0..255: the model normalises them itself, with the training split's mean and 
 
 data = load_datasets("digits", batch_size=BATCH_SIZE, seed=0)
 info = data.info
-print(f"{info.train_examples} train / {info.validation_examples} validation / "
-      f"{info.test_examples} test images of shape {info.image_shape}, {info.classes} classes")
+print(
+    f"{info.train_examples} train / {info.validation_examples} validation / "
+    f"{info.test_examples} test images of shape {info.image_shape}, {info.classes} classes"
+)
 print("per-channel mean", np.round(info.mean, 1), "std", np.round(info.std, 1))
 
 """
@@ -61,11 +63,12 @@ global average pooling and a softmax classifier. `normalization=(mean, std)` put
 `Normalization` layer after the input, so the saved model takes raw pixels.
 """
 
-model = kr.resnet20(classes=info.classes, input_shape=info.image_shape,
-                    normalization=(info.mean, info.std))
+model = kr.resnet20(classes=info.classes, input_shape=info.image_shape, normalization=(info.mean, info.std))
 stats = kr.model_stats(model)
-print(f"{model.name}: {stats['trainable_params']:,} trainable parameters, "
-      f"{stats['macs'] / 1e6:.1f} M multiply-accumulates per image")
+print(
+    f"{model.name}: {stats['trainable_params']:,} trainable parameters, "
+    f"{stats['macs'] / 1e6:.1f} M multiply-accumulates per image"
+)
 
 """
 ## Training
@@ -79,13 +82,17 @@ pass `plan.callbacks` to `fit`. `model.fit` itself is plain Keras.
 """
 
 steps_per_epoch = 3 if QUICK else -(-info.train_examples // BATCH_SIZE)
-plan = kr.compile_with_recipe(model, "paper-cifar", batch_size=BATCH_SIZE,
-                              steps_per_epoch=steps_per_epoch, epochs=EPOCHS)
-print(f"learning rate {plan.recipe.learning_rate}, momentum {plan.recipe.momentum}, "
-      f"weight decay {plan.recipe.weight_decay}")
+plan = kr.compile_with_recipe(
+    model, "paper-cifar", batch_size=BATCH_SIZE, steps_per_epoch=steps_per_epoch, epochs=EPOCHS
+)
+print(
+    f"learning rate {plan.recipe.learning_rate}, momentum {plan.recipe.momentum}, "
+    f"weight decay {plan.recipe.weight_decay}"
+)
 train = data.train.take(steps_per_epoch) if QUICK else data.train
-history = model.fit(train, validation_data=data.validation, epochs=EPOCHS, verbose=2,
-                    shuffle=False, callbacks=plan.callbacks)  # the pipeline shuffles
+history = model.fit(
+    train, validation_data=data.validation, epochs=EPOCHS, verbose=2, shuffle=False, callbacks=plan.callbacks
+)  # the pipeline shuffles
 
 """
 ## Evaluation
@@ -110,8 +117,7 @@ images, labels = next(iter(data.test.unbatch().batch(8)))
 images, labels = np.asarray(images), np.asarray(labels)
 probabilities = model.predict(images[:1], verbose=0)[0]
 predicted = int(np.argmax(probabilities))
-print(f"predicted {predicted} with probability {probabilities[predicted]:.2f}; "
-      f"true label {labels[0]}")
+print(f"predicted {predicted} with probability {probabilities[predicted]:.2f}; true label {labels[0]}")
 
 plt.figure(figsize=(3, 3))
 plt.imshow(images[0].astype("uint8"))
@@ -134,8 +140,10 @@ reloaded = keras.saving.load_model(path)
 before = model.predict(images, verbose=0)
 after = reloaded.predict(images, verbose=0)
 difference = float(np.max(np.abs(before - after)))
-print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB); "
-      f"max |difference| of the reloaded model's predictions: {difference:.2e}")
+print(
+    f"saved {path} ({path.stat().st_size / 1e6:.1f} MB); "
+    f"max |difference| of the reloaded model's predictions: {difference:.2e}"
+)
 np.testing.assert_allclose(after, before, rtol=0, atol=1e-5)
 assert (after.argmax(axis=1) == before.argmax(axis=1)).all()
 

@@ -95,8 +95,9 @@ if QUICK:  # one epoch: numbers mean nothing, the code path is the full run's
     models, settings = ["plain20", "resnet20"], {"epochs": 1}
 else:
     models, settings = ["plain20", "plain56", "resnet20", "resnet56"], {"epochs": 30}
-result = compare_models(models, dataset="digits", out=os.path.join(OUT, "compare"), seed=0, verbose=0,
-                        **settings)
+result = compare_models(
+    models, dataset="digits", out=os.path.join(OUT, "compare"), seed=0, verbose=0, **settings
+)
 print(result["table"])
 show(result["figure"], "plain (dashed) vs residual (solid)")
 

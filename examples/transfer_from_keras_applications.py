@@ -51,13 +51,11 @@ with random weights.
 
 shape = (IMAGE_SIZE, IMAGE_SIZE, 3)
 try:
-    source = keras.applications.ResNet50(weights=WEIGHTS, include_top=False, pooling="avg",
-                                         input_shape=shape)
+    source = keras.applications.ResNet50(weights=WEIGHTS, include_top=False, pooling="avg", input_shape=shape)
 except Exception as err:  # keras.utils.get_file raises a bare Exception when the fetch fails
     print(f"could not load weights={WEIGHTS!r} ({err}); continuing with random weights")
     WEIGHTS = None
-    source = keras.applications.ResNet50(weights=None, include_top=False, pooling="avg",
-                                         input_shape=shape)
+    source = keras.applications.ResNet50(weights=None, include_top=False, pooling="avg", input_shape=shape)
 print(f"keras.applications ResNet50, weights={WEIGHTS}: {source.count_params():,} parameters")
 
 """
@@ -68,11 +66,11 @@ layout options. `from_keras_applications` returns the layers it copied; with `st
 default) it refuses if any weighted layer on either side has no twin of the same shapes.
 """
 
-target = kr.resnet50(include_top=False, pooling="avg", input_shape=shape,
-                     **kr.KERAS_APPLICATIONS_OPTIONS["v1"])
+target = kr.resnet50(
+    include_top=False, pooling="avg", input_shape=shape, **kr.KERAS_APPLICATIONS_OPTIONS["v1"]
+)
 report = kr.from_keras_applications(source, target)
-print(f"copied {len(report['copied'])} weighted layers; "
-      f"{target.count_params():,} parameters in the target")
+print(f"copied {len(report['copied'])} weighted layers; {target.count_params():,} parameters in the target")
 
 """
 Same weights should give the same outputs. Both models see the same images, preprocessed the
@@ -95,8 +93,10 @@ x_train, y_train = arrays(data.train, TRAIN_IMAGES)
 x_test, y_test = arrays(data.test, 64 if QUICK else None)
 expected = source.predict(x_test[:16], verbose=0)
 actual = target.predict(x_test[:16], verbose=0)
-print(f"features: max |ours - keras.applications| = {np.abs(actual - expected).max():.2e} "
-      f"(largest feature {np.abs(expected).max():.2f})")
+print(
+    f"features: max |ours - keras.applications| = {np.abs(actual - expected).max():.2e} "
+    f"(largest feature {np.abs(expected).max():.2f})"
+)
 np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-4)
 
 """
@@ -128,8 +128,10 @@ for trainable in (True, False):
     before = keras.ops.convert_to_numpy(bn.moving_mean).copy()
     target(batch, training=True)
     change = np.abs(keras.ops.convert_to_numpy(bn.moving_mean) - before).max()
-    print(f"backbone.trainable={trainable}: call with training=True changes conv1_bn's "
-          f"moving mean by up to {change:.3g}")
+    print(
+        f"backbone.trainable={trainable}: call with training=True changes conv1_bn's "
+        f"moving mean by up to {change:.3g}"
+    )
 
 """
 The trainable backbone updated its moving mean from the batch; the frozen one left it exactly
@@ -145,23 +147,34 @@ inputs = keras.Input(shape)
 features = target(inputs, training=False)
 outputs = keras.layers.Dense(data.info.classes, activation="softmax", name="digits")(features)
 classifier = keras.Model(inputs, outputs, name="resnet50_digits")
-print(f"{len(classifier.trainable_weights)} trainable weight tensors "
-      f"({sum(int(np.prod(w.shape)) for w in classifier.trainable_weights):,} numbers), "
-      f"{len(classifier.non_trainable_weights)} frozen")
+print(
+    f"{len(classifier.trainable_weights)} trainable weight tensors "
+    f"({sum(int(np.prod(w.shape)) for w in classifier.trainable_weights):,} numbers), "
+    f"{len(classifier.non_trainable_weights)} frozen"
+)
 
-classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
-                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-moving_means = {layer.name: keras.ops.convert_to_numpy(layer.moving_mean).copy()
-                for layer in target.layers if isinstance(layer, keras.layers.BatchNormalization)}
+classifier.compile(
+    optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+)
+moving_means = {
+    layer.name: keras.ops.convert_to_numpy(layer.moving_mean).copy()
+    for layer in target.layers
+    if isinstance(layer, keras.layers.BatchNormalization)
+}
 kernel_before = keras.ops.convert_to_numpy(target.get_layer("conv5_block3_3_conv").kernel).copy()
 classifier.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=2)
 
-moved = max(np.abs(keras.ops.convert_to_numpy(target.get_layer(name).moving_mean) - mean).max()
-            for name, mean in moving_means.items())
-kernel_moved = np.abs(keras.ops.convert_to_numpy(target.get_layer("conv5_block3_3_conv").kernel)
-                      - kernel_before).max()
-print(f"after fit: largest change in any of the {len(moving_means)} BatchNorm moving means "
-      f"{moved:.3g}; in the last conv kernel {kernel_moved:.3g}")
+moved = max(
+    np.abs(keras.ops.convert_to_numpy(target.get_layer(name).moving_mean) - mean).max()
+    for name, mean in moving_means.items()
+)
+kernel_moved = np.abs(
+    keras.ops.convert_to_numpy(target.get_layer("conv5_block3_3_conv").kernel) - kernel_before
+).max()
+print(
+    f"after fit: largest change in any of the {len(moving_means)} BatchNorm moving means "
+    f"{moved:.3g}; in the last conv kernel {kernel_moved:.3g}"
+)
 assert moved == 0 and kernel_moved == 0
 
 loss, accuracy = classifier.evaluate(x_test, y_test, verbose=0)

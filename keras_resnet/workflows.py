@@ -12,8 +12,16 @@ from keras_resnet.training.config import TrainConfig
 DEFAULT_EXPORT_QUANTIZE = ("float32", "int8")
 
 
-def train_run(config: TrainConfig, *, out: str, resume: bool = False, overwrite: bool = False,
-              verbose="auto", export: bool = True, export_quantize=DEFAULT_EXPORT_QUANTIZE) -> dict:
+def train_run(
+    config: TrainConfig,
+    *,
+    out: str,
+    resume: bool = False,
+    overwrite: bool = False,
+    verbose="auto",
+    export: bool = True,
+    export_quantize=DEFAULT_EXPORT_QUANTIZE,
+) -> dict:
     """Train (or resume) the run in `out`, draw its figures, and export its best checkpoint into
     `<out>/export/` (SavedModel + `export_quantize` TFLite files, checked against Keras) unless
     `export=False` or an export is already there. Returns the run's metrics, plus `export`
@@ -38,7 +46,10 @@ def train_run(config: TrainConfig, *, out: str, resume: bool = False, overwrite:
 
         report = export_run(run.root, quantize=export_quantize, verbose=verbose != 0)
         if report is not None:
-            summary = {"out_dir": report["out_dir"], "source": report["source"],
-                       "files": [row["file"] for row in report["files"]]}
+            summary = {
+                "out_dir": report["out_dir"],
+                "source": report["source"],
+                "files": [row["file"] for row in report["files"]],
+            }
             metrics = run.update_metrics(export=summary)
     return metrics

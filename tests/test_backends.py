@@ -3,7 +3,6 @@
 import importlib.util
 
 import pytest
-
 from conftest import run_on_backend
 
 FORWARD_PASS = """

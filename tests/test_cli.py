@@ -4,8 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import keras_resnet as kr
 from keras_resnet.cli import main
 
@@ -45,6 +43,7 @@ def test_unknown_model_exits_2_with_the_valid_names(capsys):
 
 
 def test_python_dash_m_runs_the_same_command():
-    result = subprocess.run([sys.executable, "-m", "keras_resnet", "models"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_resnet", "models"], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0 and "preact_resnet1001" in result.stdout

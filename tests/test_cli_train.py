@@ -32,7 +32,11 @@ def _run(args, *, env=ENV, timeout=300, code=None):
     if code is None:
         command = [sys.executable, "-m", "keras_resnet", *args]
     else:
-        command = [sys.executable, "-c", f"{code}\nimport sys\nfrom keras_resnet.cli import main\nsys.exit(main({args!r}))"]
+        command = [
+            sys.executable,
+            "-c",
+            f"{code}\nimport sys\nfrom keras_resnet.cli import main\nsys.exit(main({args!r}))",
+        ]
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -40,8 +44,9 @@ def test_resume_after_sigkill_mid_epoch_trains_the_same_number_of_epochs(tmp_pat
     out = tmp_path / "run"
     args = [*NO_EXPORT, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--verbose", "0"]
     with open(tmp_path / "log.txt", "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "keras_resnet", "train", *args],
-                                   env=ENV, cwd=ROOT, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "keras_resnet", "train", *args], env=ENV, cwd=ROOT, stdout=log, stderr=log
+        )
         try:
             deadline = time.monotonic() + 240
             while not (out / "history.csv").is_file() or len(_history(out)) < 2:
@@ -87,8 +92,20 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
         "cpu = tf.config.list_physical_devices('CPU')[0]\n"
         "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)"
     )
-    args = ["train", *NO_EXPORT, "--epochs", "3", "--batch-size", "64", "--distribute", "mirrored",
-            "--out", str(out), "--verbose", "2"]
+    args = [
+        "train",
+        *NO_EXPORT,
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--distribute",
+        "mirrored",
+        "--out",
+        str(out),
+        "--verbose",
+        "2",
+    ]
     result = _run(args, code=split_cpu, env={**ENV, "KERAS_BACKEND": "tensorflow"})
     assert result.returncode == 0, result.stderr[-3000:]
     _assert_trained_on_two_devices(out, "tensorflow")
@@ -97,8 +114,20 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
 def test_jax_data_parallel_trains_on_two_host_devices_with_finite_decreasing_loss(tmp_path):
     out = tmp_path / "data-parallel"
     env = {**ENV, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    args = ["train", *NO_EXPORT, "--epochs", "3", "--batch-size", "64", "--distribute", "data-parallel",
-            "--out", str(out), "--verbose", "2"]
+    args = [
+        "train",
+        *NO_EXPORT,
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--distribute",
+        "data-parallel",
+        "--out",
+        str(out),
+        "--verbose",
+        "2",
+    ]
     result = _run(args, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     _assert_trained_on_two_devices(out, "jax")
@@ -131,7 +160,10 @@ def _bad_npz(path):
         (["--dataset", "npz:{bad_npz}"], "lacks arrays x_train, y_train, x_test, y_test"),
         (["--dataset", "folder:{empty}"], "no usable images in"),
         (["--batch-size", "0"], "batch size must be an integer >= 1; got 0"),
-        (["--batch-size", "5000"], "batch size 5000 is larger than the training split of 'digits' (1257 images)"),
+        (
+            ["--batch-size", "5000"],
+            "batch size 5000 is larger than the training split of 'digits' (1257 images)",
+        ),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
         (["--recipe", "adamw"], "recipe must be one of 'paper-cifar', 'imagenet'; got 'adamw'"),
         (["--distribute", "data-parallel"], "--distribute data-parallel needs the jax backend"),
@@ -165,9 +197,15 @@ def test_train_exports_the_best_checkpoint_into_the_run_folder_and_every_file_ma
     assert list(files) == ["saved_model", "model_float32.tflite", "model_int8.tflite"]
     assert all((cli_run / "export" / name).exists() for name in files)
     # Checked on the run's 360 digits test images with labels; int8 calibrated on its training images.
-    assert report["verification"] == {**report["verification"], "source": "validation_data",
-                                      "images": 360, "labels": True}
-    assert files["saved_model"]["max_abs_diff"] <= 1e-4 and files["model_float32.tflite"]["max_abs_diff"] <= 1e-4
+    assert report["verification"] == {
+        **report["verification"],
+        "source": "validation_data",
+        "images": 360,
+        "labels": True,
+    }
+    assert (
+        files["saved_model"]["max_abs_diff"] <= 1e-4 and files["model_float32.tflite"]["max_abs_diff"] <= 1e-4
+    )
     assert files["model_int8.tflite"]["top1_agreement"] >= 0.9
 
 
@@ -180,19 +218,30 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
     (run / "metrics.json").unlink()  # as if killed during the export at the end
     (run / "export" / "from_before.txt").write_text("the previous export")
     # Export options may change on resume (they do not change what is trained); float32 is quicker.
-    assert main(["train", "--out", str(run), "--resume", "--verbose", "0", "--export-quantize", "float32"]) == 0
+    assert (
+        main(["train", "--out", str(run), "--resume", "--verbose", "0", "--export-quantize", "float32"]) == 0
+    )
     assert not (run / "export" / "from_before.txt").exists()  # replaced by a whole new export
     assert sorted(p.name for p in (run / "export").iterdir()) == [
-        "export_report.json", "model_float32.tflite", "saved_model"]
+        "export_report.json",
+        "model_float32.tflite",
+        "saved_model",
+    ]
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
 
 
 def test_train_refuses_an_output_folder_holding_another_run_and_leaves_it_untouched(cli_run, capsys):
     before = {p.name: p.read_bytes() for p in cli_run.rglob("*") if p.is_file()}
-    _fails(capsys, ["train", *TINY, "--epochs", "1", "--out", str(cli_run)],
-           "holds another run; pass --resume to continue it or --overwrite to replace it")
-    _fails(capsys, ["train", "--epochs", "2", "--out", str(cli_run), "--resume"],
-           "cannot resume with different options (epochs: run has 1, given 2)")
+    _fails(
+        capsys,
+        ["train", *TINY, "--epochs", "1", "--out", str(cli_run)],
+        "holds another run; pass --resume to continue it or --overwrite to replace it",
+    )
+    _fails(
+        capsys,
+        ["train", "--epochs", "2", "--out", str(cli_run), "--resume"],
+        "cannot resume with different options (epochs: run has 1, given 2)",
+    )
     after = {p.name: p.read_bytes() for p in cli_run.rglob("*") if p.is_file()}
     assert after == before
 
@@ -209,13 +258,20 @@ def test_train_prints_the_test_accuracy_and_evaluate_reproduces_it(cli_run, caps
 def test_evaluate_refuses_what_it_cannot_score(cli_run, tmp_path, capsys):
     _fails(capsys, ["evaluate", str(tmp_path / "nothing")], "is neither a run folder nor a .keras file")
     _fails(capsys, ["evaluate", str(cli_run), "--split", "train"], "unknown split 'train'")
-    _fails(capsys, ["evaluate", str(cli_run), "--dataset", "synthetic:8x8x3"], "but the model expects (32, 32, 3)")
+    _fails(
+        capsys,
+        ["evaluate", str(cli_run), "--dataset", "synthetic:8x8x3"],
+        "but the model expects (32, 32, 3)",
+    )
 
 
 def test_a_diverging_run_stops_with_a_clear_message_and_exit_code_2(tmp_path, capsys):
     out = tmp_path / "run"
-    _fails(capsys, ["train", *NO_EXPORT, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
-           "the loss became NaN/Inf in epoch 1")
+    _fails(
+        capsys,
+        ["train", *NO_EXPORT, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
+        "the loss became NaN/Inf in epoch 1",
+    )
     assert not (out / "metrics.json").exists() and not (out / "checkpoints" / "last.keras").exists()
 
 
@@ -234,8 +290,10 @@ def test_recorded_resnet20_digits_run_of_the_default_command_reached_98_5_percen
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("KERAS_RESNET_TRAIN_DIGITS"),
-                    reason="5-15 minutes on 2 CPU cores; set KERAS_RESNET_TRAIN_DIGITS=1 to run")
+@pytest.mark.skipif(
+    not os.environ.get("KERAS_RESNET_TRAIN_DIGITS"),
+    reason="5-15 minutes on 2 CPU cores; set KERAS_RESNET_TRAIN_DIGITS=1 to run",
+)
 def test_resnet20_trained_with_the_default_command_on_digits_reaches_98_5_percent(tmp_path):
     result = _run(["train", "--out", str(tmp_path / "run"), "--verbose", "2"], timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]

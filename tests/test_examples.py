@@ -20,7 +20,8 @@ QUICK_ENV = {"KERAS_RESNET_QUICK": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEV
 
 def _load_generator():
     spec = importlib.util.spec_from_file_location(
-        "make_notebooks", EXAMPLES / "scripts" / "make_notebooks.py")
+        "make_notebooks", EXAMPLES / "scripts" / "make_notebooks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
@@ -59,8 +60,7 @@ print(greet())
 def test_committed_notebooks_are_what_their_tutobooks_generate():
     assert make_notebooks.tutobooks(), f"no tutobooks found in {EXAMPLES}"
     stale = make_notebooks.stale_notebooks()
-    assert not stale, (f"stale notebooks: {stale}; regenerate them with: "
-                       f"{make_notebooks.COMMAND}")
+    assert not stale, f"stale notebooks: {stale}; regenerate them with: {make_notebooks.COMMAND}"
 
 
 def test_tutobook_top_level_strings_become_markdown_cells_and_code_between_them_one_cell(tmp_path):
@@ -73,8 +73,11 @@ def test_tutobook_top_level_strings_become_markdown_cells_and_code_between_them_
     notebook = make_notebooks.to_notebook(book)
     assert notebook.cells[0].source.startswith("# A tiny example")
     assert make_notebooks.colab_url("tiny") in notebook.cells[0].source
-    assert all(cell.get("execution_count") is None and not cell.get("outputs")
-               for cell in notebook.cells if cell.cell_type == "code")
+    assert all(
+        cell.get("execution_count") is None and not cell.get("outputs")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    )
     assert make_notebooks.render(path) == make_notebooks.render(path)  # deterministic
 
 
@@ -105,8 +108,10 @@ def _run_install_cell(monkeypatch, *, installed: bool) -> list:
     calls = []
     monkeypatch.setattr("subprocess.check_call", lambda args, **kw: calls.append(args))
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: (
-        real_find_spec(name, *a) if installed or name != "keras_resnet" else None))
+    monkeypatch.setattr(
+        "importlib.util.find_spec",
+        lambda name, *a: real_find_spec(name, *a) if installed or name != "keras_resnet" else None,
+    )
     exec(make_notebooks.INSTALL_CELL, {})
     return calls
 
@@ -128,12 +133,17 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(notebook, tmp_path):
     from nbclient import NotebookClient
 
     nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     start = time.perf_counter()
     client.execute(env={**os.environ, **QUICK_ENV})  # a failing cell raises CellExecutionError
     seconds = time.perf_counter() - start
     print(f"{notebook.name} executed in quick mode in {seconds:.1f} s")
-    errors = [out for cell in nb.cells for out in cell.get("outputs", [])
-              if out.get("output_type") == "error"]
+    errors = [
+        out for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"
+    ]
     assert not errors

@@ -12,15 +12,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "keras_resnet"
 LAYERS = {
-    "_utils": 0, "_version": 0,
+    "_utils": 0,
+    "_version": 0,
     "models": 1,
     "data": 2,
     "gradients": 3,
     "training": 4,
     "export": 5,
-    "experiments": 6, "bench": 6,
+    "experiments": 6,
+    "bench": 6,
     "workflows": 7,
-    "cli": 8, "__main__": 8,
+    "cli": 8,
+    "__main__": 8,
     "__init__": 9,
 }
 SIBLINGS_APART = {("experiments", "bench"), ("bench", "experiments")}
@@ -48,8 +51,9 @@ def _imported_parts(tree: ast.AST, path: Path):
             elif node.module == "keras_resnet":
                 names = [alias.name for alias in node.names]
         elif isinstance(node, ast.Import):
-            names = [alias.name.split(".")[1] for alias in node.names
-                     if alias.name.startswith("keras_resnet.")]
+            names = [
+                alias.name.split(".")[1] for alias in node.names if alias.name.startswith("keras_resnet.")
+            ]
         for name in names:
             yield node.lineno, name
 
@@ -63,9 +67,11 @@ def test_every_module_belongs_to_a_known_layer():
 def test_modules_import_only_layers_below_them(path):
     own = _part(path)
     tree = ast.parse(path.read_text())
-    wrong = [f"line {line}: {own} imports {part}" for line, part in _imported_parts(tree, path)
-             if part in LAYERS and part != own
-             and (LAYERS[part] > LAYERS[own] or (own, part) in SIBLINGS_APART)]
+    wrong = [
+        f"line {line}: {own} imports {part}"
+        for line, part in _imported_parts(tree, path)
+        if part in LAYERS and part != own and (LAYERS[part] > LAYERS[own] or (own, part) in SIBLINGS_APART)
+    ]
     assert not wrong, "imports against the layer order:\n" + "\n".join(wrong)
 
 
@@ -83,8 +89,13 @@ def test_modules_functions_and_classes_stay_small(path):
     assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path.name} has {len(text.splitlines())} lines"
     too_long = []
     for node in ast.walk(ast.parse(text)):
-        limit = (MAX_FUNCTION_LINES if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 else MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else None)
+        limit = (
+            MAX_FUNCTION_LINES
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            else MAX_CLASS_LINES
+            if isinstance(node, ast.ClassDef)
+            else None
+        )
         if limit is not None and node.end_lineno - node.lineno + 1 > limit:
             too_long.append(f"{node.name}: {node.end_lineno - node.lineno + 1} lines (limit {limit})")
     assert not too_long, f"{path.name}: " + "; ".join(too_long)

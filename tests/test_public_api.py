@@ -34,15 +34,17 @@ def test_importing_the_package_loads_neither_keras_nor_tensorflow():
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"], ["models"]])
 def test_cli_help_version_and_models_load_neither_keras_nor_tensorflow(argv):
-    code = (f"from keras_resnet.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-            f"{LOADED}")
+    code = (
+        f"from keras_resnet.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n{LOADED}"
+    )
     result = _run(code)
     assert result.returncode == 0 and result.stdout.strip().endswith("[]"), result.stderr
 
 
 def test_version_is_the_package_version():
-    result = subprocess.run([sys.executable, "-m", "keras_resnet", "--version"], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_resnet", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == f"keras-resnet {kr.__version__}"
 
 

@@ -22,9 +22,9 @@ def tiny_resnet(
     x = inputs
     if normalization is not None:
         mean, std = normalization
-        x = keras.layers.Normalization(
-            mean=list(mean), variance=[s * s for s in std], name="normalization"
-        )(x)
+        x = keras.layers.Normalization(mean=list(mean), variance=[s * s for s in std], name="normalization")(
+            x
+        )
     conv = dict(padding="same", use_bias=False, kernel_regularizer=kernel_regularizer)
     x = keras.layers.Conv2D(width, 3, strides=2, name="stem_conv", **conv)(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="stem_bn")(x)

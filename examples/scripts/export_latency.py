@@ -49,8 +49,12 @@ def parse_args(argv):
     parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where the .json and .md go")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for Keras and LiteRT")
     parser.add_argument("--repeats", type=int, default=50, help="timed runs per model and runtime")
-    parser.add_argument("--calibration-images", type=int, default=64,
-                        help="random images to calibrate int8 (ranges only matter for accuracy, not speed)")
+    parser.add_argument(
+        "--calibration-images",
+        type=int,
+        default=64,
+        help="random images to calibrate int8 (ranges only matter for accuracy, not speed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,16 +77,25 @@ def limit_tensorflow_threads(threads: int) -> int:
 
 def time_model(name: str, input_shape, *, threads: int, repeats: int, calibration_images: int) -> dict:
     import keras
+
     import keras_resnet as kr
     from keras_resnet.export.litert import LiteRTRunner, export_tflite
     from keras_resnet.export.runners import KerasRunner
 
     keras.utils.set_random_seed(0)
-    model = kr.build(name, classes=1000 if input_shape[0] >= 224 else 10, input_shape=input_shape,
-                  normalization=IMAGENET_NORMALIZATION)
+    model = kr.build(
+        name,
+        classes=1000 if input_shape[0] >= 224 else 10,
+        input_shape=input_shape,
+        normalization=IMAGENET_NORMALIZATION,
+    )
     images = np.random.default_rng(0).uniform(0, 255, (calibration_images, *input_shape)).astype(np.float32)
-    row = {"model": name, "input": "x".join(map(str, input_shape)), "params": model.count_params(),
-           "keras_ms": KerasRunner(model).latency_ms(images[0], repeats=repeats)}
+    row = {
+        "model": name,
+        "input": "x".join(map(str, input_shape)),
+        "params": model.count_params(),
+        "keras_ms": KerasRunner(model).latency_ms(images[0], repeats=repeats),
+    }
     with tempfile.TemporaryDirectory() as folder:
         for quantize in ("float32", "int8"):
             path = Path(folder) / f"{name}_{quantize}.tflite"
@@ -101,11 +114,17 @@ def machine_info(tf_threads: int, litert_threads: int) -> dict:
     record = provenance()
     found = record["versions"]
     return {
-        "platform": record["platform"], "processor": record["cpu"], "cpu_count": record["cpu_count"],
-        "load_average_1m": os.getloadavg()[0], "python": found["python"], "keras": found.get("keras"),
-        "backend": record["backend"], "tensorflow": found.get("tensorflow"),
+        "platform": record["platform"],
+        "processor": record["cpu"],
+        "cpu_count": record["cpu_count"],
+        "load_average_1m": os.getloadavg()[0],
+        "python": found["python"],
+        "keras": found.get("keras"),
+        "backend": record["backend"],
+        "tensorflow": found.get("tensorflow"),
         "ai_edge_litert": found.get("ai-edge-litert"),
-        "tensorflow_intra_op_threads": tf_threads, "litert_threads": litert_threads,
+        "tensorflow_intra_op_threads": tf_threads,
+        "litert_threads": litert_threads,
     }
 
 
@@ -117,7 +136,8 @@ def machine_info(tf_threads: int, litert_threads: int) -> dict:
 def markdown(results: dict) -> str:
     machine = results["machine"]
     lines = [
-        "# Export latency (CPU, batch 1, mean ms per image)", "",
+        "# Export latency (CPU, batch 1, mean ms per image)",
+        "",
         f"Date: {results['date']}  ",
         f"Command: `{results['command']}`  ",
         f"Machine: {machine['platform']}, {machine['cpu_count']} CPUs ({machine['processor']}), "
@@ -125,7 +145,8 @@ def markdown(results: dict) -> str:
         f"Versions: Python {machine['python']}, Keras {machine['keras']} ({machine['backend']}), "
         f"TensorFlow {machine['tensorflow']}, ai-edge-litert {machine['ai_edge_litert']}  ",
         f"Threads: TensorFlow intra-op {machine['tensorflow_intra_op_threads']} (0 = all cores), "
-        f"LiteRT {machine['litert_threads']}; {results['repeats']} timed runs after 3 warm-up runs", "",
+        f"LiteRT {machine['litert_threads']}; {results['repeats']} timed runs after 3 warm-up runs",
+        "",
         "| model | input | Keras predict_on_batch | LiteRT float32 | LiteRT int8 | int8 speed-up vs float32 "
         "| float32 file | int8 file |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -134,12 +155,16 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {row['model']} | {row['input']} | {row['keras_ms']:.2f} | {row['litert_float32_ms']:.2f} "
             f"| {row['litert_int8_ms']:.2f} | {row['int8_speedup_vs_float32']:.2f}x "
-            f"| {row['litert_float32_bytes'] / 2**20:.2f} MB | {row['litert_int8_bytes'] / 2**20:.2f} MB |")
+            f"| {row['litert_float32_bytes'] / 2**20:.2f} MB | {row['litert_int8_bytes'] / 2**20:.2f} MB |"
+        )
     met = [row["model"] for row in results["rows"] if row["int8_speedup_vs_float32"] >= GOAL_SPEEDUP]
     missed = [row["model"] for row in results["rows"] if row["model"] not in met]
-    lines += ["", f"Goal: LiteRT int8 at least {GOAL_SPEEDUP:g}x faster than LiteRT float32. "
-              f"Met: {', '.join(met) or 'none'}. Missed: {', '.join(missed) or 'none'}. "
-              "One run on a shared machine: expect a few tens of percent of noise between runs."]
+    lines += [
+        "",
+        f"Goal: LiteRT int8 at least {GOAL_SPEEDUP:g}x faster than LiteRT float32. "
+        f"Met: {', '.join(met) or 'none'}. Missed: {', '.join(missed) or 'none'}. "
+        "One run on a shared machine: expect a few tens of percent of noise between runs.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -158,8 +183,9 @@ def main(argv=None) -> dict:
         "rows": [],
     }
     for name, shape in models.items():
-        results["rows"].append(time_model(name, shape, threads=args.threads, repeats=repeats,
-                                          calibration_images=calibration))
+        results["rows"].append(
+            time_model(name, shape, threads=args.threads, repeats=repeats, calibration_images=calibration)
+        )
     write_json(args.out_dir / "export_latency.json", results)
     write_text(args.out_dir / "export_latency.md", markdown(results))
     print(markdown(results))

@@ -20,11 +20,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
 
-from keras_resnet._utils.atomic import write_json, write_text  # noqa: E402
-from keras_resnet.experiments.gradient_flow import format_table, gradient_flow  # noqa: E402
-from keras_resnet.experiments.plots import plot_depth_profile  # noqa: E402
+from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet.experiments.gradient_flow import format_table, gradient_flow
+from keras_resnet.experiments.plots import plot_depth_profile
 
 
 def main() -> None:
@@ -36,30 +36,47 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    runs = {z: gradient_flow(args.depths, batch_size=args.batch_size, zero_init_residual=z)
-            for z in (False, True)}
-    meta = {"date": datetime.date.today().isoformat(), "machine": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "keras": keras.__version__,
-            "backend": keras.backend.backend(), "seconds": round(time.perf_counter() - start, 1),
-            "command": ("python examples/scripts/gradient_flow_table.py " + " ".join(sys.argv[1:])).strip()}
+    runs = {
+        z: gradient_flow(args.depths, batch_size=args.batch_size, zero_init_residual=z) for z in (False, True)
+    }
+    meta = {
+        "date": datetime.date.today().isoformat(),
+        "machine": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "seconds": round(time.perf_counter() - start, 1),
+        "command": ("python examples/scripts/gradient_flow_table.py " + " ".join(sys.argv[1:])).strip(),
+    }
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         meta["tensorflow"] = tf.__version__
     report = {"meta": meta, "default_init": runs[False], "zero_init_residual": runs[True]}
     write_json(args.out / "gradient_flow.json", report)
-    lines = [f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), keras "
-             f"{meta['keras']}, backend {meta['backend']}, {meta['seconds']} s. "
-             f"Command: `{meta['command']}`", "",
-             f"Ratio ||grad conv1_conv|| / ||grad predictions kernel|| at initialisation, seed 0, "
-             f"one batch of {args.batch_size} sklearn digits at 32x32x3, BN in batch mode.", "",
-             "Default initialisation (residual BN gammas 1):", "", format_table(runs[False]), "",
-             "With `zero_init_residual=True` (plain nets have no residual branch, so their column "
-             "is the same):", "", format_table(runs[True]), "",
-             "`gradient_flow_depth_profile.png` (default initialisation) draws, per depth (conv and "
-             "dense layers on the longest path from the input, so the classifier of a depth-d net "
-             "is at d), the norm of all gradients at that depth.", ""]
+    lines = [
+        f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), keras "
+        f"{meta['keras']}, backend {meta['backend']}, {meta['seconds']} s. "
+        f"Command: `{meta['command']}`",
+        "",
+        f"Ratio ||grad conv1_conv|| / ||grad predictions kernel|| at initialisation, seed 0, "
+        f"one batch of {args.batch_size} sklearn digits at 32x32x3, BN in batch mode.",
+        "",
+        "Default initialisation (residual BN gammas 1):",
+        "",
+        format_table(runs[False]),
+        "",
+        "With `zero_init_residual=True` (plain nets have no residual branch, so their column is the same):",
+        "",
+        format_table(runs[True]),
+        "",
+        "`gradient_flow_depth_profile.png` (default initialisation) draws, per depth (conv and "
+        "dense layers on the longest path from the input, so the classifier of a depth-d net "
+        "is at d), the norm of all gradients at that depth.",
+        "",
+    ]
     write_text(args.out / "gradient_flow.md", "\n".join(lines))
     plot_depth_profile(runs[False]["profiles"], args.figures / "gradient_flow_depth_profile.png")
     print("\n".join(lines))

@@ -32,7 +32,7 @@ ACCELERATORS = ("None", "GPU", "TPU")
 COMMAND = "python examples/scripts/make_notebooks.py"
 
 # The PyPI name "keras-resnet" belongs to an unrelated older project: install from GitHub.
-INSTALL_CELL = f'''\
+INSTALL_CELL = f"""\
 # Install keras-resnet where it is missing (a fresh Colab runtime); an installed copy is used as is.
 # (The PyPI name "keras-resnet" is an unrelated older project, so the install is from GitHub.)
 import importlib.util
@@ -41,7 +41,7 @@ import sys
 
 if importlib.util.find_spec("keras_resnet") is None:
     source = "git+https://github.com/{GITHUB_REPO}"
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", source])'''
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", source])"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,17 +66,23 @@ def parse_tutobook(path: Path) -> Tutobook:
     except SyntaxError as err:
         raise ValueError(f"{path}: not valid Python ({err})") from None
     lines = source.splitlines()
-    strings = [node for node in module.body if isinstance(node, ast.Expr)
-               and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
+    strings = [
+        node
+        for node in module.body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
     if not module.body or not strings or strings[0] is not module.body[0]:
-        raise ValueError(f"{path}: a tutobook starts with a docstring header holding "
-                         f"{', '.join(HEADER_FIELDS)}")
+        raise ValueError(
+            f"{path}: a tutobook starts with a docstring header holding {', '.join(HEADER_FIELDS)}"
+        )
     header = _parse_header(strings[0].value.value, path)
     cells = []
     previous_end = strings[0].end_lineno
     for node in strings[1:] + [None]:
         start = node.lineno if node is not None else len(lines) + 1
-        code = "\n".join(lines[previous_end:start - 1]).strip("\n")
+        code = "\n".join(lines[previous_end : start - 1]).strip("\n")
         if code.strip():
             cells.append(("code", code.rstrip()))
         if node is not None:
@@ -99,39 +105,46 @@ def _parse_header(text: str, path: Path) -> dict[str, str]:
             header[last] = f"{header[last]} {line.strip()}"
     missing = [field for field in HEADER_FIELDS if not header.get(field)]
     if missing:
-        raise ValueError(f"{path}: the header lacks {', '.join(missing)} (a tutobook header holds "
-                         f"'Field: value' lines for {', '.join(HEADER_FIELDS)})")
+        raise ValueError(
+            f"{path}: the header lacks {', '.join(missing)} (a tutobook header holds "
+            f"'Field: value' lines for {', '.join(HEADER_FIELDS)})"
+        )
     if header["Accelerator"] not in ACCELERATORS:
-        raise ValueError(f"{path}: Accelerator must be one of {', '.join(ACCELERATORS)}, "
-                         f"got {header['Accelerator']!r}")
+        raise ValueError(
+            f"{path}: Accelerator must be one of {', '.join(ACCELERATORS)}, got {header['Accelerator']!r}"
+        )
     return header
 
 
 def to_notebook(book: Tutobook) -> nbformat.NotebookNode:
     """The notebook for `book`: title and badge, the install cell, then the tutobook's cells."""
     h = book.header
-    title = "\n".join([
-        f"# {h['Title']}",
-        "",
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url(book.name)})",
-        "",
-        f"**Author:** {h['Author']}<br>",
-        f"**Date created:** {h['Date created']}<br>",
-        f"**Last modified:** {h['Last modified']}<br>",
-        f"**Description:** {h['Description']}<br>",
-        f"**Accelerator:** {h['Accelerator']}",
-    ])
+    title = "\n".join(
+        [
+            f"# {h['Title']}",
+            "",
+            f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(book.name)})",
+            "",
+            f"**Author:** {h['Author']}<br>",
+            f"**Date created:** {h['Date created']}<br>",
+            f"**Last modified:** {h['Last modified']}<br>",
+            f"**Description:** {h['Description']}<br>",
+            f"**Accelerator:** {h['Accelerator']}",
+        ]
+    )
     cells = [("markdown", title), ("code", INSTALL_CELL), *book.cells]
     nb = nbformat.v4.new_notebook()
     for index, (kind, text) in enumerate(cells):
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
         nb.cells.append(make(text, id=_cell_id(book.name, index)))
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-        "colab": {"provenance": [], "toc_visible": True},
-    })
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "colab": {"provenance": [], "toc_visible": True},
+        }
+    )
     if h["Accelerator"] != "None":
         nb.metadata["accelerator"] = h["Accelerator"]
     nbformat.validate(nb)
@@ -166,8 +179,9 @@ def stale_notebooks(examples_dir: Path = EXAMPLES_DIR) -> list[str]:
         elif notebook.read_text(encoding="utf-8") != render(path):
             stale.append(f"{notebook.name} (differs from {path.name})")
     names = {path.stem for path in sources}
-    stale += [f"{nb.name} (no {nb.stem}.py)" for nb in sorted(examples_dir.glob("*.ipynb"))
-              if nb.stem not in names]
+    stale += [
+        f"{nb.name} (no {nb.stem}.py)" for nb in sorted(examples_dir.glob("*.ipynb")) if nb.stem not in names
+    ]
     return stale
 
 
@@ -185,17 +199,23 @@ def write_notebooks(examples_dir: Path = EXAMPLES_DIR) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a notebook is not what its .py generates")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a notebook is not what its .py generates",
+    )
     parser.add_argument("--examples-dir", type=Path, default=EXAMPLES_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.check:
             stale = stale_notebooks(args.examples_dir)
             if stale:
-                print("stale notebooks:\n  " + "\n  ".join(stale) +
-                      f"\nregenerate them with: {COMMAND}  (delete a notebook whose .py is gone)",
-                      file=sys.stderr)
+                print(
+                    "stale notebooks:\n  "
+                    + "\n  ".join(stale)
+                    + f"\nregenerate them with: {COMMAND}  (delete a notebook whose .py is gone)",
+                    file=sys.stderr,
+                )
                 return 1
             print(f"all {len(tutobooks(args.examples_dir))} notebooks are current")
             return 0

@@ -14,8 +14,10 @@ import re
 import sys
 import threading
 
-NATIVE_LOG_LINE = re.compile(rb"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.]+:\d+\]"
-                             rb"|WARNING: All log messages before absl::InitializeLog\(\))")
+NATIVE_LOG_LINE = re.compile(
+    rb"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.]+:\d+\]"
+    rb"|WARNING: All log messages before absl::InitializeLog\(\))"
+)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ nothing: asking for them never loads TensorFlow, JAX or PyTorch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
@@ -16,8 +17,17 @@ from pathlib import Path
 
 __all__ = ["provenance", "versions", "cpu_name", "memory_gib", "utc_now"]
 
-PACKAGES = ("keras", "tensorflow", "tensorflow-datasets", "jax", "jaxlib", "torch",
-            "torchvision", "numpy", "ai-edge-litert")
+PACKAGES = (
+    "keras",
+    "tensorflow",
+    "tensorflow-datasets",
+    "jax",
+    "jaxlib",
+    "torch",
+    "torchvision",
+    "numpy",
+    "ai-edge-litert",
+)
 
 
 def versions() -> dict[str, str]:
@@ -26,10 +36,8 @@ def versions() -> dict[str, str]:
 
     found = {"python": platform.python_version(), "keras_resnet": __version__}
     for package in PACKAGES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 

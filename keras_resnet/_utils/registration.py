@@ -15,7 +15,6 @@ import importlib.machinery
 import sys
 
 
-
 def register_when_keras_loads(modules: tuple[str, ...]) -> None:
     """Import `modules` (those defining registered classes) now if Keras is loaded, else after it."""
     if "keras" in sys.modules:

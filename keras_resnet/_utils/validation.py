@@ -44,8 +44,15 @@ def check_int(option: str, value, *, minimum: int = 1, allow_none: bool = False)
     return value
 
 
-def check_fraction(option: str, value, *, low: float = 0.0, high: float = 1.0,
-                   include_low: bool = True, include_high: bool = False) -> float:
+def check_fraction(
+    option: str,
+    value,
+    *,
+    low: float = 0.0,
+    high: float = 1.0,
+    include_low: bool = True,
+    include_high: bool = False,
+) -> float:
     """`value` as a float inside the interval [low, high) (ends as the flags say)."""
     above = value >= low if include_low else value > low
     below = value <= high if include_high else value < high

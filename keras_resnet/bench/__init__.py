@@ -15,13 +15,23 @@ from keras_resnet._utils.provenance import utc_now, versions
 SUITES = ("cpu", "gpu", "overhead", "all")
 BACKENDS = ("tensorflow", "jax", "torch")
 DEFAULT_TIMEOUT = 3600.0
-NOTE = ("measured on a machine shared with other jobs unless the load average says otherwise: "
-        "absolute figures are lower bounds; ratios come from interleaved repeats in one process")
+NOTE = (
+    "measured on a machine shared with other jobs unless the load average says otherwise: "
+    "absolute figures are lower bounds; ratios come from interleaved repeats in one process"
+)
 
 
-def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/results",
-              backend: str = "tensorflow", backends=BACKENDS, command: str = "",
-              timeout: float = DEFAULT_TIMEOUT, echo=print) -> dict:
+def run_bench(
+    *,
+    suite: str = "cpu",
+    quick: bool = False,
+    out: str = "examples/results",
+    backend: str = "tensorflow",
+    backends=BACKENDS,
+    command: str = "",
+    timeout: float = DEFAULT_TIMEOUT,
+    echo=print,
+) -> dict:
     """Run `suite` ("cpu", "gpu", "overhead" or "all"), write OUT/benchmarks.json and BENCHMARKS.md.
 
     "overhead" re-measures only the gradient-norm and export overhead (also part of "cpu") and
@@ -46,26 +56,31 @@ def run_bench(*, suite: str = "cpu", quick: bool = False, out: str = "examples/r
     run_job = partial(worker.run_job, echo=echo)
     command = command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else "")
     if suite == "overhead":
-        return _rerun_overhead(out, quick=quick, command=command, timeout=timeout,
-                               run_job=run_job, echo=echo)
+        return _rerun_overhead(out, quick=quick, command=command, timeout=timeout, run_job=run_job, echo=echo)
     result = _header(suite=suite, quick=quick, command=command)
     if suite in ("cpu", "all"):
         echo("cpu suite: ResNet-50 comparison and ResNet-20 per backend")
-        result["cpu"] = cpu.cpu_suite(quick=quick, backend=backend, backends=backends,
-                                      run_job=run_job, timeout=timeout)
+        result["cpu"] = cpu.cpu_suite(
+            quick=quick, backend=backend, backends=backends, run_job=run_job, timeout=timeout
+        )
         echo("cpu suite: input pipeline")
         size = pipeline.PIPELINE["quick" if quick else "full"]
         figures = pipeline.pipeline_throughput(**size)
         model = result["cpu"]["resnet20"].get("tensorflow", {}).get("images_per_second")
-        result["pipeline"] = {"status": "done", **figures, "resnet20_training_images_per_second": model,
-                              "ratio": ratio(figures["images_per_second"], model),
-                              "goal_ratio": pipeline.GOAL_RATIO}
+        result["pipeline"] = {
+            "status": "done",
+            **figures,
+            "resnet20_training_images_per_second": model,
+            "ratio": ratio(figures["images_per_second"], model),
+            "goal_ratio": pipeline.GOAL_RATIO,
+        }
         echo("cpu suite: gradient-norm callback and export overhead")
         result["overhead"] = overhead.overhead_figures(quick=quick, run_job=run_job, timeout=timeout)
     if suite in ("gpu", "all"):
         echo("gpu suite")
-        result["gpu"] = gpu.gpu_suite(quick=quick, gpus=result["machine"]["gpus"],
-                                      run_job=run_job, timeout=timeout)
+        result["gpu"] = gpu.gpu_suite(
+            quick=quick, gpus=result["machine"]["gpus"], run_job=run_job, timeout=timeout
+        )
         if result["gpu"]["status"] == "skipped":
             echo(f"gpu suite skipped: {result['gpu']['reason']}")
     result["load_average_end"] = machine.load_average()
@@ -78,8 +93,15 @@ def _header(*, suite: str, quick: bool, command: str) -> dict:
     """What every benchmarks.json starts with: the command, date, machine and versions."""
     from keras_resnet.bench import machine
 
-    return {"command": command, "date": utc_now(), "quick": quick, "suite": suite,
-            "machine": machine.machine_info(), "versions": versions(), "note": NOTE}
+    return {
+        "command": command,
+        "date": utc_now(),
+        "quick": quick,
+        "suite": suite,
+        "machine": machine.machine_info(),
+        "versions": versions(),
+        "note": NOTE,
+    }
 
 
 def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, echo) -> dict:
@@ -90,14 +112,21 @@ def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, 
     from keras_resnet.bench import machine, overhead, report
 
     path = Path(out) / report.JSON_NAME
-    result = (json.loads(path.read_text()) if path.exists()
-              else _header(suite="overhead", quick=quick, command=command))
+    result = (
+        json.loads(path.read_text())
+        if path.exists()
+        else _header(suite="overhead", quick=quick, command=command)
+    )
     echo("overhead suite: gradient-norm callback and export overhead")
     start_load = machine.load_average()
     section = overhead.overhead_figures(quick=quick, run_job=run_job, timeout=timeout)
-    result["overhead"] = {**section, "command": command,
-                          "date": utc_now(), "quick": quick,
-                          "load_average": [start_load, machine.load_average()]}
+    result["overhead"] = {
+        **section,
+        "command": command,
+        "date": utc_now(),
+        "quick": quick,
+        "load_average": [start_load, machine.load_average()],
+    }
     json_path, md_path = report.write_report(result, out)
     echo(f"wrote {json_path} and {md_path}")
     return result

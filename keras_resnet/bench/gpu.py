@@ -24,16 +24,48 @@ PEAK_BF16_TFLOPS = {  # dense (no sparsity) bf16 tensor-core peaks from NVIDIA's
 }
 CASES = {
     "full": [
-        {"name": "resnet50_batch128", "model": "resnet50", "image_size": 224, "classes": 1000,
-         "batch_size": 128, "steps": 20, "repeats": 5, "warmup": 3},
-        {"name": "resnet50_batch256", "model": "resnet50", "image_size": 224, "classes": 1000,
-         "batch_size": 256, "steps": 20, "repeats": 5, "warmup": 3},
-        {"name": "resnet20_batch512", "model": "resnet20", "image_size": 32, "classes": 10,
-         "batch_size": 512, "steps": 50, "repeats": 5, "warmup": 3},
+        {
+            "name": "resnet50_batch128",
+            "model": "resnet50",
+            "image_size": 224,
+            "classes": 1000,
+            "batch_size": 128,
+            "steps": 20,
+            "repeats": 5,
+            "warmup": 3,
+        },
+        {
+            "name": "resnet50_batch256",
+            "model": "resnet50",
+            "image_size": 224,
+            "classes": 1000,
+            "batch_size": 256,
+            "steps": 20,
+            "repeats": 5,
+            "warmup": 3,
+        },
+        {
+            "name": "resnet20_batch512",
+            "model": "resnet20",
+            "image_size": 32,
+            "classes": 10,
+            "batch_size": 512,
+            "steps": 50,
+            "repeats": 5,
+            "warmup": 3,
+        },
     ],
     "quick": [
-        {"name": "resnet20_batch4", "model": "resnet20", "image_size": 32, "classes": 10,
-         "batch_size": 4, "steps": 1, "repeats": 1, "warmup": 1},
+        {
+            "name": "resnet20_batch4",
+            "model": "resnet20",
+            "image_size": 32,
+            "classes": 10,
+            "batch_size": 4,
+            "steps": 1,
+            "repeats": 1,
+            "warmup": 1,
+        },
     ],
 }
 
@@ -54,16 +86,26 @@ def model_flops_utilisation(images_per_second: float, macs: int, peak_flops: flo
     return images_per_second * 3 * macs * 2 / peak_flops
 
 
-def jax_training(*, name: str, model: str, image_size: int, classes: int, batch_size: int,
-                 steps: int, repeats: int, warmup: int, mixed_precision: str = "mixed_bfloat16",
-                 require_gpu: bool = True) -> dict:
+def jax_training(
+    *,
+    name: str,
+    model: str,
+    image_size: int,
+    classes: int,
+    batch_size: int,
+    steps: int,
+    repeats: int,
+    warmup: int,
+    mixed_precision: str = "mixed_bfloat16",
+    require_gpu: bool = True,
+) -> dict:
     """Images/s of a jitted Keras training step on JAX (run under KERAS_BACKEND=jax)."""
     import jax
     import keras
 
-    from keras_resnet.models.resnet import build
     from keras_resnet.bench.timing import summarise, synthetic_batch
     from keras_resnet.models.complexity import model_stats
+    from keras_resnet.models.resnet import build
 
     if keras.backend.backend() != "jax":
         raise ValueError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")
@@ -91,9 +133,11 @@ def jax_training(*, name: str, model: str, image_size: int, classes: int, batch_
         trainable, optimizer_state = optimizer.stateless_apply(optimizer_state, grads, trainable)
         return loss, (trainable, non_trainable, optimizer_state)
 
-    state = ([v.value for v in net.trainable_variables],
-             [v.value for v in net.non_trainable_variables],
-             [v.value for v in optimizer.variables])
+    state = (
+        [v.value for v in net.trainable_variables],
+        [v.value for v in net.non_trainable_variables],
+        [v.value for v in optimizer.variables],
+    )
     images, labels = synthetic_batch((image_size, image_size, 3), batch_size=batch_size, classes=classes)
     x, y = jax.device_put(images / 255.0, device), jax.device_put(labels, device)
 
@@ -109,14 +153,31 @@ def jax_training(*, name: str, model: str, image_size: int, classes: int, batch_
     seconds = [run(steps) for _ in range(repeats)]
     summary = summarise(seconds, images=steps * batch_size, warmup_seconds=warmup_seconds)
     print(f"{name}: {summary['images_per_second']:.1f} images/s on {device}", flush=True)
-    return {"name": name, "implementation": f"keras_resnet {model} (Keras {keras.__version__}, JAX)",
-            "model": model, "device": str(device), "dtype_policy": mixed_precision,
-            "jit": "jax.jit (XLA)", "batch_size": batch_size, "input": [image_size, image_size, 3],
-            "macs": stats["macs"], "params": stats["params"], **summary}
+    return {
+        "name": name,
+        "implementation": f"keras_resnet {model} (Keras {keras.__version__}, JAX)",
+        "model": model,
+        "device": str(device),
+        "dtype_policy": mixed_precision,
+        "jit": "jax.jit (XLA)",
+        "batch_size": batch_size,
+        "input": [image_size, image_size, 3],
+        "macs": stats["macs"],
+        "params": stats["params"],
+        **summary,
+    }
 
 
-def torchvision_training(*, name: str, batch_size: int, image_size: int, steps: int, repeats: int,
-                         warmup: int, compile: bool = True) -> dict:  # noqa: A002
+def torchvision_training(
+    *,
+    name: str,
+    batch_size: int,
+    image_size: int,
+    steps: int,
+    repeats: int,
+    warmup: int,
+    compile: bool = True,
+) -> dict:
     """Images/s of torchvision's resnet50: channels_last, bf16 autocast, torch.compile, SGD 0.9."""
     import torch
     import torchvision
@@ -151,10 +212,17 @@ def torchvision_training(*, name: str, batch_size: int, image_size: int, steps: 
     seconds = [run(steps) for _ in range(repeats)]
     summary = summarise(seconds, images=steps * batch_size, warmup_seconds=warmup_seconds)
     print(f"{name}: {summary['images_per_second']:.1f} images/s on {device}", flush=True)
-    return {"name": name, "implementation": f"torchvision {torchvision.__version__} resnet50 "
-            f"(torch {torch.__version__})", "device": device, "dtype": "bf16 autocast",
-            "jit": "torch.compile" if compile else "eager", "memory_format": "channels_last",
-            "batch_size": batch_size, "input": [image_size, image_size, 3], **summary}
+    return {
+        "name": name,
+        "implementation": f"torchvision {torchvision.__version__} resnet50 (torch {torch.__version__})",
+        "device": device,
+        "dtype": "bf16 autocast",
+        "jit": "torch.compile" if compile else "eager",
+        "memory_format": "channels_last",
+        "batch_size": batch_size,
+        "input": [image_size, image_size, 3],
+        **summary,
+    }
 
 
 def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
@@ -163,8 +231,11 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
     `gpus` are the NVIDIA GPU names found (`machine.gpu_names()`); `run_job` is `worker.run_job`.
     """
     if not gpus and not quick:
-        return {"status": "skipped", "reason": "no NVIDIA GPU on this machine (nvidia-smi is absent "
-                "or lists none): run `keras-resnet bench --suite gpu` on a GPU machine"}
+        return {
+            "status": "skipped",
+            "reason": "no NVIDIA GPU on this machine (nvidia-smi is absent "
+            "or lists none): run `keras-resnet bench --suite gpu` on a GPU machine",
+        }
     if importlib.util.find_spec("jax") is None:
         return {"status": "skipped", "reason": "jax is not installed (pip install 'jax[cuda12]')"}
     gpu = gpus[0] if gpus else None
@@ -173,15 +244,17 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
         "status": "done",
         "gpu": gpu or "none: --quick ran the code path on CPU JAX (not a GPU figure)",
         "peak_bf16_flops": peak,
-        "peak_note": None if peak else ("no GPU" if not gpu else
-                                         f"{gpu} is not in PEAK_BF16_TFLOPS: MFU left out"),
+        "peak_note": None
+        if peak
+        else ("no GPU" if not gpu else f"{gpu} is not in PEAK_BF16_TFLOPS: MFU left out"),
         "keras": {},
         "torchvision": {},
         "ratios_keras_vs_torchvision": {},
     }
     for case in CASES["quick" if quick else "full"]:
-        result = run_job("jax_training", backend="jax", timeout=timeout,
-                         options={**case, "require_gpu": not quick})
+        result = run_job(
+            "jax_training", backend="jax", timeout=timeout, options={**case, "require_gpu": not quick}
+        )
         if result.get("status") == "done":
             result["mfu"] = model_flops_utilisation(result["images_per_second"], result["macs"], peak)
         report["keras"][case["name"]] = result
@@ -191,7 +264,9 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
             continue
         if torch_missing:
             report["torchvision"][case["name"]] = {
-                "status": "skipped", "reason": f"{' and '.join(torch_missing)} not installed"}
+                "status": "skipped",
+                "reason": f"{' and '.join(torch_missing)} not installed",
+            }
             continue
         options = {k: case[k] for k in ("name", "batch_size", "image_size", "steps", "repeats", "warmup")}
         result = run_job("torchvision_training", backend="torch", timeout=timeout, options=options)
@@ -201,7 +276,8 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
             result["mfu"] = model_flops_utilisation(result["images_per_second"], result["macs"], peak)
             ours = ours.get("images_per_second")
             report["ratios_keras_vs_torchvision"][case["name"]] = (
-                ours / result["images_per_second"] if ours else None)
+                ours / result["images_per_second"] if ours else None
+            )
         report["torchvision"][case["name"]] = result
     if not any(case["model"] == "resnet50" for case in CASES["quick" if quick else "full"]):
         report["torchvision_note"] = "--quick times no ResNet-50, so torchvision is not run"

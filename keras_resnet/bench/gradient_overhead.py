@@ -24,23 +24,29 @@ __all__ = ["gradient_norm_overhead", "CONFIGURATIONS"]
 CONFIGURATIONS = ("baseline", "probe_each_epoch", "train_every_n")
 
 
-def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, epochs: int = 3,
-                           repeats: int = 3, batch_size: int = 128, every_n_batches: int = 10,
-                           seed: int = 0, quick: bool = False) -> dict:
+def gradient_norm_overhead(
+    model: str = "resnet20",
+    dataset: str = "digits",
+    *,
+    epochs: int = 3,
+    repeats: int = 3,
+    batch_size: int = 128,
+    every_n_batches: int = 10,
+    seed: int = 0,
+    quick: bool = False,
+) -> dict:
     """Median epoch seconds per configuration and their ratios to the baseline (a JSON-able dict).
 
     Every configuration runs `repeats` rounds of `epochs` timed one-epoch fits, interleaved (the
     order rotates every round). `quick=True` is for tests: a tiny residual net, 3 steps per
     epoch, one epoch and one round; its times say nothing about overhead.
     """
-    from keras_resnet.training import recipes
-    from keras_resnet.models.resnet import ResNet
-    from keras_resnet.gradients.callback import GradientNormCallback
     from keras_resnet.data.pipelines import load_datasets
-    from keras_resnet.training.config import default_model_builder
+    from keras_resnet.gradients.callback import GradientNormCallback
+    from keras_resnet.training import recipes
 
-    for name, value in (("epochs", epochs), ("repeats", repeats), ("batch_size", batch_size),
-                        ("every_n_batches", every_n_batches)):
+    sizes = dict(epochs=epochs, repeats=repeats, batch_size=batch_size, every_n_batches=every_n_batches)
+    for name, value in sizes.items():
         check_int(name, value)
     steps = 3 if quick else None
     if quick:
@@ -51,18 +57,7 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
     probe = GradientNormCallback.from_dataset(data.new_train()).probe  # as `keras-resnet train`
 
     def build():
-        keras.utils.set_random_seed(seed)
-        options = dict(classes=info.classes, input_shape=info.image_shape,
-                       normalization=(info.mean, info.std),
-                       kernel_regularizer=recipes.kernel_regularizer(recipe))
-        if quick:
-            net = ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options)
-        else:
-            net = default_model_builder(model, **options)
-        loss, metrics, _ = recipes.make_loss_and_metrics(recipe, classes=info.classes)
-        net.compile(optimizer=recipes.make_optimizer(recipe, recipe.learning_rate), loss=loss,
-                    metrics=metrics)
-        return net
+        return _compiled_model(model, info, recipe, seed=seed, quick=quick)
 
     Timed = _timed(GradientNormCallback)
     callbacks = {
@@ -76,34 +71,78 @@ def gradient_norm_overhead(model: str = "resnet20", dataset: str = "digits", *, 
 
     def epoch(name):
         timer, recorders = _EpochTimer(), callbacks[name]()
-        models[name].fit(data.train, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
-                         callbacks=[*recorders, timer])
+        models[name].fit(
+            data.train,
+            epochs=1,
+            steps_per_epoch=steps,
+            verbose=0,
+            shuffle=False,
+            callbacks=[*recorders, timer],
+        )
         return timer.seconds, sum(c.seconds for c in recorders)
 
     for name in CONFIGURATIONS:  # warm-up: tracing and compiling, not timed
         epoch(name)
     for round_ in range(repeats):
-        order = CONFIGURATIONS[round_ % 3:] + CONFIGURATIONS[:round_ % 3]
+        order = CONFIGURATIONS[round_ % 3 :] + CONFIGURATIONS[: round_ % 3]
         for _ in range(epochs):
             for name in order:
                 seconds, callback_seconds = epoch(name)
                 measurements[name].append(seconds)
                 if name in in_callback:
                     in_callback[name].append(callback_seconds)
-    return _summary(measurements, in_callback, model="tiny" if quick else model, dataset=dataset,
-                    batch_size=batch_size, every_n_batches=every_n_batches,
-                    steps_per_epoch=steps or -(-info.train_examples // batch_size),
-                    timed_epochs=epochs * repeats, quick=quick)
+    return _summary(
+        measurements,
+        in_callback,
+        model="tiny" if quick else model,
+        dataset=dataset,
+        batch_size=batch_size,
+        every_n_batches=every_n_batches,
+        steps_per_epoch=steps or -(-info.train_examples // batch_size),
+        timed_epochs=epochs * repeats,
+        quick=quick,
+    )
 
 
-def _summary(measurements: dict, in_callback: dict, *, model: str, dataset: str, batch_size: int,
-             every_n_batches: int, steps_per_epoch: int, timed_epochs: int, quick: bool) -> dict:
+def _compiled_model(model: str, info, recipe, *, seed: int, quick: bool):
+    """The timed net, seeded and compiled with the paper's recipe at a constant learning rate."""
+    from keras_resnet.models.resnet import ResNet
+    from keras_resnet.training import recipes
+    from keras_resnet.training.config import default_model_builder
+
+    keras.utils.set_random_seed(seed)
+    options = dict(
+        classes=info.classes,
+        input_shape=info.image_shape,
+        normalization=(info.mean, info.std),
+        kernel_regularizer=recipes.kernel_regularizer(recipe),
+    )
+    if quick:
+        net = ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options)
+    else:
+        net = default_model_builder(model, **options)
+    loss, metrics, _ = recipes.make_loss_and_metrics(recipe, classes=info.classes)
+    net.compile(optimizer=recipes.make_optimizer(recipe, recipe.learning_rate), loss=loss, metrics=metrics)
+    return net
+
+
+def _summary(
+    measurements: dict,
+    in_callback: dict,
+    *,
+    model: str,
+    dataset: str,
+    batch_size: int,
+    every_n_batches: int,
+    steps_per_epoch: int,
+    timed_epochs: int,
+    quick: bool,
+) -> dict:
     """Medians, ratios to the baseline and costs in training steps, as a JSON-able dict."""
     median = {name: statistics.median(times) for name, times in measurements.items()}
     callback_median = {name: statistics.median(times) for name, times in in_callback.items()}
     step_seconds = median["baseline"] / steps_per_epoch
-    measures_per_epoch = {"probe_each_epoch": 1,
-                          "train_every_n": max(1, steps_per_epoch // every_n_batches)}
+    measures_per_epoch = {"probe_each_epoch": 1, "train_every_n": max(1, steps_per_epoch // every_n_batches)}
     return {
         "model": model,
         "dataset": dataset,
@@ -117,14 +156,16 @@ def _summary(measurements: dict, in_callback: dict, *, model: str, dataset: str,
         "ratio_to_baseline": {name: median[name] / median["baseline"] for name in CONFIGURATIONS},
         "measurement_cost_in_steps": {
             name: (median[name] - median["baseline"]) / count / step_seconds
-            for name, count in measures_per_epoch.items()},
+            for name, count in measures_per_epoch.items()
+        },
         "callback_seconds": in_callback,
         "median_callback_seconds": callback_median,
         "callback_share_of_baseline_epoch": {
-            name: seconds / median["baseline"] for name, seconds in callback_median.items()},
+            name: seconds / median["baseline"] for name, seconds in callback_median.items()
+        },
         "callback_cost_in_steps": {
-            name: callback_median[name] / count / step_seconds
-            for name, count in measures_per_epoch.items()},
+            name: callback_median[name] / count / step_seconds for name, count in measures_per_epoch.items()
+        },
         "quick": quick,
     }
 

@@ -49,8 +49,9 @@ def gpu_names() -> list[str]:
     if smi is None:
         return []
     try:
-        done = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     if done.returncode != 0:

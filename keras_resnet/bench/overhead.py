@@ -19,12 +19,12 @@ EXPORT_MODEL = {"full": "resnet20", "quick": "tiny"}
 
 def overhead_figures(*, quick: bool, run_job, timeout: float) -> dict:
     """{"gradient_norms": ..., "export": ...}, each a worker result or a recorded failure."""
-    gradients = run_job("gradient_norm_overhead", backend="tensorflow",
-                        options={"quick": quick}, timeout=timeout)
+    gradients = run_job(
+        "gradient_norm_overhead", backend="tensorflow", options={"quick": quick}, timeout=timeout
+    )
     if gradients.get("status") == "done":
         gradients["targets_ratio_minus_one"] = GRADIENT_TARGETS
-    export = run_job("export_overhead", backend="tensorflow", options={"quick": quick},
-                     timeout=timeout)
+    export = run_job("export_overhead", backend="tensorflow", options={"quick": quick}, timeout=timeout)
     return {"gradient_norms": gradients, "export": export}
 
 
@@ -46,21 +46,31 @@ def export_overhead(*, quick: bool) -> dict:
     from keras_resnet.models.constructors import resnet20
     from keras_resnet.models.resnet import ResNet
 
-    images = export_images("digits", representative=64 if quick else 256,
-                           validation=32 if quick else 360)
+    images = export_images("digits", representative=64 if quick else 256, validation=32 if quick else 360)
     keras.utils.set_random_seed(0)
     options = dict(input_shape=images.representative.shape[1:], classes=10)  # the ten digits
-    model = (ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options) if quick
-             else resnet20(**options))
+    model = (
+        ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options)
+        if quick
+        else resnet20(**options)
+    )
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        report = export_model(model, f"{folder}/export", quantize=("float32", "int8"),
-                              representative_data=images.representative,
-                              validation_data=images.validation,
-                              latency_repeats=3 if quick else 50, verbose=False)
+        report = export_model(
+            model,
+            f"{folder}/export",
+            quantize=("float32", "int8"),
+            representative_data=images.representative,
+            validation_data=images.validation,
+            latency_repeats=3 if quick else 50,
+            verbose=False,
+        )
         seconds = time.perf_counter() - start
     keep = ("file", "quantize", "size_bytes", "max_abs_diff", "top1_agreement", "latency_ms")
-    return {"model": EXPORT_MODEL["quick" if quick else "full"], "export_seconds": seconds,
-            "keras_latency_ms": report["keras"]["latency_ms"],
-            "files": [{k: row.get(k) for k in keep} for row in report["files"]], "quick": quick}
-
+    return {
+        "model": EXPORT_MODEL["quick" if quick else "full"],
+        "export_seconds": seconds,
+        "keras_latency_ms": report["keras"]["latency_ms"],
+        "files": [{k: row.get(k) for k in keep} for row in report["files"]],
+        "quick": quick,
+    }

@@ -13,14 +13,27 @@ import time
 
 PIPELINE = {
     "full": {"dataset": "digits", "batch_size": 128, "batches": 100, "warmup_batches": 20, "repeats": 5},
-    "quick": {"dataset": "synthetic:32x32x3:10", "batch_size": 8, "batches": 4, "warmup_batches": 2,
-              "repeats": 2},
+    "quick": {
+        "dataset": "synthetic:32x32x3:10",
+        "batch_size": 8,
+        "batches": 4,
+        "warmup_batches": 2,
+        "repeats": 2,
+    },
 }
 GOAL_RATIO = 10.0
 
 
-def pipeline_throughput(*, dataset: str, batch_size: int, batches: int, warmup_batches: int,
-                        repeats: int, flip: bool = True, seed: int = 0) -> dict:
+def pipeline_throughput(
+    *,
+    dataset: str,
+    batch_size: int,
+    batches: int,
+    warmup_batches: int,
+    repeats: int,
+    flip: bool = True,
+    seed: int = 0,
+) -> dict:
     """Median images/s of `batches` training batches of `dataset`, over `repeats` timings."""
     from keras_resnet.bench.timing import summarise
     from keras_resnet.data.pipelines import load_datasets
@@ -36,9 +49,14 @@ def pipeline_throughput(*, dataset: str, batch_size: int, batches: int, warmup_b
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for images, _labels in itertools.islice(iterator, batches):
+        for images, _labels in itertools.islice(iterator, batches):  # noqa: B007 - the last shape is reported
             pass
         seconds.append(time.perf_counter() - start)
-    return {"dataset": dataset, "batch_size": batch_size, "augment": "pad 4 + random crop + flip",
-            "input": list(images.shape[1:]), "batches_per_repeat": batches,
-            **summarise(seconds, images=batches * batch_size, warmup_seconds=warmup_seconds)}
+    return {
+        "dataset": dataset,
+        "batch_size": batch_size,
+        "augment": "pad 4 + random crop + flip",
+        "input": list(images.shape[1:]),
+        "batches_per_repeat": batches,
+        **summarise(seconds, images=batches * batch_size, warmup_seconds=warmup_seconds),
+    }

@@ -33,9 +33,11 @@ def compile_for_training(model, optimizer=None, *, run_eagerly: bool = False):
     """
     import keras
 
-    model.compile(optimizer=optimizer or keras.optimizers.SGD(0.01, momentum=0.9),
-                  loss=keras.losses.SparseCategoricalCrossentropy(),
-                  run_eagerly=run_eagerly and keras.backend.backend() == "tensorflow")
+    model.compile(
+        optimizer=optimizer or keras.optimizers.SGD(0.01, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        run_eagerly=run_eagerly and keras.backend.backend() == "tensorflow",
+    )
     return model
 
 
@@ -44,15 +46,15 @@ class TrainingTimer:
 
     kind = "train"
 
-    def __init__(self, model, *, batch_size: int, steps: int, classes: int, warmup: int = 1,
-                 seed: int = 0):
+    def __init__(self, model, *, batch_size: int, steps: int, classes: int, warmup: int = 1, seed: int = 0):
         import numpy as np
 
         if steps < 1 or warmup < 1 or batch_size < 1:
             raise ValueError("steps, warmup and batch_size must be >= 1 (warm-up traces the step)")
         self.model, self.batch_size, self.steps, self.warmup = model, batch_size, steps, warmup
-        images, labels = synthetic_batch(model.input_shape[1:], batch_size=batch_size,
-                                         classes=classes, seed=seed)
+        images, labels = synthetic_batch(
+            model.input_shape[1:], batch_size=batch_size, classes=classes, seed=seed
+        )
         self.x = np.concatenate([images] * max(steps, warmup))
         self.y = np.concatenate([labels] * max(steps, warmup))
         self.warmup_seconds = None
@@ -60,8 +62,7 @@ class TrainingTimer:
     def _run(self, steps: int) -> float:
         n = steps * self.batch_size
         start = time.perf_counter()
-        self.model.fit(self.x[:n], self.y[:n], batch_size=self.batch_size, epochs=1,
-                       shuffle=False, verbose=0)
+        self.model.fit(self.x[:n], self.y[:n], batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0)
         return time.perf_counter() - start
 
     def warm_up(self) -> None:
@@ -93,9 +94,12 @@ def interleave(timers: dict, *, repeats: int) -> dict:
     for _ in range(repeats):
         for name, timer in timers.items():
             seconds[name].append(timer.time_once())
-    return {name: summarise(seconds[name], images=timer.steps * timer.batch_size,
-                            warmup_seconds=timer.warmup_seconds)
-            for name, timer in timers.items()}
+    return {
+        name: summarise(
+            seconds[name], images=timer.steps * timer.batch_size, warmup_seconds=timer.warmup_seconds
+        )
+        for name, timer in timers.items()
+    }
 
 
 def summarise(seconds: list[float], *, images: int, warmup_seconds: float | None = None) -> dict:

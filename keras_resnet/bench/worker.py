@@ -35,8 +35,12 @@ def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print
     if job not in JOBS:
         raise ValueError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
     root = str(Path(__file__).resolve().parents[2])  # the folder holding keras_resnet/
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+    }
     command = [sys.executable, "-m", "keras_resnet.bench.worker", job, json.dumps(options)]
     result, expired = None, threading.Event()
     with tempfile.TemporaryFile("w+") as stderr:
@@ -49,7 +53,7 @@ def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print
         try:
             for line in child.stdout:
                 if line.startswith(RESULT_PREFIX):
-                    result = json.loads(line[len(RESULT_PREFIX):])
+                    result = json.loads(line[len(RESULT_PREFIX) :])
                 elif line.strip():
                     echo(f"  [{backend}] {line.rstrip()}")
             returncode = child.wait()

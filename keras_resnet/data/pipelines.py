@@ -12,7 +12,7 @@ Keras backend; TensorFlow is imported inside functions so `import keras_resnet` 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from keras_resnet._utils.validation import check_int
 from keras_resnet.data import sources
@@ -103,20 +103,8 @@ def load_datasets(
             f"batch size {batch_size} is larger than the training split of {spec!r} "
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
-    mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
-    use_flip = raw.flip if flip is None else flip
-    info = DatasetInfo(
-        spec=spec,
-        classes=raw.classes,
-        class_names=tuple(raw.class_names),
-        image_shape=tuple(int(d) for d in raw.image_shape),
-        mean=tuple(float(m) for m in mean),
-        std=tuple(float(s) for s in std),
-        train_examples=raw.train_examples,
-        validation_examples=raw.validation_examples,
-        test_examples=raw.test_examples,
-        flip=use_flip,
-    )
+    info = _describe(spec, raw, flip=raw.flip if flip is None else flip)
+    use_flip = info.flip
     eval_batch = eval_batch_size or batch_size
 
     def new_train():
@@ -136,8 +124,27 @@ def load_datasets(
         validation=eval_pipeline(
             raw.validation, batch_size=eval_batch, examples=raw.validation_examples, multiple=eval_multiple
         ),
-        test=eval_pipeline(raw.test, batch_size=eval_batch, examples=raw.test_examples, multiple=eval_multiple),
+        test=eval_pipeline(
+            raw.test, batch_size=eval_batch, examples=raw.test_examples, multiple=eval_multiple
+        ),
         info=info,
+    )
+
+
+def _describe(spec: str, raw: sources.Source, *, flip: bool) -> DatasetInfo:
+    """The `DatasetInfo` of a source; mean and std from its training split unless it knows them."""
+    mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
+    return DatasetInfo(
+        spec=spec,
+        classes=raw.classes,
+        class_names=tuple(raw.class_names),
+        image_shape=tuple(int(d) for d in raw.image_shape),
+        mean=tuple(float(m) for m in mean),
+        std=tuple(float(s) for s in std),
+        train_examples=raw.train_examples,
+        validation_examples=raw.validation_examples,
+        test_examples=raw.test_examples,
+        flip=flip,
     )
 
 

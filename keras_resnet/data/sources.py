@@ -172,7 +172,9 @@ def _parse_synthetic(text: str) -> tuple[tuple[int, int, int], int]:
     except ValueError:
         shape, classes = (), 0
     if len(shape) != 3 or min(shape) < 1 or classes < 2:
-        raise ValueError(f"bad synthetic spec {text!r}; expected synthetic:HxWxC[:CLASSES], e.g. synthetic:224x224x3:1000")
+        raise ValueError(
+            f"bad synthetic spec {text!r}; expected synthetic:HxWxC[:CLASSES], e.g. synthetic:224x224x3:1000"
+        )
     return shape, classes
 
 

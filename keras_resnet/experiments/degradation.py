@@ -30,8 +30,18 @@ TABLE_COLUMNS = (
 )
 
 
-def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="runs/compare", seed: int = 0,
-                   batch_size: int | None = None, verbose=0, overwrite: bool = False, **train_options) -> dict:
+def compare_models(
+    models,
+    *,
+    dataset: str = "digits",
+    epochs: int = 30,
+    out="runs/compare",
+    seed: int = 0,
+    batch_size: int | None = None,
+    verbose=0,
+    overwrite: bool = False,
+    **train_options,
+) -> dict:
     """Train `models` (names or `module:function` builders) alike; returns rows, histories, figure.
 
     `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
@@ -49,29 +59,52 @@ def compare_models(models, *, dataset: str = "digits", epochs: int = 30, out="ru
     given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
     if batch_size is not None:
         given["batch_size"] = batch_size
-    configs = {name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
-               for name in models}
+    configs = {
+        name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
+        for name in models
+    }
     _share_warmup(configs)  # also checks every config before anything trains
     first = next(iter(configs.values()))
-    test = load_datasets(first.dataset, batch_size=first.batch_size, seed=first.seed, data_dir=first.data_dir,
-                         image_size=first.image_size, validation_fraction=first.validation_fraction,
-                         download=first.download).test
+    test = load_datasets(
+        first.dataset,
+        batch_size=first.batch_size,
+        seed=first.seed,
+        data_dir=first.data_dir,
+        image_size=first.image_size,
+        validation_fraction=first.validation_fraction,
+        download=first.download,
+    ).test
     rows, histories = [], {}
     for name, config in configs.items():
         run = RunFolder(Path(out) / _folder(name))
         resume = run.is_run() and not overwrite
         print(f"compare: {name} ({'resuming ' if resume else ''}{run.root})")
-        metrics = train(config, out=str(run.root), resume=resume, overwrite=overwrite and not resume,
-                        verbose=verbose, extra_callbacks=[TestSplitScore(test)])
+        metrics = train(
+            config,
+            out=str(run.root),
+            resume=resume,
+            overwrite=overwrite and not resume,
+            verbose=verbose,
+            extra_callbacks=[TestSplitScore(test)],
+        )
         draw_run_figures(run.root, title=f"{name} on {config.dataset}")
         histories[name] = run.read_history()
         rows.append(_row(name, run, metrics, histories[name]))
     out = Path(out)
-    figure = plot_comparison(histories, out / "comparison.png", residual={r["model"]: r["residual"] for r in rows},
-                             title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}")
+    figure = plot_comparison(
+        histories,
+        out / "comparison.png",
+        residual={r["model"]: r["residual"] for r in rows},
+        title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
+    )
     table = format_table(rows)
-    result = {"rows": rows, "histories": histories, "figure": str(figure), "table": table,
-              "config": {k: v for k, v in first.to_dict().items() if k != "model"}}
+    result = {
+        "rows": rows,
+        "histories": histories,
+        "figure": str(figure),
+        "table": table,
+        "config": {k: v for k, v in first.to_dict().items() if k != "model"},
+    }
     write_json(out / "comparison.json", {k: v for k, v in result.items() if k != "table"})
     write_text(out / "comparison.md", table + "\n")
     return result
@@ -101,8 +134,10 @@ def _share_warmup(configs: dict) -> None:
 
 def format_table(rows: list[dict]) -> str:
     """The summary rows as a markdown table."""
-    lines = ["| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
-             "|" + "|".join("---" if key == "model" else "---:" for key, _, _ in TABLE_COLUMNS) + "|"]
+    lines = [
+        "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
+        "|" + "|".join("---" if key == "model" else "---:" for key, _, _ in TABLE_COLUMNS) + "|",
+    ]
     for row in rows:
         cells = [("-" if row[key] is None else fmt.format(row[key])) for key, _, fmt in TABLE_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
@@ -154,4 +189,3 @@ def _row(name: str, run: RunFolder, metrics: dict, history: list[dict]) -> dict:
 
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
-

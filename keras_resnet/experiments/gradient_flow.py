@@ -10,7 +10,7 @@ The batch comes from `keras_resnet.data.digits`, so the experiment runs without 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -41,21 +41,28 @@ def depth_profile(model: keras.Model, norms: dict[str, dict[str, float]]) -> lis
     squares: dict[int, float] = {}
     for name, weights in norms.items():
         depth = depths[name]
-        squares[depth] = squares.get(depth, 0.0) + sum(n ** 2 for n in weights.values())
+        squares[depth] = squares.get(depth, 0.0) + sum(n**2 for n in weights.values())
     return [{"depth": depth, "grad_norm": float(np.sqrt(squares[depth]))} for depth in sorted(squares)]
 
 
 def stem_classifier_ratio(model: keras.Model, x, y) -> tuple[float, list[dict]]:
     """||grad conv1_conv|| / ||grad predictions kernel|| and the depth profile behind it."""
     norms = layer_gradient_norms(model, x, y)
-    stem = np.sqrt(sum(n ** 2 for n in norms["conv1_conv"].values()))
+    stem = np.sqrt(sum(n**2 for n in norms["conv1_conv"].values()))
     kernel = next(n for path, n in norms["predictions"].items() if path.endswith("kernel"))
     return float(stem / kernel), depth_profile(model, norms)
 
 
-def gradient_flow(depths: Sequence[int] = (20, 56, 110), *, dataset=None, steps: int = 0,
-                  batch_size: int = 64, seed: int = 0, zero_init_residual: bool = False,
-                  learning_rate: float = 0.01) -> dict:
+def gradient_flow(
+    depths: Sequence[int] = (20, 56, 110),
+    *,
+    dataset=None,
+    steps: int = 0,
+    batch_size: int = 64,
+    seed: int = 0,
+    zero_init_residual: bool = False,
+    learning_rate: float = 0.01,
+) -> dict:
     """Stem/classifier gradient-norm ratios of plain and residual CIFAR nets of each depth.
 
     `dataset` is a fixed (x, y) batch (default `digits_batch(batch_size, seed=seed)`). Each
@@ -75,24 +82,36 @@ def gradient_flow(depths: Sequence[int] = (20, 56, 110), *, dataset=None, steps:
         for kind, residual in (("plain", False), ("residual", True)):
             keras.utils.set_random_seed(seed)
             options = {"zero_init_residual": zero_init_residual} if residual else {}
-            model = cifar_resnet(depth, residual=residual, classes=classes,
-                                 input_shape=tuple(x.shape[1:]), **options)
+            model = cifar_resnet(
+                depth, residual=residual, classes=classes, input_shape=tuple(x.shape[1:]), **options
+            )
             if steps:
-                model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
-                              loss="sparse_categorical_crossentropy")
+                model.compile(
+                    optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+                    loss="sparse_categorical_crossentropy",
+                )
                 model.fit(x, y, batch_size=len(x), epochs=steps, verbose=0, shuffle=False)
-            row[kind], profiles[f"{'plain' if not residual else 'resnet'}{depth}"] = \
-                stem_classifier_ratio(model, x, y)
+            row[kind], profiles[f"{'plain' if not residual else 'resnet'}{depth}"] = stem_classifier_ratio(
+                model, x, y
+            )
             keras.backend.clear_session()
         rows.append(row)
-    return {"rows": rows, "profiles": profiles, "seed": seed, "steps": steps,
-            "batch_size": int(len(x)), "zero_init_residual": zero_init_residual}
+    return {
+        "rows": rows,
+        "profiles": profiles,
+        "seed": seed,
+        "steps": steps,
+        "batch_size": int(len(x)),
+        "zero_init_residual": zero_init_residual,
+    }
 
 
 def format_table(result: dict) -> str:
     """The ratios as a markdown table."""
-    lines = ["| depth | plain: stem / classifier grad norm | residual: stem / classifier grad norm |",
-             "|---:|---:|---:|"]
+    lines = [
+        "| depth | plain: stem / classifier grad norm | residual: stem / classifier grad norm |",
+        "|---:|---:|---:|",
+    ]
     for row in result["rows"]:
         lines.append(f"| {row['depth']} | {row['plain']:.3g} | {row['residual']:.3g} |")
     return "\n".join(lines)

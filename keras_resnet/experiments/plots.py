@@ -75,8 +75,9 @@ def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
         chosen = [max(by_epoch)] if epochs is None else [e for e in epochs if e in by_epoch]
         for epoch in chosen:
             step = by_epoch[epoch]
-            points = _norm_per_depth(r for r in records
-                                     if r.get("epoch", 0) == epoch and r.get("step", 0) == step)
+            points = _norm_per_depth(
+                r for r in records if r.get("epoch", 0) == epoch and r.get("step", 0) == step
+            )
             name = label if epochs is None else f"{label} epoch {epoch}".strip()
             ax.plot(list(points), list(points.values()), marker=".", label=name or None)
     ax.set_yscale("log")
@@ -122,8 +123,9 @@ def plot_training_curves(history: list[dict], path: str | os.PathLike, *, title:
     return _save(fig, path)
 
 
-def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[str, bool | None] | None = None,
-                    title: str = "") -> str:
+def plot_comparison(
+    histories: dict[str, list[dict]], path, *, residual: dict[str, bool | None] | None = None, title: str = ""
+) -> str:
     """Training loss (log scale), training error and test error (%) per epoch for several runs.
 
     As in He et al. 2015, Figure 6: plain nets dashed, residual nets solid, one colour per depth.
@@ -142,14 +144,19 @@ def plot_comparison(histories: dict[str, list[dict]], path, *, residual: dict[st
         colour = colours.setdefault(depth, f"C{len(colours)}")
         style = "--" if residual.get(label) is False else "-"
         epochs = [row["epoch"] + 1 for row in history]
-        curves = ((loss_ax, [row.get("loss", float("nan")) for row in history]),
-                  (train_ax, [100 * (1 - row.get("accuracy", float("nan"))) for row in history]),
-                  (test_ax, [100 * (1 - row.get("test_accuracy", float("nan"))) for row in history]))
+        curves = (
+            (loss_ax, [row.get("loss", float("nan")) for row in history]),
+            (train_ax, [100 * (1 - row.get("accuracy", float("nan"))) for row in history]),
+            (test_ax, [100 * (1 - row.get("test_accuracy", float("nan"))) for row in history]),
+        )
         for ax, values in curves:
             ax.plot(epochs, values, style, color=colour, label=label)
     loss_ax.set_yscale("log")
-    for ax, name in ((loss_ax, "training loss (incl. L2)"), (train_ax, "training error (%)"),
-                     (test_ax, "test error (%)")):
+    for ax, name in (
+        (loss_ax, "training loss (incl. L2)"),
+        (train_ax, "training error (%)"),
+        (test_ax, "test error (%)"),
+    ):
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)

@@ -28,10 +28,21 @@ from keras_resnet.export.saved_model import SavedModelRunner, export_saved_model
 __all__ = ["export_model", "load_model_for_export", "load_images_npz"]
 
 
-def export_model(model, out_dir=None, *, formats=FORMATS, quantize=("float32",), representative_data=None,
-                 validation_data=None, include_preprocessing: bool = True, int8_io: bool = False,
-                 overwrite: bool = False, num_threads: int = 1, latency_repeats: int = 20,
-                 verbose: bool = True) -> dict:
+def export_model(
+    model,
+    out_dir=None,
+    *,
+    formats=FORMATS,
+    quantize=("float32",),
+    representative_data=None,
+    validation_data=None,
+    include_preprocessing: bool = True,
+    int8_io: bool = False,
+    overwrite: bool = False,
+    num_threads: int = 1,
+    latency_repeats: int = 20,
+    verbose: bool = True,
+) -> dict:
     """Export `model` to `out_dir` (default `saved_models/<model name>/`), verify it, return the report.
 
     model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
@@ -43,32 +54,44 @@ def export_model(model, out_dir=None, *, formats=FORMATS, quantize=("float32",),
     int8_io: the int8 file takes and returns int8 tensors. The report is also written to
     `export_report.json` and printed as a table when `verbose`.
     """
-    formats, quantize = check_options(formats=formats, quantize=quantize,
-                                      representative_data=representative_data)
+    formats, quantize = check_options(
+        formats=formats, quantize=quantize, representative_data=representative_data
+    )
     model, source = resolve_model(model)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     shape = tuple(model.input.shape[1:])
-    representative = None if representative_data is None else as_images(
-        representative_data, name="representative_data", shape=shape)
+    representative = (
+        None
+        if representative_data is None
+        else as_images(representative_data, name="representative_data", shape=shape)
+    )
     check = check_images(validation_data, representative, shape)
     prepared = prepare_model(model, include_preprocessing=include_preprocessing)
 
     keras_runner = KerasRunner(prepared.reference)
     reference = keras_runner.predict(check.images)
-    report = new_report(model=model, source=source, out_dir=out_dir, prepared=prepared, check=check,
-                        num_threads=num_threads,
-                        keras_accuracy=None if check.labels is None else accuracy(reference, check.labels),
-                        keras_latency_ms=keras_runner.latency_ms(check.images[0], repeats=latency_repeats))
+    report = new_report(
+        model=model,
+        source=source,
+        out_dir=out_dir,
+        prepared=prepared,
+        check=check,
+        num_threads=num_threads,
+        keras_accuracy=None if check.labels is None else accuracy(reference, check.labels),
+        keras_latency_ms=keras_runner.latency_ms(check.images[0], repeats=latency_repeats),
+    )
     exported_images = prepared.exported_input(check.images)
     calibration = None if representative is None else prepared.exported_input(representative)
     jobs = (["saved_model"] if "saved_model" in formats else []) + (
-        [f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
+        [f"model_{q}.tflite" for q in quantize] if "tflite" in formats else []
+    )
     with staged_folder(out_dir, overwrite=overwrite) as partial:
         for step, name in enumerate(jobs, start=1):
             if verbose:
                 print(f"[{step}/{len(jobs)}] exporting {name}", flush=True)
-            row, runner = _write_file(name, partial, prepared, calibration=calibration,
-                                      int8_io=int8_io, num_threads=num_threads)
+            row, runner = _write_file(
+                name, partial, prepared, calibration=calibration, int8_io=int8_io, num_threads=num_threads
+            )
             row["size_bytes"] = folder_size(partial / name)
             row.update(compare(reference, runner.predict(exported_images), check.labels))
             row["latency_ms"] = runner.latency_ms(exported_images[0], repeats=latency_repeats)
@@ -86,7 +109,12 @@ def _write_file(name: str, folder: Path, prepared, *, calibration, int8_io: bool
         info = export_saved_model(prepared.reference, folder / name, include_preprocessing=not prepared.strip)
         row = {"file": name, "format": "saved_model", "quantize": "float32", **info}
         return row, SavedModelRunner(folder / name)
-    quantize = name[len("model_"):-len(".tflite")]
-    info = export_tflite(prepared.exported, folder / name, quantize=quantize,
-                         int8_io=int8_io and quantize == "int8", representative_images=calibration)
+    quantize = name[len("model_") : -len(".tflite")]
+    info = export_tflite(
+        prepared.exported,
+        folder / name,
+        quantize=quantize,
+        int8_io=int8_io and quantize == "int8",
+        representative_images=calibration,
+    )
     return {"file": name, "format": "tflite", **info}, LiteRTRunner(folder / name, num_threads=num_threads)

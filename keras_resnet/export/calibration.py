@@ -33,10 +33,17 @@ class ExportImages:
     validation: tuple[np.ndarray, np.ndarray]
 
 
-def export_images(spec: str, *, representative: int = REPRESENTATIVE_IMAGES,
-                  validation: int = VALIDATION_IMAGES, data_dir: str | None = None,
-                  image_size: tuple[int, int] | None = None, validation_fraction: float = 0.1,
-                  download: bool = False, input_shape=None) -> ExportImages:
+def export_images(
+    spec: str,
+    *,
+    representative: int = REPRESENTATIVE_IMAGES,
+    validation: int = VALIDATION_IMAGES,
+    data_dir: str | None = None,
+    image_size: tuple[int, int] | None = None,
+    validation_fraction: float = 0.1,
+    download: bool = False,
+    input_shape=None,
+) -> ExportImages:
     """Up to `representative` training images and up to `validation` test images with labels.
 
     The split options are those of `keras_resnet.data.pipelines.load_datasets` (pass a run's own, so its
@@ -46,19 +53,29 @@ def export_images(spec: str, *, representative: int = REPRESENTATIVE_IMAGES,
     from keras_resnet.data import sources
 
     if representative < 1 or validation < 1:
-        raise ValueError(f"need at least one image of each kind, got representative={representative}, "
-                         f"validation={validation}")
-    source = sources.load_source(spec, data_dir=data_dir, image_size=image_size,
-                                 validation_fraction=validation_fraction, download=download)
+        raise ValueError(
+            f"need at least one image of each kind, got representative={representative}, "
+            f"validation={validation}"
+        )
+    source = sources.load_source(
+        spec,
+        data_dir=data_dir,
+        image_size=image_size,
+        validation_fraction=validation_fraction,
+        download=download,
+    )
     if input_shape is not None and tuple(source.image_shape) != tuple(input_shape):
-        raise ValueError(f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
-                         f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on")
+        raise ValueError(
+            f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
+            f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on"
+        )
     train = source.train.shuffle(min(source.train_examples, SHUFFLE_BUFFER), seed=SAMPLE_SEED)
     x_train, _ = _arrays(train, representative)
     x_test, y_test = _arrays(source.test, validation)
     if len(x_train) == 0 or len(x_test) == 0:
-        raise ValueError(f"dataset {spec!r} has an empty training or test split; it cannot calibrate "
-                         f"or check an export")
+        raise ValueError(
+            f"dataset {spec!r} has an empty training or test split; it cannot calibrate or check an export"
+        )
     return ExportImages(spec=spec, representative=x_train, validation=(x_test, y_test))
 
 
@@ -69,8 +86,9 @@ def run_dataset_options(run_dir) -> dict | None:
     return run.dataset_options() if run.is_run() else None
 
 
-def export_images_for(target, *, dataset: str | None = None, data_dir: str | None = None,
-                      input_shape=None) -> ExportImages | None:
+def export_images_for(
+    target, *, dataset: str | None = None, data_dir: str | None = None, input_shape=None
+) -> ExportImages | None:
     """The images `keras-resnet export TARGET` uses: from `dataset`, else from the run's own dataset
     when TARGET is a training run folder, else None (then the caller's .npz files or nothing).
 
@@ -87,8 +105,9 @@ def export_images_for(target, *, dataset: str | None = None, data_dir: str | Non
     else:
         image_size = tuple(input_shape[:2]) if input_shape is not None else None
         fraction = 0.1
-    return export_images(spec, data_dir=data_dir, image_size=image_size, validation_fraction=fraction,
-                         input_shape=input_shape)
+    return export_images(
+        spec, data_dir=data_dir, image_size=image_size, validation_fraction=fraction, input_shape=input_shape
+    )
 
 
 def _arrays(dataset, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -28,18 +28,33 @@ MODES = ("auto", "min", "max")
 class ExportCallback(keras.callbacks.Callback):
     """Export the model being trained with `export_model` at the end of training or at its best."""
 
-    def __init__(self, out_dir, *, formats=FORMATS, quantize=("float32",), representative_data=None,
-                 validation_data=None, when: str = "train_end", monitor: str = "val_loss",
-                 mode: str = "auto", include_preprocessing: bool = True, overwrite: bool = False,
-                 checkpoint=None, verbose: bool = True):
+    def __init__(
+        self,
+        out_dir,
+        *,
+        formats=FORMATS,
+        quantize=("float32",),
+        representative_data=None,
+        validation_data=None,
+        when: str = "train_end",
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        include_preprocessing: bool = True,
+        overwrite: bool = False,
+        checkpoint=None,
+        verbose: bool = True,
+    ):
         super().__init__()
         self.when = check_choice("when", when, WHEN)
         if checkpoint is not None and when != "train_end":
-            raise ValueError("checkpoint= applies to when='train_end' only (when='best' exports the "
-                             "live model at its best epoch)")
+            raise ValueError(
+                "checkpoint= applies to when='train_end' only (when='best' exports the "
+                "live model at its best epoch)"
+            )
         check_choice("mode", mode, MODES)
-        self.formats, self.quantize = check_options(formats=formats, quantize=quantize,
-                                                    representative_data=representative_data)
+        self.formats, self.quantize = check_options(
+            formats=formats, quantize=quantize, representative_data=representative_data
+        )
         self.out_dir = out_dir
         self.representative_data = representative_data
         self.validation_data = validation_data
@@ -61,9 +76,11 @@ class ExportCallback(keras.callbacks.Callback):
             return
         logs = logs or {}
         if self.monitor not in logs:
-            raise ValueError(f"ExportCallback monitor={self.monitor!r} is not in the epoch logs "
-                             f"(available: {', '.join(sorted(logs)) or 'none'}); pick one of them, "
-                             f"or pass validation_data to fit() for val_* metrics")
+            raise ValueError(
+                f"ExportCallback monitor={self.monitor!r} is not in the epoch logs "
+                f"(available: {', '.join(sorted(logs)) or 'none'}); pick one of them, "
+                f"or pass validation_data to fit() for val_* metrics"
+            )
         value = float(logs[self.monitor])
         improved = self.best is None or (value > self.best if self.mode == "max" else value < self.best)
         if improved and np.isfinite(value):
@@ -77,10 +94,16 @@ class ExportCallback(keras.callbacks.Callback):
     def _export(self):
         use_checkpoint = self.checkpoint is not None and Path(self.checkpoint).is_file()
         self.report = export_model(
-            self.checkpoint if use_checkpoint else self.model, self.out_dir, formats=self.formats,
-            quantize=self.quantize, representative_data=self.representative_data,
-            validation_data=self.validation_data, include_preprocessing=self.include_preprocessing,
-            overwrite=self.overwrite or self._exported, verbose=self.verbose)
+            self.checkpoint if use_checkpoint else self.model,
+            self.out_dir,
+            formats=self.formats,
+            quantize=self.quantize,
+            representative_data=self.representative_data,
+            validation_data=self.validation_data,
+            include_preprocessing=self.include_preprocessing,
+            overwrite=self.overwrite or self._exported,
+            verbose=self.verbose,
+        )
         self._exported = True
 
 

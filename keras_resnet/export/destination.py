@@ -29,8 +29,10 @@ def check_out_dir(out_dir, *, overwrite: bool) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out_dir {str(out_dir)!r} is a file, not a folder; choose a folder path")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise ValueError(f"out_dir {str(out_dir)!r} already exists; pass overwrite=True "
-                         f"(CLI: --overwrite) to replace it, or choose another folder")
+        raise ValueError(
+            f"out_dir {str(out_dir)!r} already exists; pass overwrite=True "
+            f"(CLI: --overwrite) to replace it, or choose another folder"
+        )
     return out_dir
 
 

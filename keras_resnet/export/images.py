@@ -37,9 +37,11 @@ def as_images(data, *, name: str, shape) -> np.ndarray:
         data = _first_batches(data, shape)
     images = np.asarray(data, dtype=np.float32)
     if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape) or len(images) == 0:
-        raise ValueError(f"{name} must be a non-empty batch of images shaped "
-                         f"(N, {', '.join(map(str, shape))}) like the model input (raw pixels), "
-                         f"got shape {images.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty batch of images shaped "
+            f"(N, {', '.join(map(str, shape))}) like the model input (raw pixels), "
+            f"got shape {images.shape}"
+        )
     return images
 
 
@@ -83,8 +85,10 @@ def load_images_npz(path, *, labels: bool = False):
     try:
         with np.load(path) as data:
             if "x" not in data:
-                raise ValueError(f"{str(path)!r} has no array 'x' (found: {', '.join(data.files)}); "
-                                 f"save images with np.savez(path, x=images)")
+                raise ValueError(
+                    f"{str(path)!r} has no array 'x' (found: {', '.join(data.files)}); "
+                    f"save images with np.savez(path, x=images)"
+                )
             x = data["x"]
             y = data["y"] if labels and "y" in data else None
     except (OSError, zipfile.BadZipFile) as err:

@@ -26,8 +26,10 @@ def check_tflite_path(filepath) -> Path:
     """The path a .tflite file is written to; anything else is a ValueError before work starts."""
     path = Path(filepath)
     if path.suffix != ".tflite":
-        raise ValueError(f"expected a path ending in .tflite, got {str(filepath)!r}; "
-                         f"for example {str(path.with_suffix('.tflite'))!r}")
+        raise ValueError(
+            f"expected a path ending in .tflite, got {str(filepath)!r}; "
+            f"for example {str(path.with_suffix('.tflite'))!r}"
+        )
     return path
 
 
@@ -41,7 +43,8 @@ def check_backend_for_tflite() -> None:
             f"{keras.backend.backend()!r} (Keras' LiteRT exporter does not support it). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
             f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`; or export formats=('saved_model',) "
-            f"only, which works on this backend.")
+            f"only, which works on this backend."
+        )
 
 
 def _converter_options(quantize: str, representative_images, *, int8_io: bool) -> dict:
@@ -54,6 +57,7 @@ def _converter_options(quantize: str, representative_images, *, int8_io: bool) -
     if quantize == "float16":
         options["target_spec"] = {"supported_types": [tf.float16]}
     if quantize == "int8":
+
         def representative_dataset():
             for image in representative_images:
                 yield [image[np.newaxis]]
@@ -72,13 +76,23 @@ def _op_set_tiers(quantize: str) -> list[tuple[str, set]]:
     builtins, flex = tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS
     if quantize == "int8":
         int8 = tf.lite.OpsSet.TFLITE_BUILTINS_INT8
-        return [("builtin_int8", {int8}), ("builtin_int8+builtin", {int8, builtins}),
-                ("builtin_int8+builtin+select_tf", {int8, builtins, flex})]
+        return [
+            ("builtin_int8", {int8}),
+            ("builtin_int8+builtin", {int8, builtins}),
+            ("builtin_int8+builtin+select_tf", {int8, builtins, flex}),
+        ]
     return [("builtin", {builtins}), ("builtin+select_tf", {builtins, flex})]
 
 
-def export_tflite(model, filepath, *, quantize: str = "float32", representative_images=None,
-                  int8_io: bool = False, overwrite: bool = False) -> dict:
+def export_tflite(
+    model,
+    filepath,
+    *,
+    quantize: str = "float32",
+    representative_images=None,
+    int8_io: bool = False,
+    overwrite: bool = False,
+) -> dict:
     """Write `model` as one .tflite file through `model.export(format="litert")`; return what it used.
 
     `representative_images` (N, H, W, C floats, exactly what the model's input receives) calibrates
@@ -92,15 +106,22 @@ def export_tflite(model, filepath, *, quantize: str = "float32", representative_
     check_choice("quantize", quantize, QUANTIZATIONS)
     check_backend_for_tflite()
     if quantize == "int8" and (representative_images is None or len(representative_images) == 0):
-        raise ValueError("quantize='int8' needs representative images to calibrate activation ranges: "
-                         "pass a few hundred real training images (raw pixels, as the model is fed)")
+        raise ValueError(
+            "quantize='int8' needs representative images to calibrate activation ranges: "
+            "pass a few hundred real training images (raw pixels, as the model is fed)"
+        )
     if int8_io and quantize != "int8":
         raise ValueError(f"int8_io=True applies to quantize='int8' only, got quantize={quantize!r}")
     options = _converter_options(quantize, representative_images, int8_io=int8_io)
     with atomic_path(path) as partial:
         op_set = _convert_with_fewest_op_sets(model, str(partial), quantize, options)
-    return {"quantize": quantize, "op_set": op_set, "select_tf_ops": "select_tf" in op_set,
-            "int8_io": int8_io, "ops": tflite_op_names(path)}
+    return {
+        "quantize": quantize,
+        "op_set": op_set,
+        "select_tf_ops": "select_tf" in op_set,
+        "int8_io": int8_io,
+        "ops": tflite_op_names(path),
+    }
 
 
 def _convert_with_fewest_op_sets(model, partial: str, quantize: str, options: dict) -> str:
@@ -109,10 +130,9 @@ def _convert_with_fewest_op_sets(model, partial: str, quantize: str, options: di
     for position, (name, ops) in enumerate(tiers):
         target_spec = {**options.get("target_spec", {}), "supported_ops": ops}
         try:
-            model.export(partial, format="litert", verbose=False,
-                         **{**options, "target_spec": target_spec})
+            model.export(partial, format="litert", verbose=False, **{**options, "target_spec": target_spec})
             return name
-        except Exception:  # noqa: BLE001 - the converter raises many types; retry with more ops
+        except Exception:
             if position == len(tiers) - 1:
                 raise
     raise AssertionError("unreachable")
@@ -125,8 +145,9 @@ def tflite_op_names(path) -> list[str] | None:
     except ImportError:  # the op list is informative only; the parity check does not need it
         return None
     model = schema.Model.GetRootAs(Path(path).read_bytes(), 0)
-    code_names = {value: name for name, value in vars(schema.BuiltinOperator).items()
-                  if not name.startswith("_")}
+    code_names = {
+        value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")
+    }
     names = set()
     for i in range(model.OperatorCodesLength()):
         code = model.OperatorCodes(i)
@@ -145,7 +166,7 @@ def _interpreter_class():
     except ImportError:
         import tensorflow as tf
 
-        Interpreter = tf.lite.Interpreter  # noqa: N806
+        Interpreter = tf.lite.Interpreter
     return Interpreter
 
 

@@ -34,8 +34,10 @@ def model_file(path) -> Path:
             return check_keras_file(run.checkpoint("auto"))
         found = [path / name for name in FOLDER_MODELS if (path / name).is_file()]
         if not found:
-            raise ValueError(f"folder {str(path)!r} holds neither best.keras nor last.keras and is not "
-                             f"a training run folder; pass a run folder from training or a .keras file")
+            raise ValueError(
+                f"folder {str(path)!r} holds neither best.keras nor last.keras and is not "
+                f"a training run folder; pass a run folder from training or a .keras file"
+            )
         path = found[0]
     return check_keras_file(path)
 
@@ -55,9 +57,11 @@ def resolve_model(model) -> tuple[object, str]:
         path = model_file(model)
         model, source = load_keras_file(path), str(path)
     if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model, a .keras file or a run folder, "
-                         f"got {type(model).__name__}")
+        raise ValueError(
+            f"model must be a keras.Model, a .keras file or a run folder, got {type(model).__name__}"
+        )
     if len(model.inputs) != 1 or len(model.outputs) != 1 or len(model.input.shape) != 4:
-        raise ValueError("export_model expects an image classifier: one (batch, H, W, C) input "
-                         "and one output")
+        raise ValueError(
+            "export_model expects an image classifier: one (batch, H, W, C) input and one output"
+        )
     return model, source

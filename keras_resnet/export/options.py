@@ -38,13 +38,17 @@ def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str,
     formats = check_choices("formats", formats, FORMATS)
     quantize = parse_quantize(quantize)
     if "tflite" not in formats and quantize != ("float32",):
-        raise ValueError(f"quantize={quantize} applies to TFLite files only; add 'tflite' to formats "
-                         f"(the SavedModel is always float32)")
+        raise ValueError(
+            f"quantize={quantize} applies to TFLite files only; add 'tflite' to formats "
+            f"(the SavedModel is always float32)"
+        )
     if "int8" in quantize and representative_data is None:
-        raise ValueError("quantize='int8' needs representative_data: a few hundred real training images "
-                         "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
-                         "(CLI: --dataset SPEC, e.g. --dataset digits, or --representative-npz PATH "
-                         "with an array `x`)")
+        raise ValueError(
+            "quantize='int8' needs representative_data: a few hundred real training images "
+            "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
+            "(CLI: --dataset SPEC, e.g. --dataset digits, or --representative-npz PATH "
+            "with an array `x`)"
+        )
     if "saved_model" in formats:
         check_backend_for_saved_model()
     if "tflite" in formats:

@@ -42,16 +42,23 @@ def format_table(rows: list[dict]) -> str:
     header = ("file", "size", "max |diff|", "top-1 agree", "accuracy", "ms/image")
     lines = [header]
     for row in rows:
-        lines.append((
-            row["file"],
-            "-" if row.get("size_bytes") is None else format_size(row["size_bytes"]),
-            "-" if row.get("max_abs_diff") is None else f"{row['max_abs_diff']:.2e}",
-            "-" if row.get("top1_agreement") is None else f"{100 * row['top1_agreement']:.1f} %",
-            "-" if row.get("accuracy") is None else f"{100 * row['accuracy']:.1f} %",
-            f"{row['latency_ms']:.2f}",
-        ))
+        lines.append(
+            (
+                row["file"],
+                "-" if row.get("size_bytes") is None else format_size(row["size_bytes"]),
+                "-" if row.get("max_abs_diff") is None else f"{row['max_abs_diff']:.2e}",
+                "-" if row.get("top1_agreement") is None else f"{100 * row['top1_agreement']:.1f} %",
+                "-" if row.get("accuracy") is None else f"{100 * row['accuracy']:.1f} %",
+                f"{row['latency_ms']:.2f}",
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ["  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                      for i, (cell, width) in enumerate(zip(line, widths))) for line in lines]
+    text = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths))
+        )
+        for line in lines
+    ]
     text.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(text)

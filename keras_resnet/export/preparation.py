@@ -84,7 +84,10 @@ def prepare_model(model, *, include_preprocessing: bool = True) -> PreparedModel
     reference = float32_model(model)
     normalization = find_layer(reference, "normalization")
     strip = not include_preprocessing and normalization is not None
-    return PreparedModel(reference=reference,
-                         exported=without_preprocessing(reference) if strip else reference,
-                         normalization=normalization, strip=strip,
-                         rebuilt_in_float32=reference is not model)
+    return PreparedModel(
+        reference=reference,
+        exported=without_preprocessing(reference) if strip else reference,
+        normalization=normalization,
+        strip=strip,
+        rebuilt_in_float32=reference is not model,
+    )

@@ -18,8 +18,17 @@ REPORT_NAME = "export_report.json"
 __all__ = ["REPORT_NAME", "new_report", "write_report", "format_report", "folder_size"]
 
 
-def new_report(*, model, source: str, out_dir: Path, prepared, check, num_threads: int,
-               keras_accuracy: float | None, keras_latency_ms: float) -> dict:
+def new_report(
+    *,
+    model,
+    source: str,
+    out_dir: Path,
+    prepared,
+    check,
+    num_threads: int,
+    keras_accuracy: float | None,
+    keras_latency_ms: float,
+) -> dict:
     """The report before any file is written: everything but the per-file rows."""
     record = provenance()
     return {
@@ -29,12 +38,19 @@ def new_report(*, model, source: str, out_dir: Path, prepared, check, num_thread
         "created": record["date"],
         "versions": {**record["versions"], "backend": record["backend"]},
         "machine": {key: record[key] for key in ("platform", "cpu", "cpu_count", "memory_gib")},
-        "input": {"shape": [None, *model.input.shape[1:]], "dtype": "float32",
-                  "preprocessing": prepared.preprocessing},
+        "input": {
+            "shape": [None, *model.input.shape[1:]],
+            "dtype": "float32",
+            "preprocessing": prepared.preprocessing,
+        },
         "rebuilt_in_float32": prepared.rebuilt_in_float32,
-        "verification": {"images": len(check.images), "source": check.source,
-                         "labels": check.labels is not None, "num_threads": num_threads,
-                         "latency": "mean ms per image, batch 1"},
+        "verification": {
+            "images": len(check.images),
+            "source": check.source,
+            "labels": check.labels is not None,
+            "num_threads": num_threads,
+            "latency": "mean ms per image, batch 1",
+        },
         "keras": {"accuracy": keras_accuracy, "latency_ms": keras_latency_ms},
         "files": [],
     }
@@ -47,11 +63,16 @@ def write_report(folder: Path, report: dict) -> Path:
 
 def format_report(report: dict) -> str:
     """The report as a printed table, with Keras itself as the first row."""
-    keras_row = {"file": f"keras ({report['model']})", "accuracy": report["keras"]["accuracy"],
-                 "latency_ms": report["keras"]["latency_ms"]}
+    keras_row = {
+        "file": f"keras ({report['model']})",
+        "accuracy": report["keras"]["accuracy"],
+        "latency_ms": report["keras"]["latency_ms"],
+    }
     check = report["verification"]
-    title = (f"Export of {report['model']} to {report['out_dir']}: {check['images']} images "
-             f"({check['source']}), {check['num_threads']} interpreter thread(s)")
+    title = (
+        f"Export of {report['model']} to {report['out_dir']}: {check['images']} images "
+        f"({check['source']}), {check['num_threads']} interpreter thread(s)"
+    )
     return title + "\n" + format_table([keras_row, *report["files"]])
 
 

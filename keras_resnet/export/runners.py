@@ -25,8 +25,12 @@ class Runner:
     def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
         """Outputs for all `images`, run `batch_size` at a time."""
         images = np.asarray(images, dtype=np.float32)
-        return np.concatenate([np.asarray(self.run_batch(images[i:i + batch_size]), dtype=np.float32)
-                               for i in range(0, len(images), batch_size)])
+        return np.concatenate(
+            [
+                np.asarray(self.run_batch(images[i : i + batch_size]), dtype=np.float32)
+                for i in range(0, len(images), batch_size)
+            ]
+        )
 
     def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
         """Mean milliseconds to run one image (batch 1), after `warmup` untimed runs.

@@ -30,15 +30,30 @@ def export_run(run_dir, *, quantize=("float32", "int8"), verbose: bool = True) -
     checkpoint = run.checkpoint("auto")
     formats = supported_formats()
     if not formats:
-        print("note: this Keras backend can export neither format; export the run later with "
-              f"`KERAS_BACKEND=tensorflow keras-resnet export {run_dir}`")
+        print(
+            "note: this Keras backend can export neither format; export the run later with "
+            f"`KERAS_BACKEND=tensorflow keras-resnet export {run_dir}`"
+        )
         return None
     if "tflite" not in formats:
-        print("note: no TFLite export on this backend (SavedModel only); for .tflite files run "
-              f"`KERAS_BACKEND=tensorflow keras-resnet export {run_dir} --dataset {options['spec']}`")
+        print(
+            "note: no TFLite export on this backend (SavedModel only); for .tflite files run "
+            f"`KERAS_BACKEND=tensorflow keras-resnet export {run_dir} --dataset {options['spec']}`"
+        )
         quantize = ("float32",)
-    images = export_images(options["spec"], data_dir=options["data_dir"], image_size=options["image_size"],
-                           validation_fraction=options["validation_fraction"])
-    return export_model(checkpoint, run.export, formats=formats, quantize=quantize,
-                        representative_data=images.representative,
-                        validation_data=images.validation, overwrite=True, verbose=verbose)
+    images = export_images(
+        options["spec"],
+        data_dir=options["data_dir"],
+        image_size=options["image_size"],
+        validation_fraction=options["validation_fraction"],
+    )
+    return export_model(
+        checkpoint,
+        run.export,
+        formats=formats,
+        quantize=quantize,
+        representative_data=images.representative,
+        validation_data=images.validation,
+        overwrite=True,
+        verbose=verbose,
+    )

@@ -28,7 +28,8 @@ def check_backend_for_saved_model() -> None:
             f"SavedModel export needs the TensorFlow or JAX backend, but Keras is running on {backend!r} "
             f"(its ExportArchive needs fixed shapes and is experimental). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
-            f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`.")
+            f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`."
+        )
 
 
 def serving_model(model, *, include_preprocessing: bool = True):
@@ -67,11 +68,13 @@ def export_saved_model(model, path, *, include_preprocessing: bool = True) -> di
     archive = keras.export.ExportArchive()
     archive.track(served)
     signatures = ["serve"]
-    archive.add_endpoint("serve", serve,
-                         input_signature=[tf.TensorSpec(input_shape, tf.float32, name="images")])
+    archive.add_endpoint(
+        "serve", serve, input_signature=[tf.TensorSpec(input_shape, tf.float32, name="images")]
+    )
     if uint8_signature:
-        archive.add_endpoint("serve_uint8", serve,
-                             input_signature=[tf.TensorSpec(input_shape, tf.uint8, name="images")])
+        archive.add_endpoint(
+            "serve_uint8", serve, input_signature=[tf.TensorSpec(input_shape, tf.uint8, name="images")]
+        )
         signatures.append("serve_uint8")
     archive.write_out(str(path), verbose=False)
     return {"signatures": signatures, "outputs": sorted(served.output)}

@@ -9,7 +9,7 @@ and TensorBoard output from `gradients.log`.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import keras
 
@@ -47,15 +47,25 @@ class GradientNormCallback(keras.callbacks.Callback):
     `logs` at every epoch end, so History, CSVLogger and TensorBoard see them from the first epoch.
     """
 
-    def __init__(self, probe=None, mode: str = "probe", every_n_batches: int | None = None,
-                 layers: Iterable[str] | None = None, output_dir: str | os.PathLike | None = None,
-                 *, loss_fn=None, tensorboard_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        probe=None,
+        mode: str = "probe",
+        every_n_batches: int | None = None,
+        layers: Iterable[str] | None = None,
+        output_dir: str | os.PathLike | None = None,
+        *,
+        loss_fn=None,
+        tensorboard_dir: str | os.PathLike | None = None,
+    ):
         super().__init__()
         self.mode = check_choice("mode", mode, MODES)
         check_int("every_n_batches", every_n_batches, allow_none=True)
         if mode == "probe" and probe is None:
-            raise ValueError("mode='probe' needs a probe batch (x, y): pass probe=..., or use "
-                             "GradientNormCallback.from_dataset(dataset) to take its first batch")
+            raise ValueError(
+                "mode='probe' needs a probe batch (x, y): pass probe=..., or use "
+                "GradientNormCallback.from_dataset(dataset) to take its first batch"
+            )
         self.probe = check_batch(probe) if probe is not None else None
         self.every_n_batches = every_n_batches if mode == "probe" else (every_n_batches or 1)
         self.layer_patterns = layer_patterns(layers)
@@ -71,8 +81,9 @@ class GradientNormCallback(keras.callbacks.Callback):
         self._tensorboard = None
 
     @classmethod
-    def from_dataset(cls, dataset, *, probe_size: int | None = DEFAULT_PROBE_SIZE,
-                     **kwargs) -> "GradientNormCallback":
+    def from_dataset(
+        cls, dataset, *, probe_size: int | None = DEFAULT_PROBE_SIZE, **kwargs
+    ) -> GradientNormCallback:
         """A probe-mode callback whose probe is the first `probe_size` examples (None: all) of the
         first (x, y) batch of `dataset`; a fixed batch keeps its norms comparable over time."""
         check_int("probe_size", probe_size, allow_none=True)
@@ -135,8 +146,7 @@ class GradientNormCallback(keras.callbacks.Callback):
     def _measure(self):
         variables = self.model.trainable_variables  # on JAX, reading the model syncs its state
         measurement = self.source.measure(self._step)
-        rows = measurement_rows(measurement, self._slots, variables, step=self._step,
-                                epoch=self._epoch)
+        rows = measurement_rows(measurement, self._slots, variables, step=self._step, epoch=self._epoch)
         self.records.extend(rows.layers)
         self.weight_records.extend(rows.weights)
         self.global_records.append(rows.global_row)
@@ -144,5 +154,8 @@ class GradientNormCallback(keras.callbacks.Callback):
         self._last_step_measured = self._step
         if self._tensorboard is not None:
             gradients = measurement.gradients
-            self._tensorboard.write(self._step, rows.layers,
-                                    None if gradients is None else layer_gradients(gradients, self._slots))
+            self._tensorboard.write(
+                self._step,
+                rows.layers,
+                None if gradients is None else layer_gradients(gradients, self._slots),
+            )

@@ -11,7 +11,8 @@ because both read the unit's input.
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 __all__ = ["LayerSlot", "has_kernel", "layer_depths", "layer_patterns", "select_layers"]
 
@@ -56,8 +57,11 @@ def _graph_nodes(model):
     outputs = getattr(model, "_outputs", None) or _maybe(lambda: model.outputs)
     if not outputs:
         return None
-    roots = [t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
-             for t in outputs if getattr(t, "_keras_history", None) is not None]
+    roots = [
+        t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
+        for t in outputs
+        if getattr(t, "_keras_history", None) is not None
+    ]
     if not roots:
         return None
     order, seen, stack = [], set(), [(node, False) for node in roots]
@@ -104,8 +108,7 @@ def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[L
     (`re.search`; None: every such layer), in `model.layers` order with their depths; a
     ValueError if there is none, since then there is nothing to record."""
     if not model.trainable_variables:
-        raise ValueError(f"model {model.name!r} has no trainable weights; there are no "
-                         "gradients to record")
+        raise ValueError(f"model {model.name!r} has no trainable weights; there are no gradients to record")
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}
     depths = layer_depths(model)
     chosen = []
@@ -114,6 +117,8 @@ def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[L
         if weights and (patterns is None or any(p.search(layer.name) for p in patterns)):
             chosen.append(LayerSlot(layer.name, depths.get(layer.name, 0), weights))
     if not chosen:
-        raise ValueError(f"layers={[p.pattern for p in patterns]} matches no layer with trainable "
-                         f"weights in model {model.name!r}")
+        raise ValueError(
+            f"layers={[p.pattern for p in patterns]} matches no layer with trainable "
+            f"weights in model {model.name!r}"
+        )
     return chosen

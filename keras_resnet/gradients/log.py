@@ -50,7 +50,7 @@ class CsvLog:
             writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
             if new_file:
                 writer.writeheader()
-            writer.writerows(records[self.written:])
+            writer.writerows(records[self.written :])
         self.written = len(records)
 
 
@@ -64,9 +64,15 @@ def read_csv(path) -> list[dict]:
     records = []
     for row in csv.DictReader(lines):
         try:
-            records.append({"step": int(row["step"]), "epoch": int(row["epoch"]),
-                            "layer": row["layer"], "depth": int(row["depth"]),
-                            **{k: float(row[k]) for k in ("grad_norm", "weight_norm", "ratio")}})
+            records.append(
+                {
+                    "step": int(row["step"]),
+                    "epoch": int(row["epoch"]),
+                    "layer": row["layer"],
+                    "depth": int(row["depth"]),
+                    **{k: float(row[k]) for k in ("grad_norm", "weight_norm", "ratio")},
+                }
+            )
         except (KeyError, TypeError, ValueError):
             continue
     return records
@@ -86,12 +92,14 @@ class TensorBoardLog:
     a histogram `grad_norm_log10` of the layer norms, their spread over depth."""
 
     @classmethod
-    def open(cls, folder) -> "TensorBoardLog | None":
+    def open(cls, folder) -> TensorBoardLog | None:
         """A log writing to `folder`, or None with one printed note without TF/TensorBoard."""
         missing = [m for m in ("tensorflow", "tensorboard") if importlib.util.find_spec(m) is None]
         if missing:
-            print(f"note: {' and '.join(missing)} not installed (pip install tensorboard); "
-                  f"no per-layer gradient summaries in {folder}")
+            print(
+                f"note: {' and '.join(missing)} not installed (pip install tensorboard); "
+                f"no per-layer gradient summaries in {folder}"
+            )
             return None
         return cls(folder)
 
@@ -111,8 +119,9 @@ class TensorBoardLog:
                 tf.summary.scalar(f"grad_norm/{row['layer']}", row["grad_norm"])
                 if row["layer"] in layer_gradients:
                     tf.summary.histogram(f"gradients/{row['layer']}", layer_gradients[row["layer"]])
-            tf.summary.histogram("grad_norm_log10",
-                                 np.log10(np.maximum([r["grad_norm"] for r in rows], 1e-30)))
+            tf.summary.histogram(
+                "grad_norm_log10", np.log10(np.maximum([r["grad_norm"] for r in rows], 1e-30))
+            )
 
     def flush(self) -> None:
         self._writer.flush()

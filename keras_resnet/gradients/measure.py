@@ -10,7 +10,8 @@ and thrown away, and no optimizer is stepped, so measuring never changes trainin
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -49,8 +50,9 @@ def _loss_scale(model: keras.Model, loss_scale: float | None) -> float:
     return 1.0
 
 
-def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None, *,
-                       loss_scale: float | None = None) -> GradientResult:
+def loss_and_gradients(
+    model: keras.Model, x, y, loss_fn: Callable | None = None, *, loss_scale: float | None = None
+) -> GradientResult:
     """Loss and its gradient with respect to every trainable variable, computed statelessly.
 
     `loss_fn(y_true, y_pred)` defaults to `default_loss(model)`; the model's own regularisation
@@ -70,8 +72,9 @@ def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None
     x, y = _native(x), _native(y)
 
     def scaled_loss(trainable_values, non_trainable_values, x, y, scale, replicas):
-        y_pred, _, losses = model.stateless_call(trainable_values, non_trainable_values, x,
-                                                 training=True, return_losses=True)
+        y_pred, _, losses = model.stateless_call(
+            trainable_values, non_trainable_values, x, training=True, return_losses=True
+        )
         loss = ops.mean(ops.cast(loss_fn(y, y_pred), "float32"))  # a per-sample loss function too
         loss = loss * replicas
         for extra in losses:
@@ -89,9 +92,10 @@ def loss_and_gradients(model: keras.Model, x, y, loss_fn: Callable | None = None
         loss, grads = _torch(scaled_loss, trainable, *args)
     else:
         raise NotImplementedError(f"gradients are not implemented for the {backend} backend")
-    grads = [np.zeros(v.shape, "float32") if g is None
-             else ops.convert_to_numpy(g).astype("float32") / scale
-             for v, g in zip(trainable, grads)]
+    grads = [
+        np.zeros(v.shape, "float32") if g is None else ops.convert_to_numpy(g).astype("float32") / scale
+        for v, g in zip(trainable, grads)
+    ]
     return GradientResult(float(ops.convert_to_numpy(loss)), grads, scale)
 
 
@@ -99,8 +103,11 @@ def _replica_share(loss_fn) -> float:
     """Inside a tf.distribute scope a reduced Keras loss comes out divided by the replica count
     (each replica's share of the global mean); this factor undoes that, so the measured loss and
     gradients are those of the probe batch's mean loss under any strategy."""
-    if (keras.backend.backend() != "tensorflow" or not isinstance(loss_fn, keras.losses.Loss)
-            or loss_fn.reduction in (None, "none", "sum")):
+    if (
+        keras.backend.backend() != "tensorflow"
+        or not isinstance(loss_fn, keras.losses.Loss)
+        or loss_fn.reduction in (None, "none", "sum")
+    ):
         return 1.0
     import tensorflow as tf
 
@@ -149,8 +156,7 @@ def _tensorflow(scaled_loss):
         with tf.GradientTape() as tape:
             tape.watch(values)
             scaled, loss = scaled_loss(values, *args)
-        return loss, tape.gradient(scaled, values,
-                                   unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return loss, tape.gradient(scaled, values, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     return loss_and_grads
 

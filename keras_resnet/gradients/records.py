@@ -14,8 +14,13 @@ import numpy as np
 
 __all__ = ["LOG_KEYS", "Rows", "measurement_rows", "log_scalars", "layer_gradients"]
 
-LOG_KEYS = ("grad_global_norm", "grad_min_layer_norm", "grad_max_layer_norm",
-            "grad_first_last_ratio", "grad_nonfinite")
+LOG_KEYS = (
+    "grad_global_norm",
+    "grad_min_layer_norm",
+    "grad_max_layer_norm",
+    "grad_first_last_ratio",
+    "grad_nonfinite",
+)
 
 
 class Rows(NamedTuple):
@@ -35,20 +40,31 @@ def measurement_rows(measurement, slots, variables, *, step: int, epoch: int) ->
         for path, i in slot.weights:
             w = keras.ops.convert_to_numpy(variables[i]).astype("float64")
             g_norm, w_norm = float(np.sqrt(measurement.squared_norms[i])), float(np.sqrt(np.sum(w * w)))
-            grad_sq += g_norm ** 2
-            weight_sq += w_norm ** 2
+            grad_sq += g_norm**2
+            weight_sq += w_norm**2
             weights.append({**_row(step, epoch, slot, g_norm, w_norm), "weight": path})
-        layers.append(_row(step, epoch, slot, grad_sq ** 0.5, weight_sq ** 0.5))
-    global_row = {"step": step, "epoch": epoch, "loss": measurement.loss,
-                  "global_norm": float(np.sqrt(np.sum(measurement.squared_norms))),
-                  "nonfinite": measurement.nonfinite, **measurement.extras}
+        layers.append(_row(step, epoch, slot, grad_sq**0.5, weight_sq**0.5))
+    global_row = {
+        "step": step,
+        "epoch": epoch,
+        "loss": measurement.loss,
+        "global_norm": float(np.sqrt(np.sum(measurement.squared_norms))),
+        "nonfinite": measurement.nonfinite,
+        **measurement.extras,
+    }
     return Rows(layers, weights, global_row)
 
 
 def _row(step, epoch, slot, grad_norm, weight_norm) -> dict:
-    return {"step": step, "epoch": epoch, "layer": slot.name, "depth": slot.depth,
-            "grad_norm": grad_norm, "weight_norm": weight_norm,
-            "ratio": grad_norm / weight_norm if weight_norm else float("inf")}
+    return {
+        "step": step,
+        "epoch": epoch,
+        "layer": slot.name,
+        "depth": slot.depth,
+        "grad_norm": grad_norm,
+        "weight_norm": weight_norm,
+        "ratio": grad_norm / weight_norm if weight_norm else float("inf"),
+    }
 
 
 def log_scalars(rows: Rows) -> dict[str, float]:
@@ -66,5 +82,4 @@ def log_scalars(rows: Rows) -> dict[str, float]:
 
 def layer_gradients(gradients, slots) -> dict:
     """{layer name: its gradient entries, flattened} for TensorBoard histograms."""
-    return {slot.name: np.concatenate([gradients[i].ravel() for _, i in slot.weights])
-            for slot in slots}
+    return {slot.name: np.concatenate([gradients[i].ravel() for _, i in slot.weights]) for slot in slots}

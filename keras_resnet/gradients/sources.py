@@ -43,8 +43,7 @@ class ProbeSource:
     def measure(self, step: int) -> Measurement:
         result = loss_and_gradients(self.model, *self.probe, self.loss_fn)
         squared = [float(np.sum(g.astype("float64") ** 2)) for g in result.gradients]
-        return Measurement(squared, count_nonfinite(result.gradients), result.loss,
-                           result.gradients, {})
+        return Measurement(squared, count_nonfinite(result.gradients), result.loss, result.gradients, {})
 
 
 class AppliedSource:
@@ -83,8 +82,7 @@ def check_batch(batch):
     if len(x_shape) == 0 or x_shape[0] == 0:
         raise ValueError(f"the probe batch is empty (x has shape {tuple(x_shape)})")
     if len(y_shape) == 0 or y_shape[0] != x_shape[0]:
-        raise ValueError(f"probe x and y disagree on the batch size: x {tuple(x_shape)}, "
-                         f"y {tuple(y_shape)}")
+        raise ValueError(f"probe x and y disagree on the batch size: x {tuple(x_shape)}, y {tuple(y_shape)}")
     return x, y
 
 
@@ -95,5 +93,4 @@ def check_input_shape(x, model) -> None:
     if expected is None:
         return
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
-        raise ValueError(f"probe x has per-sample shape {got}, but model {model.name!r} takes "
-                         f"{expected}")
+        raise ValueError(f"probe x has per-sample shape {got}, but model {model.name!r} takes {expected}")

@@ -26,7 +26,7 @@ class AppliedGradientTap:
     ATTRIBUTE = "_keras_resnet_gradient_tap"
 
     @classmethod
-    def on(cls, model) -> "AppliedGradientTap":
+    def on(cls, model) -> AppliedGradientTap:
         """The tap already on `model`'s optimizer, or a new one (the next `fit` retraces)."""
         tap = getattr(_innermost(model.optimizer), cls.ATTRIBUTE, None)
         if tap is None or tap.count != len(model.trainable_variables):
@@ -45,8 +45,7 @@ class AppliedGradientTap:
         self.inner = _innermost(optimizer)
         self.count = len(model.trainable_variables)
         with keras.name_scope("gradient_tap"):
-            self.squared_norms = self.inner.add_variable((self.count,), dtype="float32",
-                                                         name="squared_norms")
+            self.squared_norms = self.inner.add_variable((self.count,), dtype="float32", name="squared_norms")
             self.nonfinite = self.inner.add_variable((), dtype="float32", name="nonfinite")
         self._added = (self.squared_norms, self.nonfinite)
         self._patch()
@@ -54,8 +53,10 @@ class AppliedGradientTap:
 
     def read(self):
         """(numpy squared norms, non-finite count) as of the last `apply`."""
-        return (keras.ops.convert_to_numpy(self.squared_norms).astype("float64"),
-                int(keras.ops.convert_to_numpy(self.nonfinite)))
+        return (
+            keras.ops.convert_to_numpy(self.squared_norms).astype("float64"),
+            int(keras.ops.convert_to_numpy(self.nonfinite)),
+        )
 
     def remove(self) -> None:
         """Restore the optimizer's own methods and variables (reset the model's `train_function`
@@ -85,8 +86,10 @@ class AppliedGradientTap:
 
     def _record(self, grads):
         if len(grads) != self.count:
-            raise ValueError(f"the optimizer applies {len(grads)} gradients but the model has "
-                             f"{self.count} trainable weights; the tap cannot tell them apart")
+            raise ValueError(
+                f"the optimizer applies {len(grads)} gradients but the model has "
+                f"{self.count} trainable weights; the tap cannot tell them apart"
+            )
         ops = keras.ops
         squares, bad = [], 0.0
         for g in grads:
@@ -114,6 +117,7 @@ class AppliedGradientTap:
                     return method(store)
                 finally:
                     self._put_back(taken)
+
             return call
 
         self.inner.apply = tapped_apply
@@ -134,6 +138,8 @@ def _refuse_tf_replicas(model) -> None:
         return
     strategy = getattr(model, "distribute_strategy", None)
     if strategy is not None and strategy.num_replicas_in_sync > 1:
-        raise ValueError("mode='train' reads the gradients the optimizer applies, which under a "
-                         "tf.distribute strategy with several replicas are per-replica shares; "
-                         "use mode='probe' (it measures the whole batch's gradients)")
+        raise ValueError(
+            "mode='train' reads the gradients the optimizer applies, which under a "
+            "tf.distribute strategy with several replicas are per-replica shares; "
+            "use mode='probe' (it measures the whole batch's gradients)"
+        )

@@ -21,8 +21,10 @@ def layer_macs(layer) -> int:
     if isinstance(layer, keras.layers.Conv2D):
         out = layer.output.shape
         if any(d is None for d in out[1:]):
-            raise ValueError(f"layer {layer.name} has an unknown output size {out}; build the "
-                             "model with a fixed input_shape to count MACs")
+            raise ValueError(
+                f"layer {layer.name} has an unknown output size {out}; build the "
+                "model with a fixed input_shape to count MACs"
+            )
         kernel = layer.kernel.shape  # (kh, kw, in / groups, out)
         spatial = out[1:3] if layer.data_format == "channels_last" else out[2:4]
         return math.prod(spatial) * math.prod(kernel)
@@ -34,17 +36,25 @@ def layer_macs(layer) -> int:
 
 def layer_stats(model: keras.Model) -> list[dict]:
     """One row per layer: name, type, output shape, parameters, MACs."""
-    return [{"name": layer.name, "type": type(layer).__name__,
-             "output_shape": [None if d is None else int(d) for d in layer.output.shape],
-             "params": _count(layer.weights), "macs": layer_macs(layer)}
-            for layer in model.layers]
+    return [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": [None if d is None else int(d) for d in layer.output.shape],
+            "params": _count(layer.weights),
+            "macs": layer_macs(layer),
+        }
+        for layer in model.layers
+    ]
 
 
 def model_stats(model: keras.Model) -> dict[str, int]:
     """{"params", "trainable_params", "macs"} of a built functional model."""
-    return {"params": _count(model.weights),
-            "trainable_params": _count(model.trainable_weights),
-            "macs": sum(layer_macs(layer) for layer in model.layers)}
+    return {
+        "params": _count(model.weights),
+        "trainable_params": _count(model.trainable_weights),
+        "macs": sum(layer_macs(layer) for layer in model.layers),
+    }
 
 
 def format_layer_table(model: keras.Model) -> str:
@@ -55,11 +65,12 @@ def format_layer_table(model: keras.Model) -> str:
     lines.append("-" * len(lines[0]))
     for r in rows:
         shape = "x".join("?" if d is None else str(d) for d in r["output_shape"][1:])
-        lines.append(f"{r['name']:<{width}}{r['type']:<24}{shape:<22}"
-                     f"{r['params']:>12,}{r['macs']:>16,}")
+        lines.append(f"{r['name']:<{width}}{r['type']:<24}{shape:<22}{r['params']:>12,}{r['macs']:>16,}")
     totals = model_stats(model)
     lines.append("-" * len(lines[0]))
-    lines.append(f"{model.name}: {totals['params']:,} parameters "
-                 f"({totals['trainable_params']:,} trainable), "
-                 f"{totals['macs'] / 1e9:.3f} G multiply-accumulates (MACs)")
+    lines.append(
+        f"{model.name}: {totals['params']:,} parameters "
+        f"({totals['trainable_params']:,} trainable), "
+        f"{totals['macs'] / 1e9:.3f} G multiply-accumulates (MACs)"
+    )
     return "\n".join(lines)

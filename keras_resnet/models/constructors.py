@@ -22,8 +22,16 @@ from keras_resnet.models.specs import MODEL_SPECS, ModelSpec
 __all__ = ["Constructor", *MODEL_SPECS]
 
 # The arguments every keras.applications model takes; shown first, as users know them.
-KERAS_APPLICATIONS_ARGUMENTS = ("include_top", "weights", "input_tensor", "input_shape", "pooling",
-                                "classes", "classifier_activation", "name")
+KERAS_APPLICATIONS_ARGUMENTS = (
+    "include_top",
+    "weights",
+    "input_tensor",
+    "input_shape",
+    "pooling",
+    "classes",
+    "classifier_activation",
+    "name",
+)
 
 
 class Constructor(Protocol):
@@ -103,19 +111,21 @@ def _summary(spec: ModelSpec) -> str:
         kind = ""
     blocks = "-".join(map(str, spec.stage_blocks))
     widths = "-".join(map(str, spec.stage_widths))
-    return (f"{spec.depth}-layer {kind}{family} network, {spec.block} blocks {blocks}, "
-            f"widths {widths} ({spec.paper}).")
+    return (
+        f"{spec.depth}-layer {kind}{family} network, {spec.block} blocks {blocks}, "
+        f"widths {widths} ({spec.paper})."
+    )
 
 
 def _signature(name: str) -> inspect.Signature:
     """`ResNet`'s keyword-only parameters, keras.applications' first, defaults from `name`'s row."""
     defaults = {**MODEL_SPECS[name].builder_kwargs(), "name": name}
     parameters = inspect.signature(ResNet, eval_str=True).parameters
-    order = [*KERAS_APPLICATIONS_ARGUMENTS,
-             *(p for p in parameters if p not in KERAS_APPLICATIONS_ARGUMENTS)]
+    order = [*KERAS_APPLICATIONS_ARGUMENTS, *(p for p in parameters if p not in KERAS_APPLICATIONS_ARGUMENTS)]
     return inspect.Signature(
         [parameters[p].replace(default=defaults.get(p, parameters[p].default)) for p in order],
-        return_annotation=keras.Model)
+        return_annotation=keras.Model,
+    )
 
 
 def _constructor(name: str) -> Constructor:

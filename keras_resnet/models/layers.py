@@ -15,8 +15,9 @@ from keras import ops
 class ZeroPadShortcut(keras.layers.Layer):
     """Identity shortcut that subsamples by `stride` and zero-pads the channels up to `channels`."""
 
-    def __init__(self, stride: int = 1, channels: int | None = None,
-                 data_format: str = "channels_last", **kwargs):
+    def __init__(
+        self, stride: int = 1, channels: int | None = None, data_format: str = "channels_last", **kwargs
+    ):
         super().__init__(**kwargs)
         self.stride = int(stride)
         self.channels = channels
@@ -48,8 +49,12 @@ class ZeroPadShortcut(keras.layers.Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "stride": self.stride, "channels": self.channels,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "stride": self.stride,
+            "channels": self.channels,
+            "data_format": self.data_format,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_resnet")

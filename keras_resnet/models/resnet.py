@@ -7,7 +7,9 @@ a classifier head, with the keras.applications arguments (`include_top`, `weight
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +27,7 @@ POOLING = (None, "avg", "max")
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
-def ResNet(  # noqa: N802 - named like keras.applications.ResNet
+def ResNet(
     *,
     block: str = "basic",
     stage_blocks: Sequence[int] = (2, 2, 2, 2),
@@ -71,32 +73,22 @@ def ResNet(  # noqa: N802 - named like keras.applications.ResNet
     `normalization=(mean, std)` per channel puts a Normalization layer after the input, so the
     model takes raw pixels. Input shapes are in the model's `data_format` order.
     """
-    data_format = data_format or keras.config.image_data_format()
+    arguments = dict(locals())  # every option by name, for the checks and the block options
+    data_format = arguments["data_format"] = data_format or keras.config.image_data_format()
     stage_strides = tuple(stage_strides or (1,) + (2,) * (len(stage_blocks) - 1))
-    _check_options(block=block, stem=stem, version=version, shortcut=shortcut,
-                   downsample=downsample, pooling=pooling, data_format=data_format,
-                   stage_blocks=stage_blocks, stage_widths=stage_widths, stage_strides=stage_strides,
-                   classes=classes, include_top=include_top, residual=residual,
-                   stochastic_depth_rate=stochastic_depth_rate, se_ratio=se_ratio,
-                   width_multiplier=width_multiplier)
+    arguments["stage_strides"] = stage_strides
+    _check_options(**{key: arguments[key] for key in inspect.signature(_check_options).parameters})
     options = BlockOptions(
-        version=version, shortcut=shortcut, residual=residual, conv_bias=conv_bias,
-        zero_init_residual=zero_init_residual, se_ratio=se_ratio, bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon, kernel_initializer=kernel_initializer,
-        kernel_regularizer=kernel_regularizer, data_format=data_format)
-    img_input = _model_input(input_tensor, input_shape, data_format,
-                             min_size=STEMS[stem] * math.prod(stage_strides))
+        **{field.name: arguments[field.name] for field in dataclasses.fields(BlockOptions)}
+    )
+    img_input = _model_input(
+        input_tensor, input_shape, data_format, min_size=STEMS[stem] * math.prod(stage_strides)
+    )
     x = img_input
     if normalization is not None:
         x = _normalization(normalization, options, channels=img_input.shape[options.channel_axis])(x)
-    x = _stem(x, stem=stem, width=stem_width or (stage_widths[0] if stem == "cifar" else 64),
-              options=options)
-    x = _stages(x, block=block, stage_blocks=stage_blocks,
-                widths=[max(1, int(round(w * width_multiplier))) for w in stage_widths],
-                strides=_unit_strides(stage_blocks, stage_strides, downsample),
-                stochastic_depth_rate=stochastic_depth_rate, options=options)
-    x = _head(x, include_top=include_top, pooling=pooling, classes=classes,
-              classifier_activation=classifier_activation, options=options)
+    x = _stem(x, stem=stem, width=stem_width or (stage_widths[0] if stem == "cifar" else 64), options=options)
+    x = _stages_and_head(x, arguments, options)
     inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
     model = keras.Model(inputs, x, name=name)
     if weights is not None:
@@ -106,9 +98,46 @@ def ResNet(  # noqa: N802 - named like keras.applications.ResNet
     return model
 
 
-def _check_options(*, block, stem, version, shortcut, downsample, pooling, data_format,
-                   stage_blocks, stage_widths, stage_strides, classes, include_top, residual,
-                   stochastic_depth_rate, se_ratio, width_multiplier) -> None:
+def _stages_and_head(x, arguments: dict, options: BlockOptions):
+    """The residual stages, then the head, as `ResNet`'s `arguments` ask."""
+    x = _stages(
+        x,
+        block=arguments["block"],
+        stage_blocks=arguments["stage_blocks"],
+        widths=[max(1, int(round(w * arguments["width_multiplier"]))) for w in arguments["stage_widths"]],
+        strides=_unit_strides(arguments["stage_blocks"], arguments["stage_strides"], arguments["downsample"]),
+        stochastic_depth_rate=arguments["stochastic_depth_rate"],
+        options=options,
+    )
+    return _head(
+        x,
+        include_top=arguments["include_top"],
+        pooling=arguments["pooling"],
+        classes=arguments["classes"],
+        classifier_activation=arguments["classifier_activation"],
+        options=options,
+    )
+
+
+def _check_options(
+    *,
+    block,
+    stem,
+    version,
+    shortcut,
+    downsample,
+    pooling,
+    data_format,
+    stage_blocks,
+    stage_widths,
+    stage_strides,
+    classes,
+    include_top,
+    residual,
+    stochastic_depth_rate,
+    se_ratio,
+    width_multiplier,
+) -> None:
     """Refuse an invalid combination before any layer is built, naming the valid choices."""
     check_choice("block", block, BLOCK_BUILDERS)
     check_choice("stem", stem, STEMS)
@@ -118,15 +147,19 @@ def _check_options(*, block, stem, version, shortcut, downsample, pooling, data_
     check_choice("pooling", pooling, POOLING)
     check_choice("data_format", data_format, DATA_FORMATS)
     if not (len(stage_blocks) == len(stage_widths) == len(stage_strides) >= 1):
-        raise ValueError("stage_blocks, stage_widths and stage_strides need one entry per stage, "
-                         f"got {list(stage_blocks)}, {list(stage_widths)}, {list(stage_strides)}")
+        raise ValueError(
+            "stage_blocks, stage_widths and stage_strides need one entry per stage, "
+            f"got {list(stage_blocks)}, {list(stage_widths)}, {list(stage_strides)}"
+        )
     if min(stage_blocks) < 1 or min(stage_widths) < 1 or min(stage_strides) < 1:
         raise ValueError("every stage needs at least one block, a width and a stride >= 1")
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
         raise ValueError(f"classes must be a positive integer, got {classes!r}")
     if include_top and pooling is not None:
-        raise ValueError(f"pooling={pooling!r} only applies with include_top=False; the "
-                         "classifier head always average-pools")
+        raise ValueError(
+            f"pooling={pooling!r} only applies with include_top=False; the "
+            "classifier head always average-pools"
+        )
     check_fraction("stochastic_depth_rate", stochastic_depth_rate)
     if stochastic_depth_rate and not residual:
         raise ValueError("stochastic depth drops residual branches; a plain net has none")
@@ -136,8 +169,9 @@ def _check_options(*, block, stem, version, shortcut, downsample, pooling, data_
         raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
 
 
-def _stages(x, *, block: str, stage_blocks, widths, strides, stochastic_depth_rate: float,
-            options: BlockOptions):
+def _stages(
+    x, *, block: str, stage_blocks, widths, strides, stochastic_depth_rate: float, options: BlockOptions
+):
     """Stages conv2, conv3, ... (unit k of N drops its branch at k/N of the rate); pre-activation
     nets end with a BN-ReLU, since their units' outputs are sums that no activation follows."""
     total_units = sum(stage_blocks)
@@ -146,9 +180,13 @@ def _stages(x, *, block: str, stage_blocks, widths, strides, stochastic_depth_ra
         for i in range(1, blocks + 1):
             unit += 1
             x = BLOCK_BUILDERS[block](
-                x, width=width, stride=strides[unit - 1], options=options,
+                x,
+                width=width,
+                stride=strides[unit - 1],
+                options=options,
                 name=f"conv{stage}_block{i}",
-                drop_rate=stochastic_depth_rate * unit / total_units)
+                drop_rate=stochastic_depth_rate * unit / total_units,
+            )
     if options.preact:
         x = options.bn(x, name="post_bn")
         x = options.relu(x, name="post_relu")
@@ -176,16 +214,19 @@ def _model_input(input_tensor, input_shape, data_format: str, *, min_size: int):
         if shape is None and input_tensor is not None:
             shape = tuple(input_tensor.shape[1:])
     if shape is None or len(shape) != 3:
-        raise ValueError(f"input_shape must be (height, width, channels) in {data_format} order, "
-                         f"got {shape!r}")
+        raise ValueError(
+            f"input_shape must be (height, width, channels) in {data_format} order, got {shape!r}"
+        )
     channels = shape[-1] if data_format == "channels_last" else shape[0]
     spatial = shape[:2] if data_format == "channels_last" else shape[1:]
     if channels is None or channels < 1:
         raise ValueError(f"the number of input channels must be known and >= 1, got {shape}")
     small = [s for s in spatial if s is not None and s < min_size]
     if small:
-        raise ValueError(f"input {shape} is smaller than the network's total stride {min_size}; "
-                         f"use inputs of at least {min_size}x{min_size}")
+        raise ValueError(
+            f"input {shape} is smaller than the network's total stride {min_size}; "
+            f"use inputs of at least {min_size}x{min_size}"
+        )
     if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
         return layers.Input(tensor=input_tensor, shape=shape, name="input")
     if input_tensor is not None:
@@ -201,10 +242,11 @@ def _normalization(statistics, options: BlockOptions, *, channels: int):
     except (TypeError, ValueError) as err:
         raise ValueError("normalization must be (mean, std) with one value per channel") from err
     if len(mean) != channels or len(variance) != channels or min(variance) <= 0:
-        raise ValueError(f"normalization needs {channels} means and {channels} positive stds, "
-                         f"got {len(mean)} and {len(variance)}")
-    return layers.Normalization(axis=options.channel_axis, mean=mean, variance=variance,
-                                name="normalization")
+        raise ValueError(
+            f"normalization needs {channels} means and {channels} positive stds, "
+            f"got {len(mean)} and {len(variance)}"
+        )
+    return layers.Normalization(axis=options.channel_axis, mean=mean, variance=variance, name="normalization")
 
 
 def _stem(x, *, stem: str, width: int, options: BlockOptions):
@@ -224,8 +266,7 @@ def _stem(x, *, stem: str, width: int, options: BlockOptions):
         x = options.relu(options.bn(x, name=bn_name), name=bn_name.replace("_bn", "_relu"))
     if stem != "cifar":
         x = layers.ZeroPadding2D(1, data_format=options.data_format, name="pool1_pad")(x)
-        x = layers.MaxPooling2D(3, strides=2, data_format=options.data_format,
-                                name="pool1_pool")(x)
+        x = layers.MaxPooling2D(3, strides=2, data_format=options.data_format, name="pool1_pool")(x)
     return x
 
 
@@ -234,10 +275,10 @@ def _head(x, *, include_top: bool, pooling, classes: int, classifier_activation,
     fmt = options.data_format
     if include_top:
         x = layers.GlobalAveragePooling2D(data_format=fmt, name="avg_pool")(x)
-        x = layers.Dense(classes, kernel_regularizer=options.kernel_regularizer,
-                         name="predictions")(x)
-        return layers.Activation(classifier_activation or "linear", dtype="float32",
-                                 name="predictions_activation")(x)
+        x = layers.Dense(classes, kernel_regularizer=options.kernel_regularizer, name="predictions")(x)
+        return layers.Activation(
+            classifier_activation or "linear", dtype="float32", name="predictions_activation"
+        )(x)
     if pooling == "avg":
         return layers.GlobalAveragePooling2D(data_format=fmt, name="avg_pool")(x)
     if pooling == "max":

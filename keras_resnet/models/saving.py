@@ -20,15 +20,20 @@ def check_keras_file(path: str | os.PathLike) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {str(path)!r}")
     if path.name.endswith(".weights.h5"):
-        raise ValueError(f"{str(path)!r} holds weights only; build the model (kr.build(...)), "
-                         "load_weights() and save it with model.save('model.keras'), or pass the "
-                         ".keras file")
+        raise ValueError(
+            f"{str(path)!r} holds weights only; build the model (kr.build(...)), "
+            "load_weights() and save it with model.save('model.keras'), or pass the "
+            ".keras file"
+        )
     if path.is_dir() or path.suffix != ".keras":
-        raise ValueError(f"{str(path)!r} is not a Keras model file: expected a .keras file "
-                         f"(model.save('model.keras'))")
+        raise ValueError(
+            f"{str(path)!r} is not a Keras model file: expected a .keras file (model.save('model.keras'))"
+        )
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{str(path)!r} is not a valid .keras file (not a zip archive): it is corrupt or "
-                         f"truncated; save it again with model.save()")
+        raise ValueError(
+            f"{str(path)!r} is not a valid .keras file (not a zip archive): it is corrupt or "
+            f"truncated; save it again with model.save()"
+        )
     return path
 
 
@@ -41,10 +46,12 @@ def load_keras_file(path: str | os.PathLike, *, compile: bool = False):
     path = check_keras_file(path)
     try:
         model = keras.saving.load_model(path, compile=compile)
-    except Exception as err:  # noqa: BLE001 - any failure to read the archive is the same user error
+    except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"could not load {str(path)!r} as a Keras model ({reason}); the file may be "
-                         f"corrupt or truncated: save it again with model.save()") from err
+        raise ValueError(
+            f"could not load {str(path)!r} as a Keras model ({reason}); the file may be "
+            f"corrupt or truncated: save it again with model.save()"
+        ) from err
     if not isinstance(model, keras.Model):
         raise ValueError(f"{str(path)!r} holds a {type(model).__name__}, not a keras.Model")
     return model

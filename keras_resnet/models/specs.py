@@ -48,8 +48,7 @@ class ModelSpec:
     input_shape: tuple[int, int, int]
     classes: int
     paper: str
-    options: types.MappingProxyType = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({}))
+    options: types.MappingProxyType = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
 
     @property
     def depth(self) -> int:
@@ -63,9 +62,15 @@ class ModelSpec:
 
     def builder_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `ResNet(...)` that reproduce this network."""
-        return {"block": self.block, "stage_blocks": self.stage_blocks,
-                "stage_widths": self.stage_widths, "stem": self.stem,
-                "input_shape": self.input_shape, "classes": self.classes, **self.options}
+        return {
+            "block": self.block,
+            "stage_blocks": self.stage_blocks,
+            "stage_widths": self.stage_widths,
+            "stem": self.stem,
+            "input_shape": self.input_shape,
+            "classes": self.classes,
+            **self.options,
+        }
 
     def describe(self) -> dict[str, Any]:
         return {"depth": self.depth, **self.builder_kwargs(), "paper": self.paper}
@@ -73,18 +78,26 @@ class ModelSpec:
     def summary_line(self) -> str:
         options = ", ".join(f"{k}={v}" for k, v in self.options.items())
         blocks = "-".join(map(str, self.stage_blocks))
-        return (f"{self.block:<10} blocks {blocks:<12} stem {self.stem:<8} "
-                f"input {'x'.join(map(str, self.input_shape)):<9} {options}")
+        return (
+            f"{self.block:<10} blocks {blocks:<12} stem {self.stem:<8} "
+            f"input {'x'.join(map(str, self.input_shape)):<9} {options}"
+        )
 
 
 def imagenet_spec(depth: int, **options) -> ModelSpec:
     """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
     check_choice("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
-    return ModelSpec(block=block, stage_blocks=blocks, stage_widths=IMAGENET_WIDTHS,
-                     stem="imagenet", input_shape=(224, 224, 3), classes=1000,
-                     paper=_paper(options, depth_from_2015="Table 1" if depth < 200 else None),
-                     options=types.MappingProxyType(options))
+    return ModelSpec(
+        block=block,
+        stage_blocks=blocks,
+        stage_widths=IMAGENET_WIDTHS,
+        stem="imagenet",
+        input_shape=(224, 224, 3),
+        classes=1000,
+        paper=_paper(options, depth_from_2015="Table 1" if depth < 200 else None),
+        options=types.MappingProxyType(options),
+    )
 
 
 def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
@@ -95,10 +108,16 @@ def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
         formula = "6n+2 (20, 32, 44, 56, 110, ...)" if block == "basic" else "9n+2 (29, 164, ...)"
         raise ValueError(f"a CIFAR ResNet with {block} blocks has depth {formula}, got {depth}")
     options = {"shortcut": "A", **options}
-    return ModelSpec(block=block, stage_blocks=(n, n, n), stage_widths=CIFAR_WIDTHS, stem="cifar",
-                     input_shape=(32, 32, 3), classes=10,
-                     paper=_paper(options, depth_from_2015="section 4.2"),
-                     options=types.MappingProxyType(options))
+    return ModelSpec(
+        block=block,
+        stage_blocks=(n, n, n),
+        stage_widths=CIFAR_WIDTHS,
+        stem="cifar",
+        input_shape=(32, 32, 3),
+        classes=10,
+        paper=_paper(options, depth_from_2015="section 4.2"),
+        options=types.MappingProxyType(options),
+    )
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {

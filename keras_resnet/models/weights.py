@@ -19,17 +19,21 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
     """Load a `.weights.h5` or `.keras` file into `model`, with errors that say what differs."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ValueError(f"weights file {path!r} does not exist; pass weights=None for random "
-                         "initialisation or the path of a .weights.h5 / .keras file")
+        raise ValueError(
+            f"weights file {path!r} does not exist; pass weights=None for random "
+            "initialisation or the path of a .weights.h5 / .keras file"
+        )
     if not path.endswith(WEIGHT_SUFFIXES):
-        raise ValueError(f"weights must be a file ending in {' or '.join(WEIGHT_SUFFIXES)}, "
-                         f"got {path!r}")
+        raise ValueError(f"weights must be a file ending in {' or '.join(WEIGHT_SUFFIXES)}, got {path!r}")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.load_weights(path)
-        skipped = [str(w.message) for w in caught if "retain their freshly-initialized" in
-                   str(w.message) or "could not be loaded" in str(w.message)]
+        skipped = [
+            str(w.message)
+            for w in caught
+            if "retain their freshly-initialized" in str(w.message) or "could not be loaded" in str(w.message)
+        ]
         if skipped:  # Keras only warns when part of the file does not fit: nothing may be lost
             raise ValueError(skipped[0])
     except Exception as err:  # Keras raises several types for a mismatched file
@@ -38,7 +42,8 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
             f"weights file {path!r} does not match {model.name} as built (input channels "
             f"{channels}, {len(model.weights)} weight tensors): build the model with the same "
             f"architecture options, input channels and classes as the saved one. Keras said: "
-            f"{str(err).strip().splitlines()[0]}") from err
+            f"{str(err).strip().splitlines()[0]}"
+        ) from err
 
 
 def _channels_last(model: keras.Model) -> bool:
@@ -48,8 +53,9 @@ def _channels_last(model: keras.Model) -> bool:
     return True
 
 
-def from_keras_applications(source: keras.Model, target: keras.Model, *,
-                            strict: bool = True) -> dict[str, list[str]]:
+def from_keras_applications(
+    source: keras.Model, target: keras.Model, *, strict: bool = True
+) -> dict[str, list[str]]:
     """Copy every weighted layer of `source` (a keras.applications ResNet) into `target` by name.
 
     With `strict` (default) every weighted layer on either side must find its twin with the same
@@ -72,13 +78,13 @@ def from_keras_applications(source: keras.Model, target: keras.Model, *,
             continue
         twin.set_weights(layer.get_weights())
         copied.append(layer.name)
-    not_in_source = [layer.name for layer in target.layers
-                     if layer.weights and layer.name not in copied]
+    not_in_source = [layer.name for layer in target.layers if layer.weights and layer.name not in copied]
     if mismatched or (strict and (missing or not_in_source)):
         raise ValueError(
             "source and target do not hold the same weights. Build the target with "
             "keras_resnet.KERAS_APPLICATIONS_OPTIONS['v1' or 'v2'] and the same depth, classes "
             "and include_top, or pass strict=False to copy what matches.\n"
             f"  shape mismatches: {mismatched[:5]}\n  missing in target: {missing[:5]}\n"
-            f"  not in source: {not_in_source[:5]}")
+            f"  not in source: {not_in_source[:5]}"
+        )
     return {"copied": copied, "missing_in_target": missing, "not_in_source": not_in_source}

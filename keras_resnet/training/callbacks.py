@@ -77,8 +77,13 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         keras.callbacks.TerminateOnNaN(raise_error=True),
         keras.callbacks.CSVLogger(str(run.history), append=True),
         *tensorboard,
-        AtomicModelCheckpoint(str(run.best), monitor="val_accuracy", mode="max", save_best_only=True,
-                              initial_value_threshold=best_threshold),
+        AtomicModelCheckpoint(
+            str(run.best),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=best_threshold,
+        ),
         AtomicModelCheckpoint(str(run.last)),
         EpochBackup(run.backup),
     ]

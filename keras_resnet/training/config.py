@@ -78,8 +78,9 @@ def resumed_config(saved: dict, given: TrainConfig) -> TrainConfig:
     differing = [k for k in old_dict if k not in RUNTIME_FIELDS and old_dict[k] != new_dict[k]]
     if differing:
         details = ", ".join(f"{k}: run has {old_dict[k]!r}, given {new_dict[k]!r}" for k in differing)
-        raise ValueError(f"cannot resume with different options ({details}); use the run's options "
-                         "or --overwrite")
+        raise ValueError(
+            f"cannot resume with different options ({details}); use the run's options or --overwrite"
+        )
     for field in RUNTIME_FIELDS:
         setattr(old, field, getattr(given, field))
     return old
@@ -94,9 +95,16 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     check_choice("mixed precision", config.mixed_precision, (None, *PRECISIONS))
     distribution.check_distribute(config.distribute, backend=keras.backend.backend())
     return recipes.resolve_recipe(
-        config.recipe, model=config.model, batch_size=config.batch_size, lr=config.lr,
-        weight_decay=config.weight_decay, momentum=config.momentum, warmup_epochs=config.warmup_epochs,
-        warmup_until_error=config.warmup_until_error, label_smoothing=config.label_smoothing)
+        config.recipe,
+        model=config.model,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        momentum=config.momentum,
+        warmup_epochs=config.warmup_epochs,
+        warmup_until_error=config.warmup_until_error,
+        label_smoothing=config.label_smoothing,
+    )
 
 
 def default_model_builder(name: str, **options):

@@ -25,8 +25,10 @@ def check_distribute(kind: str | None, *, backend: str) -> None:
     check_choice("--distribute", kind, CHOICES)
     needed = BACKEND_OF[kind]
     if backend != needed:
-        raise ValueError(f"--distribute {kind} needs the {needed} backend but Keras runs on {backend}; "
-                         f"set KERAS_BACKEND={needed}")
+        raise ValueError(
+            f"--distribute {kind} needs the {needed} backend but Keras runs on {backend}; "
+            f"set KERAS_BACKEND={needed}"
+        )
 
 
 def tf_config() -> dict:
@@ -51,7 +53,8 @@ def is_chief() -> bool:
         return True
     has_chief = "chief" in config.get("cluster", {})
     return task.get("type") == "chief" or (
-        not has_chief and task.get("type") == "worker" and task.get("index", 0) == 0)
+        not has_chief and task.get("type") == "worker" and task.get("index", 0) == 0
+    )
 
 
 @contextlib.contextmanager

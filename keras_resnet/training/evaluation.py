@@ -42,8 +42,16 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     return result
 
 
-def evaluate_run(target: str, *, dataset: str | None = None, split: str = "test", checkpoint: str = "last",
-                 batch_size: int = 256, data_dir: str | None = None, download: bool = False) -> dict:
+def evaluate_run(
+    target: str,
+    *,
+    dataset: str | None = None,
+    split: str = "test",
+    checkpoint: str = "last",
+    batch_size: int = 256,
+    data_dir: str | None = None,
+    download: bool = False,
+) -> dict:
     """Score a run folder's checkpoint (`last` or `best`) or a `.keras` file on a dataset split.
 
     For a run folder the dataset and its split options default to the ones it was trained on.

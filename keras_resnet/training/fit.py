@@ -21,8 +21,14 @@ from keras_resnet.training.callbacks import make_callbacks, tensorboard_availabl
 from keras_resnet.training.checkpoints import restore_backup
 from keras_resnet.training.config import TrainConfig, check_config, default_model_builder, resumed_config
 from keras_resnet.training.evaluation import score
-from keras_resnet.training.run_folder import (RunFolder, best_value, init_run_dir, open_run_dir,
-                                              read_history, truncate_history)
+from keras_resnet.training.run_folder import (
+    RunFolder,
+    best_value,
+    init_run_dir,
+    open_run_dir,
+    read_history,
+    truncate_history,
+)
 
 __all__ = ["train", "TrainingError"]
 
@@ -31,8 +37,16 @@ class TrainingError(RuntimeError):
     """Training stopped for a reason the user must act on (e.g. the loss became NaN)."""
 
 
-def train(config: TrainConfig, *, out: str, resume: bool = False, overwrite: bool = False,
-          verbose="auto", extra_callbacks=(), build_model=None) -> dict:
+def train(
+    config: TrainConfig,
+    *,
+    out: str,
+    resume: bool = False,
+    overwrite: bool = False,
+    verbose="auto",
+    extra_callbacks=(),
+    build_model=None,
+) -> dict:
     """Train (or continue) the run in `out`; returns the metrics also written to metrics.json.
 
     `build_model(name, *, classes, input_shape, normalization, kernel_regularizer, **model_args)`
@@ -50,18 +64,11 @@ def train(config: TrainConfig, *, out: str, resume: bool = False, overwrite: boo
     recipe = check_config(config)
     start = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
-    with _precision(config.mixed_precision), \
-            distribution.distribution_scope(config.distribute) as replicas:
+    with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
         datasets = _load_data(config, replicas)
         info = datasets.info
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
-        model = (build_model or default_model_builder)(
-            config.model, classes=info.classes, input_shape=info.image_shape,
-            normalization=(info.mean, info.std), kernel_regularizer=recipes.kernel_regularizer(recipe),
-            **config.model_args)
-        compiled = recipes.compile_resolved(model, recipe, steps_per_epoch=steps, epochs=config.epochs,
-                                            jit_compile=True if config.jit_compile else "auto",
-                                            verbose=verbose != 0)
+        model, compiled = _build_and_compile(config, recipe, info, steps, build_model, verbose=verbose != 0)
         if not distribution.is_chief():  # a non-chief worker writes into a scratch folder
             run = RunFolder(run.root / f".worker-{distribution.task_index()}")
         init_run_dir(run, overwrite=overwrite)
@@ -72,26 +79,64 @@ def train(config: TrainConfig, *, out: str, resume: bool = False, overwrite: boo
             print("note: TensorBoard is not installed (pip install tensorboard); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
         callbacks = make_callbacks(
-            run, best_threshold=best_value(read_history(run.history), "val_accuracy"),
-            loggers=[gradients] if gradients else [], extra=[*compiled.callbacks, *extra_callbacks])
-        _fit(model, datasets, config, run, callbacks=callbacks, initial_epoch=initial_epoch,
-             one_hot=compiled.one_hot, verbose=verbose)
+            run,
+            best_threshold=best_value(read_history(run.history), "val_accuracy"),
+            loggers=[gradients] if gradients else [],
+            extra=[*compiled.callbacks, *extra_callbacks],
+        )
+        _fit(
+            model,
+            datasets,
+            config,
+            run,
+            callbacks=callbacks,
+            initial_epoch=initial_epoch,
+            one_hot=compiled.one_hot,
+            verbose=verbose,
+        )
         result = _scores(model, run, datasets.test, top5=recipe.top5)
-    history = read_history(run.history)
-    result.update({
-        "epochs_trained": len(history),
-        "best_epoch": _best_epoch(history),
-        "train_seconds_total": sum(row.get("epoch_seconds", 0.0) for row in history),
-        "session_seconds": time.perf_counter() - start,
-        "dataset": info.to_dict(),
-    })
-    warmup_end = next((c.end_step for c in compiled.callbacks if c.end_step is not None), None)
-    if warmup_end is not None:
-        result["warmup_end_step"] = warmup_end
+    result.update(_run_summary(run, info, compiled, seconds=time.perf_counter() - start))
     if distribution.is_chief():
         write_json(run.metrics, result)
         shutil.rmtree(run.backup, ignore_errors=True)
     return result
+
+
+def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_model, *, verbose: bool):
+    """The configured model, built for the dataset and compiled with the recipe."""
+    model = (build_model or default_model_builder)(
+        config.model,
+        classes=info.classes,
+        input_shape=info.image_shape,
+        normalization=(info.mean, info.std),
+        kernel_regularizer=recipes.kernel_regularizer(recipe),
+        **config.model_args,
+    )
+    compiled = recipes.compile_resolved(
+        model,
+        recipe,
+        steps_per_epoch=steps,
+        epochs=config.epochs,
+        jit_compile=True if config.jit_compile else "auto",
+        verbose=verbose,
+    )
+    return model, compiled
+
+
+def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
+    """What metrics.json records beside the test scores: epochs, timing, data, the warm-up's end."""
+    history = read_history(run.history)
+    summary = {
+        "epochs_trained": len(history),
+        "best_epoch": _best_epoch(history),
+        "train_seconds_total": sum(row.get("epoch_seconds", 0.0) for row in history),
+        "session_seconds": seconds,
+        "dataset": info.to_dict(),
+    }
+    warmup_end = next((c.end_step for c in compiled.callbacks if c.end_step is not None), None)
+    if warmup_end is not None:
+        summary["warmup_end_step"] = warmup_end
+    return summary
 
 
 def _load_data(config: TrainConfig, replicas: int):
@@ -100,24 +145,45 @@ def _load_data(config: TrainConfig, replicas: int):
     if config.distribute == "data-parallel" and config.batch_size % replicas:
         raise ValueError(f"batch size {config.batch_size} must be divisible by the {replicas} devices")
     return load_datasets(
-        config.dataset, batch_size=config.batch_size, seed=config.seed, augment=config.augment,
-        data_dir=config.data_dir, image_size=config.image_size,
-        validation_fraction=config.validation_fraction, download=config.download,
+        config.dataset,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        augment=config.augment,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        validation_fraction=config.validation_fraction,
+        download=config.download,
         drop_remainder=config.distribute is not None,
-        eval_multiple=replicas if config.distribute == "data-parallel" else 1)
+        eval_multiple=replicas if config.distribute == "data-parallel" else 1,
+    )
 
 
-def _fit(model, datasets, config: TrainConfig, run: RunFolder, *, callbacks, initial_epoch: int,
-         one_hot: bool, verbose) -> None:
+def _fit(
+    model,
+    datasets,
+    config: TrainConfig,
+    run: RunFolder,
+    *,
+    callbacks,
+    initial_epoch: int,
+    one_hot: bool,
+    verbose,
+) -> None:
     """`model.fit` over the run's epochs; a NaN/Inf loss becomes a TrainingError that says what to do."""
     info = datasets.info
     train_data, val_data = datasets.train, datasets.validation
     if one_hot:
         train_data, val_data = (_one_hot(d, info.classes) for d in (train_data, val_data))
     try:
-        model.fit(train_data, validation_data=val_data if info.validation_examples else None,
-                  epochs=config.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                  verbose=verbose, shuffle=False)  # the pipeline shuffles
+        model.fit(
+            train_data,
+            validation_data=val_data if info.validation_examples else None,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )  # the pipeline shuffles
     except RuntimeError as err:
         if "NaN or Inf loss" not in str(err):
             raise
@@ -125,7 +191,8 @@ def _fit(model, datasets, config: TrainConfig, run: RunFolder, *, callbacks, ini
         raise TrainingError(
             f"the loss became NaN/Inf in epoch {len(done) + 1}; training stopped. The last good "
             f"checkpoint is {run.last if done else 'none (no epoch completed)'}. Lower --lr or "
-            "add --warmup-epochs, then start again with --overwrite") from None
+            "add --warmup-epochs, then start again with --overwrite"
+        ) from None
 
 
 def _scores(model, run: RunFolder, test, *, top5: bool) -> dict:
@@ -147,8 +214,7 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
     if one_hot:
         probe_data = _one_hot(probe_data, datasets.info.classes)
     tensorboard_dir = run.gradient_logs if tensorboard_available() else None
-    return GradientNormCallback.from_dataset(probe_data, output_dir=run.root,
-                                             tensorboard_dir=tensorboard_dir)
+    return GradientNormCallback.from_dataset(probe_data, output_dir=run.root, tensorboard_dir=tensorboard_dir)
 
 
 def _write_config(run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps) -> None:
@@ -158,10 +224,19 @@ def _write_config(run: RunFolder, config, recipe, info, saved, initial_epoch, re
 
     devices = [str(device) for device in keras.distribution.list_devices()]
     sessions.append({**provenance(), "devices": devices, "initial_epoch": initial_epoch})
-    write_json(run.config, {
-        "train_config": config.to_dict(), "recipe": recipe.to_dict(), "dataset": info.to_dict(),
-        "replicas": replicas, "steps_per_epoch": steps, "seed": config.seed,
-        "environment": sessions[0], "sessions": sessions})
+    write_json(
+        run.config,
+        {
+            "train_config": config.to_dict(),
+            "recipe": recipe.to_dict(),
+            "dataset": info.to_dict(),
+            "replicas": replicas,
+            "steps_per_epoch": steps,
+            "seed": config.seed,
+            "environment": sessions[0],
+            "sessions": sessions,
+        },
+    )
 
 
 @contextlib.contextmanager
@@ -192,4 +267,3 @@ def _best_epoch(history: list[dict]) -> int | None:
     values = [(row.get("val_accuracy", math.nan), -row["epoch"]) for row in history]
     values = [(v, e) for v, e in values if math.isfinite(v)]
     return 1 - max(values)[1] if values else None  # first epoch reaching the best, 1-based
-

@@ -113,13 +113,17 @@ def resolve_recipe(
     plain and >=110-layer nets on 80 % training error and warms no other net up.
     """
     recipe = RECIPES[check_choice("recipe", name, RECIPES)]
-    learning_rate = lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
+    learning_rate = (
+        lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
+    )
     if warmup_epochs is not None and warmup_until_error is not None:
         raise ValueError("give a warm-up in epochs or until a training error, not both")
     if warmup_until_error is not None:
         if recipe.warmup != "constant":
-            raise ValueError(f"recipe {name!r} warms up linearly over epochs; a warm-up until a "
-                             "training error needs a constant (lr/10) warm-up such as paper-cifar's")
+            raise ValueError(
+                f"recipe {name!r} warms up linearly over epochs; a warm-up until a "
+                "training error needs a constant (lr/10) warm-up such as paper-cifar's"
+            )
         if not 0 < warmup_until_error < 1:
             raise ValueError(f"warm-up training error must be in (0, 1), got {warmup_until_error}")
         warmup_epochs = 0.0
@@ -190,7 +194,9 @@ def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
             return ErrorGatedWarmup(schedule, factor=recipe.step_factor, last_step=boundaries[0])
         return schedule
     if warmup >= total:
-        raise ValueError(f"warm-up of {recipe.warmup_epochs} epochs is not shorter than training ({epochs} epochs)")
+        raise ValueError(
+            f"warm-up of {recipe.warmup_epochs} epochs is not shorter than training ({epochs} epochs)"
+        )
     if warmup == 0:
         return keras.optimizers.schedules.CosineDecay(lr, decay_steps=total)
     return keras.optimizers.schedules.CosineDecay(
@@ -264,9 +270,17 @@ class CompiledRecipe:
     one_hot: bool
 
 
-def compile_with_recipe(model, recipe: str = "paper-cifar", *, batch_size: int, steps_per_epoch: int,
-                        epochs: int, jit_compile="auto", verbose: bool = True,
-                        **overrides) -> CompiledRecipe:
+def compile_with_recipe(
+    model,
+    recipe: str = "paper-cifar",
+    *,
+    batch_size: int,
+    steps_per_epoch: int,
+    epochs: int,
+    jit_compile="auto",
+    verbose: bool = True,
+    **overrides,
+) -> CompiledRecipe:
     """Compile `model` for `model.fit` with a training recipe, in one call.
 
     Sets SGD with the recipe's learning-rate schedule and warm-up, its loss and metrics, and the
@@ -276,18 +290,32 @@ def compile_with_recipe(model, recipe: str = "paper-cifar", *, batch_size: int, 
     warmup_until_error, label_smoothing); the warm-up rule looks `model.name` up in the spec table.
     """
     resolved = resolve_recipe(recipe, model=model.name, batch_size=batch_size, **overrides)
-    return compile_resolved(model, resolved, steps_per_epoch=steps_per_epoch, epochs=epochs,
-                            jit_compile=jit_compile, verbose=verbose)
+    return compile_resolved(
+        model,
+        resolved,
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        jit_compile=jit_compile,
+        verbose=verbose,
+    )
 
 
-def compile_resolved(model, recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int,
-                     jit_compile="auto", verbose: bool = True) -> CompiledRecipe:
+def compile_resolved(
+    model,
+    recipe: ResolvedRecipe,
+    *,
+    steps_per_epoch: int,
+    epochs: int,
+    jit_compile="auto",
+    verbose: bool = True,
+) -> CompiledRecipe:
     """`compile_with_recipe` for a recipe already resolved (as `keras-resnet train` does)."""
     schedule = make_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=epochs)
     loss, metrics, one_hot = make_loss_and_metrics(recipe, classes=int(model.outputs[0].shape[-1]))
     apply_weight_decay(model, recipe)
-    model.compile(optimizer=make_optimizer(recipe, schedule), loss=loss, metrics=metrics,
-                  jit_compile=jit_compile)
+    model.compile(
+        optimizer=make_optimizer(recipe, schedule), loss=loss, metrics=metrics, jit_compile=jit_compile
+    )
     return CompiledRecipe(recipe, warmup_callbacks(recipe, schedule, verbose=verbose), one_hot)
 
 
@@ -303,7 +331,10 @@ def apply_weight_decay(model, recipe: ResolvedRecipe) -> None:
         layer = pending.pop()
         pending.extend(getattr(layer, "layers", ()))  # nested models
         kernel = getattr(layer, "kernel", None)
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and kernel is not None \
-                and kernel.regularizer is None:
+        if (
+            isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+            and kernel is not None
+            and kernel.regularizer is None
+        ):
             layer.kernel_regularizer = regularizer
             kernel.regularizer = regularizer

@@ -62,9 +62,12 @@ class RunFolder:
         """The run's data: spec, data_dir, image_size (or None) and validation_fraction, so a
         later step (evaluation, export) reads the same splits the run was trained and scored on."""
         config = self.train_config()
-        return {"spec": config["dataset"], "data_dir": config.get("data_dir"),
-                "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
-                "validation_fraction": config.get("validation_fraction", 0.1)}
+        return {
+            "spec": config["dataset"],
+            "data_dir": config.get("data_dir"),
+            "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
+            "validation_fraction": config.get("validation_fraction", 0.1),
+        }
 
     def checkpoint(self, which: str = "auto") -> Path:
         """The `.keras` file of the `best` or `last` checkpoint; `auto`: best, else last."""
@@ -74,8 +77,10 @@ class RunFolder:
         for path in candidates:
             if path.is_file():
                 return path
-        raise ValueError(f"run {self.root} has no {'' if which == 'auto' else which + ' '}checkpoint "
-                         f"yet (looked for {', '.join(str(p) for p in candidates)})")
+        raise ValueError(
+            f"run {self.root} has no {'' if which == 'auto' else which + ' '}checkpoint "
+            f"yet (looked for {', '.join(str(p) for p in candidates)})"
+        )
 
     def read_history(self) -> list[dict]:
         return read_history(self.history)
@@ -103,11 +108,14 @@ def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> t
     if run.root.exists() and not run.root.is_dir():
         raise ValueError(f"output path {run.root} is a file, not a folder")
     if run.root.is_dir() and any(run.root.iterdir()) and not run.is_run():
-        raise ValueError(f"output folder {run.root} is not empty and holds no run (no config.json); "
-                         "pick another --out")
+        raise ValueError(
+            f"output folder {run.root} is not empty and holds no run (no config.json); pick another --out"
+        )
     if run.is_run() and not (resume or overwrite):
-        raise ValueError(f"output folder {run.root} holds another run; pass --resume to continue it "
-                         "or --overwrite to replace it")
+        raise ValueError(
+            f"output folder {run.root} holds another run; pass --resume to continue it "
+            "or --overwrite to replace it"
+        )
     return run, run.read_config() if run.is_run() and resume else None
 
 
@@ -134,8 +142,11 @@ def read_history(path: str | os.PathLike) -> list[dict]:
         return []
     with open(path, newline="") as file:
         rows = list(csv.DictReader(file))
-    return [{k: (int(v) if k == "epoch" else _float(v)) for k, v in row.items()}
-            for row in rows if row.get("epoch")]
+    return [
+        {k: (int(v) if k == "epoch" else _float(v)) for k, v in row.items()}
+        for row in rows
+        if row.get("epoch")
+    ]
 
 
 def truncate_history(path: str | os.PathLike, *, epochs: int) -> None:
@@ -174,5 +185,13 @@ def _float(text: str) -> float:
         return math.nan
 
 
-__all__ = ["RunFolder", "open_run_dir", "init_run_dir", "read_json", "read_history", "truncate_history",
-           "best_value", "write_json"]
+__all__ = [
+    "RunFolder",
+    "open_run_dir",
+    "init_run_dir",
+    "read_json",
+    "read_history",
+    "truncate_history",
+    "best_value",
+    "write_json",
+]

@@ -36,8 +36,9 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
     def attach(self, optimizer):
         """Add the flag (1.0: warming up) to `optimizer`'s variables; returns the optimizer."""
         if self.warming_up is None:
-            self.warming_up = optimizer.add_variable(shape=(), initializer="ones", dtype="float32",
-                                                     name="warming_up")
+            self.warming_up = optimizer.add_variable(
+                shape=(), initializer="ones", dtype="float32", name="warming_up"
+            )
         return optimizer
 
     def __call__(self, step):
@@ -45,13 +46,17 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
         if self.warming_up is None:
             return lr
         step = keras.ops.convert_to_tensor(step, dtype="int64")
-        warm = keras.ops.logical_and(keras.ops.greater(self.warming_up, 0.5),
-                                     keras.ops.less_equal(step, self.last_step))
+        warm = keras.ops.logical_and(
+            keras.ops.greater(self.warming_up, 0.5), keras.ops.less_equal(step, self.last_step)
+        )
         return keras.ops.where(warm, lr * self.factor, lr)
 
     def get_config(self):
-        return {"schedule": keras.saving.serialize_keras_object(self.schedule),
-                "factor": self.factor, "last_step": self.last_step}
+        return {
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "factor": self.factor,
+            "last_step": self.last_step,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -64,8 +69,13 @@ class EndWarmupBelowError(keras.callbacks.Callback):
     """Ends an `ErrorGatedWarmup` after the first batch whose running training error (1 -
     `logs[metric]`) is below `max_error`; `end_step` is the optimizer step it ended at."""
 
-    def __init__(self, schedule: ErrorGatedWarmup, max_error: float = 0.8, metric: str = "accuracy",
-                 verbose: bool = True):
+    def __init__(
+        self,
+        schedule: ErrorGatedWarmup,
+        max_error: float = 0.8,
+        metric: str = "accuracy",
+        verbose: bool = True,
+    ):
         super().__init__()
         if schedule.warming_up is None:
             raise ValueError("the schedule has no optimizer flag yet; call schedule.attach(optimizer)")
@@ -85,8 +95,10 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         if not self._warming:
             return
         if not logs or self.metric not in logs:
-            raise ValueError(f"the warm-up ends on the training error, but the logs have no "
-                             f"{self.metric!r} metric; compile the model with it")
+            raise ValueError(
+                f"the warm-up ends on the training error, but the logs have no "
+                f"{self.metric!r} metric; compile the model with it"
+            )
         error = 1.0 - float(keras.ops.convert_to_numpy(logs[self.metric]))
         if error >= self.max_error:
             return
@@ -95,5 +107,7 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         self._warming = False
         self.end_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         if self.verbose:
-            print(f"\nwarm-up ended after step {self.end_step}: training error "
-                  f"{error:.2%} < {self.max_error:.0%}")
+            print(
+                f"\nwarm-up ended after step {self.end_step}: training error "
+                f"{error:.2%} < {self.max_error:.0%}"
+            )

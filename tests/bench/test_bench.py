@@ -17,14 +17,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _bench(args, tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, "-m", "keras_resnet", "bench", *args, "--out", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "keras_resnet", "bench", *args, "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return json.loads((tmp_path / "benchmarks.json").read_text()), (tmp_path / "BENCHMARKS.md").read_text()
 
 
 def _positive_rate(summary):
-    return summary["images_per_second"] > 0 and len(summary["samples_images_per_second"]) == summary["repeats"]
+    return (
+        summary["images_per_second"] > 0 and len(summary["samples_images_per_second"]) == summary["repeats"]
+    )
 
 
 @pytest.mark.slow
@@ -56,11 +64,19 @@ def test_quick_cpu_suite_records_every_figure_machine_and_command(tmp_path):
     assert set(grads["median_epoch_seconds"]) == {"baseline", "probe_each_epoch", "train_every_n"}
     assert export["status"] == "done", export
     assert [row["file"] for row in export["files"]] == [
-        "saved_model", "model_float32.tflite", "model_int8.tflite"]
+        "saved_model",
+        "model_float32.tflite",
+        "model_int8.tflite",
+    ]
     assert all(row["latency_ms"] > 0 and row["size_bytes"] > 0 for row in export["files"])
     assert "gpu" not in report
-    for heading in ("## CPU: ResNet-50", "## CPU: ResNet-20", "## Input pipeline",
-                    "## Gradient-norm callback and export overhead", "model_int8.tflite"):
+    for heading in (
+        "## CPU: ResNet-50",
+        "## CPU: ResNet-20",
+        "## Input pipeline",
+        "## Gradient-norm callback and export overhead",
+        "model_int8.tflite",
+    ):
         assert heading in markdown
     assert report["command"] in markdown
 
@@ -82,8 +98,15 @@ def test_full_gpu_suite_without_a_gpu_is_skipped_and_says_so():
     assert result["status"] == "skipped" and "no NVIDIA GPU" in result["reason"]
 
 
-@pytest.mark.parametrize("name, tflops", [("NVIDIA H100 80GB HBM3", 989), ("NVIDIA H100 PCIe", 756),
-                                          ("NVIDIA H200", 989), ("NVIDIA A100-SXM4-80GB", 312)])
+@pytest.mark.parametrize(
+    "name, tflops",
+    [
+        ("NVIDIA H100 80GB HBM3", 989),
+        ("NVIDIA H100 PCIe", 756),
+        ("NVIDIA H200", 989),
+        ("NVIDIA A100-SXM4-80GB", 312),
+    ],
+)
 def test_peak_bf16_flops_knows_the_table_gpus(name, tflops):
     assert gpu.peak_bf16_flops(name) == tflops * 1e12
 
@@ -102,15 +125,20 @@ def test_missing_backend_package_is_recorded_as_skipped(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
     result = cpu.cpu_suite(quick=True, backend="torch", backends=("torch",), run_job=None, timeout=1)
-    assert result["resnet50"]["status"] == "skipped" and "torch is not installed" in result["resnet50"]["reason"]
+    assert (
+        result["resnet50"]["status"] == "skipped" and "torch is not installed" in result["resnet50"]["reason"]
+    )
     assert result["resnet20"]["torch"]["status"] == "skipped"
 
 
 def test_a_failing_job_becomes_a_failed_entry_not_an_exception():
-    result = worker.run_job("resnet20_training", backend="jax", options={"no_such_option": 1},
-                            timeout=300, echo=lambda line: None)
+    result = worker.run_job(
+        "resnet20_training", backend="jax", options={"no_such_option": 1}, timeout=300, echo=lambda line: None
+    )
     assert result["status"] == "failed" and "no_such_option" in result["error"]
 
 
@@ -123,17 +151,37 @@ def test_bench_rejects_an_unknown_backend_with_exit_2(tmp_path, capsys):
 def test_overhead_suite_replaces_only_its_section_and_records_its_own_command(tmp_path, monkeypatch):
     from keras_resnet.bench import overhead, report
 
-    earlier = {"command": "keras-resnet bench --suite cpu", "date": "2026-01-01", "quick": False,
-               "suite": "cpu", "machine": {"cpu": "x", "cpu_count": 2, "usable_cpus": 2, "memory_gib": 1.0,
-                                            "accelerator": "none", "load_average": [0, 0, 0], "gpus": []},
-               "versions": {"keras": "3"}, "note": "n", "pipeline": {"status": "skipped", "reason": "r"},
-               "overhead": {"gradient_norms": {"status": "failed", "error": "old"}}}
+    earlier = {
+        "command": "keras-resnet bench --suite cpu",
+        "date": "2026-01-01",
+        "quick": False,
+        "suite": "cpu",
+        "machine": {
+            "cpu": "x",
+            "cpu_count": 2,
+            "usable_cpus": 2,
+            "memory_gib": 1.0,
+            "accelerator": "none",
+            "load_average": [0, 0, 0],
+            "gpus": [],
+        },
+        "versions": {"keras": "3"},
+        "note": "n",
+        "pipeline": {"status": "skipped", "reason": "r"},
+        "overhead": {"gradient_norms": {"status": "failed", "error": "old"}},
+    }
     (tmp_path / report.JSON_NAME).write_text(json.dumps(earlier))
-    section = {"gradient_norms": {"status": "failed", "error": "new"},
-               "export": {"status": "failed", "error": "new"}}
+    section = {
+        "gradient_norms": {"status": "failed", "error": "new"},
+        "export": {"status": "failed", "error": "new"},
+    }
     monkeypatch.setattr(overhead, "overhead_figures", lambda **kwargs: section)  # the jobs: tested above
-    run_bench(suite="overhead", out=str(tmp_path), command="keras-resnet bench --suite overhead",
-              echo=lambda *_: None)
+    run_bench(
+        suite="overhead",
+        out=str(tmp_path),
+        command="keras-resnet bench --suite overhead",
+        echo=lambda *_: None,
+    )
     written = json.loads((tmp_path / report.JSON_NAME).read_text())
     assert written["command"] == earlier["command"] and written["pipeline"] == earlier["pipeline"]
     assert written["overhead"]["gradient_norms"]["error"] == "new"

@@ -22,8 +22,9 @@ def test_quick_overhead_reports_positive_times_and_ratios_for_every_configuratio
         assert result["callback_share_of_baseline_epoch"][name] > 0
 
 
-@pytest.mark.parametrize("options, message", [({"repeats": 0}, "repeats"),
-                                              ({"every_n_batches": 1.5}, "every_n_batches")])
+@pytest.mark.parametrize(
+    "options, message", [({"repeats": 0}, "repeats"), ({"every_n_batches": 1.5}, "every_n_batches")]
+)
 def test_bad_overhead_options_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         gradient_norm_overhead(**options)

@@ -7,9 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from keras_resnet.data import pipelines as data
-
 from keras_resnet.data import folders, sources
+from keras_resnet.data import pipelines as data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -158,8 +157,14 @@ def test_folder_of_class_subfolders_is_cut_into_three_stratified_splits(tmp_path
     assert info.class_names == ("cat", "dog", "eel") and info.image_shape == (8, 8, 3)
     assert (info.train_examples, info.validation_examples, info.test_examples) == (21, 3, 6)
     assert len(_arrays(datasets.test)[1]) == 6 and sorted(set(_arrays(datasets.test)[1])) == [0, 1, 2]
-    train_images = {img.tobytes() for img in _arrays(data.eval_pipeline(folders.load_folder(
-        str(tmp_path / "images"), image_size=(8, 8)).train, batch_size=32))[0]}
+    train_images = {
+        img.tobytes()
+        for img in _arrays(
+            data.eval_pipeline(
+                folders.load_folder(str(tmp_path / "images"), image_size=(8, 8)).train, batch_size=32
+            )
+        )[0]
+    }
     test_images = {img.tobytes() for img in _arrays(datasets.test)[0]}
     assert len(train_images) == 21 and not train_images & test_images
 
@@ -210,7 +215,9 @@ def test_unknown_dataset_spec_lists_the_valid_forms(spec):
         data.load_datasets(spec)
 
 
-@pytest.mark.parametrize("batch_size, message", [(0, "integer >= 1"), (-3, "integer >= 1"), (5000, "at most 1257")])
+@pytest.mark.parametrize(
+    "batch_size, message", [(0, "integer >= 1"), (-3, "integer >= 1"), (5000, "at most 1257")]
+)
 def test_batch_size_below_one_or_above_the_training_split_is_refused(batch_size, message):
     with pytest.raises(ValueError, match=message):
         data.load_datasets("digits", batch_size=batch_size)
@@ -218,8 +225,9 @@ def test_batch_size_below_one_or_above_the_training_split_is_refused(batch_size,
 
 def test_importing_the_data_and_training_modules_does_not_import_tensorflow():
     code = (
-        "import sys, keras_resnet.data.pipelines, keras_resnet.data.sources, keras_resnet.training.fit, keras_resnet.training.recipes,"
-        " keras_resnet.training.run_folder, keras_resnet.training.distribution, keras_resnet.experiments.plots;"
+        "import sys, keras_resnet.data.pipelines, keras_resnet.data.sources, keras_resnet.training.fit,"
+        " keras_resnet.training.recipes, keras_resnet.training.run_folder,"
+        " keras_resnet.training.distribution, keras_resnet.experiments.plots;"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
     )
     env = {**os.environ, "PYTHONPATH": ROOT, "KERAS_BACKEND": "jax"}  # Keras on TF imports TF itself

@@ -1,4 +1,5 @@
-"""`compare_models` / `keras-resnet compare`: same recipe and seed per model, test error per epoch, Figure 6."""
+"""`compare_models` / `keras-resnet compare`: same recipe and seed per model, test error per epoch,
+Figure 6."""
 
 import json
 
@@ -19,8 +20,10 @@ def comparison(tmp_path_factory):
 
 def test_each_model_trains_with_the_same_recipe_seed_and_data(comparison):
     out, _ = comparison
-    configs = [json.loads((out / folder / "config.json").read_text())["train_config"]
-               for folder in ("tiny_model-tiny_plain", "tiny_model-tiny_resnet")]
+    configs = [
+        json.loads((out / folder / "config.json").read_text())["train_config"]
+        for folder in ("tiny_model-tiny_plain", "tiny_model-tiny_resnet")
+    ]
     for config in configs:
         config.pop("model")
     assert configs[0] == configs[1] and configs[0]["seed"] == 0 and configs[0]["epochs"] == 2
@@ -61,8 +64,11 @@ def test_a_finished_run_with_other_options_is_refused(comparison):
 
 @pytest.mark.parametrize(
     "models, message",
-    [([], "at least one model"), (["resnet20", "resnet20"], "named more than once: resnet20"),
-     (["resnet20", "resnet21"], "unknown model resnet21")],
+    [
+        ([], "at least one model"),
+        (["resnet20", "resnet20"], "named more than once: resnet20"),
+        (["resnet20", "resnet21"], "unknown model resnet21"),
+    ],
 )
 def test_bad_model_lists_fail_before_anything_trains(tmp_path, models, message):
     with pytest.raises(ValueError, match=message):
@@ -90,5 +96,3 @@ def test_every_model_gets_the_same_warm_up(tmp_path):
     given = {name: TrainConfig(model=name, warmup_epochs=0.0) for name in ("plain20", "resnet56")}
     _share_warmup(given)
     assert [(c.warmup_epochs, c.warmup_until_error) for c in given.values()] == [(0.0, None)] * 2
-
-

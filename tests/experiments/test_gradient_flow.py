@@ -1,6 +1,7 @@
 """Claims about the plain-vs-residual gradient-flow experiment (He et al. 2015, section 4.1), its
 depth profile and the plots drawn from gradient records."""
 
+from pathlib import Path
 
 import keras
 import pytest
@@ -12,6 +13,7 @@ from keras_resnet.gradients.callback import GradientNormCallback
 from tests.gradients.test_callbacks import fit, tiny_data, tiny_net
 
 # -- the depth effect (He et al. 2015, section 4.1) ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -44,9 +46,10 @@ def test_plots_are_written_from_callback_records(tmp_path):
     callback = GradientNormCallback(probe=(x[:4], y[:4]), every_n_batches=2)
     fit(tiny_net(), [callback])
     heatmap = plot_gradient_heatmap(callback.records, tmp_path / "heatmap.png")
-    profile = plot_depth_profile({"a": callback.records, "b": callback.records},
-                                 tmp_path / "profile.png", epochs=[0, 1])
-    assert all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in (heatmap, profile))
+    profile = plot_depth_profile(
+        {"a": callback.records, "b": callback.records}, tmp_path / "profile.png", epochs=[0, 1]
+    )
+    assert all(Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in (heatmap, profile))
     with pytest.raises(ValueError, match="no gradient records"):
         plot_gradient_heatmap([], tmp_path / "empty.png")
 
@@ -54,8 +57,7 @@ def test_plots_are_written_from_callback_records(tmp_path):
 def test_gradient_flow_command_prints_the_table_and_saves_the_plot(tmp_path, capsys):
     from keras_resnet.cli import main
 
-    assert main(["gradient-flow", "--depths", "8", "--batch-size", "4", "--out",
-                 str(tmp_path)]) == 0
+    assert main(["gradient-flow", "--depths", "8", "--batch-size", "4", "--out", str(tmp_path)]) == 0
     assert "| 8 |" in capsys.readouterr().out
     assert (tmp_path / "depth_profile.png").exists() and (tmp_path / "gradient_flow.json").exists()
     assert main(["gradient-flow", "--depths", "21", "--out", str(tmp_path)]) == 2
@@ -72,9 +74,11 @@ def test_depth_profile_has_one_point_per_depth_up_to_the_classifier(digits):
 def test_depth_profile_plot_draws_the_norm_of_all_gradients_at_each_depth(tmp_path):
     from keras_resnet.experiments.plots import _norm_per_depth, plot_depth_profile
 
-    records = [{"step": 1, "epoch": 0, "layer": "a_conv", "depth": 1, "grad_norm": 3.0},
-               {"step": 1, "epoch": 0, "layer": "a_bn", "depth": 1, "grad_norm": 4.0},
-               {"step": 1, "epoch": 0, "layer": "b_conv", "depth": 2, "grad_norm": 2.0}]
+    records = [
+        {"step": 1, "epoch": 0, "layer": "a_conv", "depth": 1, "grad_norm": 3.0},
+        {"step": 1, "epoch": 0, "layer": "a_bn", "depth": 1, "grad_norm": 4.0},
+        {"step": 1, "epoch": 0, "layer": "b_conv", "depth": 2, "grad_norm": 2.0},
+    ]
     assert _norm_per_depth(records) == {1: 5.0, 2: 2.0}
     plot_depth_profile(records, tmp_path / "profile.png")
     assert [p.name for p in tmp_path.iterdir()] == ["profile.png"]  # written whole, no leftovers

@@ -13,22 +13,25 @@ import json
 from pathlib import Path
 
 import keras
-import keras_resnet as kr
 import numpy as np
 import pytest
+
+import keras_resnet as kr
 from keras_resnet.export.api import export_model
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 
 
-def tiny_classifier(*, input_shape=(32, 32, 3), classes=10, normalization=((127.0,) * 3, (64.0,) * 3),
-                    name="tiny"):
+def tiny_classifier(
+    *, input_shape=(32, 32, 3), classes=10, normalization=((127.0,) * 3, (64.0,) * 3), name="tiny"
+):
     """Input -> normalization -> conv -> BN -> ReLU -> pool -> predictions -> activation, as ResNets."""
     inputs = keras.Input(input_shape)
     mean, std = normalization
-    x = keras.layers.Normalization(mean=list(mean), variance=[s * s for s in std],
-                                   name="normalization")(inputs)
+    x = keras.layers.Normalization(mean=list(mean), variance=[s * s for s in std], name="normalization")(
+        inputs
+    )
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.ReLU()(x)
@@ -72,8 +75,18 @@ def make_run_folder(folder: Path, dataset: str, *, checkpoints=("best",)) -> Pat
     (folder / "checkpoints").mkdir(parents=True)
     for which in checkpoints:
         tiny_classifier(name=f"run_{which}").save(folder / "checkpoints" / f"{which}.keras")
-    (folder / "config.json").write_text(json.dumps({"train_config": {
-        "dataset": dataset, "data_dir": None, "image_size": None, "validation_fraction": 0.1}}))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "train_config": {
+                    "dataset": dataset,
+                    "data_dir": None,
+                    "image_size": None,
+                    "validation_fraction": 0.1,
+                }
+            }
+        )
+    )
     return folder
 
 
@@ -90,7 +103,8 @@ def digits():
     images = np.repeat(np.repeat(data.images, 4, axis=1), 4, axis=2)[..., None].repeat(3, axis=-1)
     images = (images * (255.0 / 16.0)).astype(np.float32)
     x_train, x_test, y_train, y_test = train_test_split(
-        images, data.target, test_size=0.2, stratify=data.target, random_state=0)
+        images, data.target, test_size=0.2, stratify=data.target, random_state=0
+    )
     return x_train, y_train, x_test, y_test
 
 
@@ -102,8 +116,11 @@ def trained_resnet20(digits):
     model = kr.resnet20(classes=10, input_shape=(32, 32, 3), normalization=(mean.tolist(), std.tolist()))
     epochs, batch_size = 2, 64  # reaches ~99 % test accuracy with the cosine schedule
     steps = epochs * -(-len(x_train) // batch_size)
-    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, steps)),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, steps)),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0)
     return model
 
@@ -112,9 +129,15 @@ def trained_resnet20(digits):
 def resnet20_export(trained_resnet20, digits, tmp_path_factory):
     x_train, _, x_test, y_test = digits
     out = tmp_path_factory.mktemp("resnet20") / "export"
-    report = export_model(trained_resnet20, out, quantize=ALL_QUANTIZATIONS,
-                          representative_data=x_train[:200], validation_data=(x_test, y_test),
-                          latency_repeats=5, verbose=False)
+    report = export_model(
+        trained_resnet20,
+        out,
+        quantize=ALL_QUANTIZATIONS,
+        representative_data=x_train[:200],
+        validation_data=(x_test, y_test),
+        latency_repeats=5,
+        verbose=False,
+    )
     return {"model": trained_resnet20, "out": out, "report": report, "images": x_test[:64]}
 
 
@@ -125,12 +148,16 @@ def resnet50_export(tmp_path_factory):
     call makes them the batch statistics), so activations and logits have a trained network's
     scale instead of growing stage after stage."""
     keras.utils.set_random_seed(1)
-    model = kr.resnet50(classes=10, input_shape=(64, 64, 3), bn_momentum=0.0,
-                        normalization=((123.7, 116.3, 103.5), (58.4, 57.1, 57.4)))
+    model = kr.resnet50(
+        classes=10,
+        input_shape=(64, 64, 3),
+        bn_momentum=0.0,
+        normalization=((123.7, 116.3, 103.5), (58.4, 57.1, 57.4)),
+    )
     images = random_images(8, (64, 64, 3), seed=1)
     model(images, training=True)
     out = tmp_path_factory.mktemp("resnet50") / "export"
-    report = export_model(model, out, quantize=("float32", "float16"), validation_data=images,
-                          latency_repeats=2, verbose=False)
+    report = export_model(
+        model, out, quantize=("float32", "float16"), validation_data=images, latency_repeats=2, verbose=False
+    )
     return {"model": model, "out": out, "report": report, "images": images}
-

@@ -45,13 +45,17 @@ def _empty_run_folder(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make_path, message", [
-    (_corrupt_keras, "not a valid .keras file"),
-    (_foreign_zip_keras, "could not load .* as a Keras model"),
-    (_text_file, "is not a Keras model file: expected a .keras file"),
-    (_weights_file, "holds weights only"),
-    (_empty_run_folder, "holds neither best.keras nor last.keras"),
-], ids=["corrupt_keras", "zip_that_is_not_keras", "text_file", "weights_only", "run_folder_without_model"])
+@pytest.mark.parametrize(
+    "make_path, message",
+    [
+        (_corrupt_keras, "not a valid .keras file"),
+        (_foreign_zip_keras, "could not load .* as a Keras model"),
+        (_text_file, "is not a Keras model file: expected a .keras file"),
+        (_weights_file, "holds weights only"),
+        (_empty_run_folder, "holds neither best.keras nor last.keras"),
+    ],
+    ids=["corrupt_keras", "zip_that_is_not_keras", "text_file", "weights_only", "run_folder_without_model"],
+)
 def test_model_path_that_is_not_a_keras_model_is_refused_clearly(tmp_path, make_path, message):
     (tmp_path / "inputs").mkdir()
     source = make_path(tmp_path / "inputs")

@@ -40,8 +40,10 @@ def test_tflite_float16_resnet50_keeps_top1_and_adds_little_to_float16_rounding(
     finally:
         model.set_weights(weights)
     actual = run_tflite(resnet50_export["out"] / "model_float16.tflite", images)
-    print(f"ResNet-50 float16: file {np.max(np.abs(actual - expected)):.3g}, "
-          f"Keras with float16 kernels {keras_float16_error:.3g}")
+    print(
+        f"ResNet-50 float16: file {np.max(np.abs(actual - expected)):.3g}, "
+        f"Keras with float16 kernels {keras_float16_error:.3g}"
+    )
     assert np.mean(actual.argmax(-1) == expected.argmax(-1)) == 1.0
     assert np.max(np.abs(actual - expected)) <= 3 * keras_float16_error
     assert expected.max(axis=-1).min() < 0.99  # the outputs are not saturated one-hot vectors

@@ -49,5 +49,6 @@ def test_runner_times_batch_1_after_warmup_and_predicts_in_batches():
 def test_keras_runner_predicts_what_the_model_predicts():
     model = tiny_classifier()
     images = random_images(5)
-    np.testing.assert_allclose(KerasRunner(model).predict(images, batch_size=2),
-                               model.predict(images, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        KerasRunner(model).predict(images, batch_size=2), model.predict(images, verbose=0), atol=1e-6
+    )

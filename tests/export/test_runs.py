@@ -20,11 +20,18 @@ def test_export_run_writes_the_best_checkpoint_into_the_runs_export_folder_check
     report = export_run(run, verbose=False)
     assert report["source"] == str(run / "checkpoints" / "best.keras") and report["model"] == "run_best"
     assert report["out_dir"] == str((run / "export").resolve())
-    assert [entry["file"] for entry in report["files"]] == ["saved_model", "model_float32.tflite",
-                                                            "model_int8.tflite"]
+    assert [entry["file"] for entry in report["files"]] == [
+        "saved_model",
+        "model_float32.tflite",
+        "model_int8.tflite",
+    ]
     # int8 calibrated and every file checked on digits itself: its 360 labelled test images.
-    assert report["verification"] == {**report["verification"], "source": "validation_data",
-                                      "images": 360, "labels": True}
+    assert report["verification"] == {
+        **report["verification"],
+        "source": "validation_data",
+        "images": 360,
+        "labels": True,
+    }
     assert row(report, "model_int8.tflite")["top1_agreement"] >= 0.9
     assert json.loads((run / "export" / "export_report.json").read_text())["source"] == report["source"]
 
@@ -36,7 +43,10 @@ def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_pr
     report = export_run(run, quantize="float32", verbose=False)
     assert report["source"] == str(run / "checkpoints" / "last.keras")
     assert sorted(p.name for p in (run / "export").iterdir()) == [
-        "export_report.json", "model_float32.tflite", "saved_model"]
+        "export_report.json",
+        "model_float32.tflite",
+        "saved_model",
+    ]
 
 
 def test_export_run_refuses_a_folder_that_holds_no_run(tmp_path):
@@ -58,10 +68,15 @@ print("FILES", [entry["file"] for entry in report["files"]], flush=True)
 
 def test_export_run_on_jax_writes_the_saved_model_only_with_a_note(tmp_path):
     run = make_run_folder(tmp_path / "run", "digits")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(run)], env=env, capture_output=True,
-                            text=True, timeout=300)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT, str(run)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "FILES ['saved_model']" in result.stdout
     assert "note: no TFLite export on this backend (SavedModel only)" in result.stdout

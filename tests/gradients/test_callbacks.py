@@ -14,10 +14,10 @@ from tests.conftest import run_on_backend
 
 def tiny_net(**options):
     keras.utils.set_random_seed(0)
-    model = kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8),
-                      input_shape=(8, 8, 3), classes=3, **options)
-    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
-                  loss="sparse_categorical_crossentropy")
+    model = kr.ResNet(
+        stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), input_shape=(8, 8, 3), classes=3, **options
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
     return model
 
 
@@ -29,8 +29,7 @@ def tiny_data(n=16):
 def fit(model, callbacks, epochs=2):
     x, y = tiny_data()
     keras.utils.set_random_seed(1)
-    return model.fit(x, y, batch_size=4, epochs=epochs, shuffle=False, verbose=0,
-                     callbacks=callbacks)
+    return model.fit(x, y, batch_size=4, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
 
 
 def test_callback_norms_equal_a_gradient_tape_reference():
@@ -42,8 +41,9 @@ def test_callback_norms_equal_a_gradient_tape_reference():
     callback = GradientNormCallback(probe=probe)
     fit(model, [callback], epochs=1)
     with tf.GradientTape() as tape:  # at the weights the callback saw: after the last step
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-            probe[1], model(probe[0], training=True)))
+        loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(probe[1], model(probe[0], training=True))
+        )
     grads = tape.gradient(loss, [v.value for v in model.trainable_variables])
     by_path = {v.path: float(tf.norm(g)) for v, g in zip(model.trainable_variables, grads)}
     rows = {r["weight"]: r for r in callback.weight_records}
@@ -53,7 +53,7 @@ def test_callback_norms_equal_a_gradient_tape_reference():
     stem = next(r for r in callback.records if r["layer"] == "conv1_conv")
     assert stem["depth"] == 1  # the first kernel-bearing layer (gradients.depth)
     assert stem["grad_norm"] == pytest.approx(by_path["conv1_conv/kernel"], rel=1e-5)
-    global_norm = np.sqrt(sum(n ** 2 for n in by_path.values()))
+    global_norm = np.sqrt(sum(n**2 for n in by_path.values()))
     assert callback.global_records[-1]["global_norm"] == pytest.approx(global_norm, rel=1e-5)
 
 
@@ -81,16 +81,16 @@ def test_history_has_gradient_scalars_from_the_first_epoch():
 def test_every_n_batches_records_one_row_per_layer_and_step_and_writes_csv(tmp_path):
     model = tiny_net()
     x, y = tiny_data()
-    callback = GradientNormCallback(probe=(x[:4], y[:4]), every_n_batches=2, layers=["conv1_",
-                                    "predictions"], output_dir=tmp_path)
+    callback = GradientNormCallback(
+        probe=(x[:4], y[:4]), every_n_batches=2, layers=["conv1_", "predictions"], output_dir=tmp_path
+    )
     fit(model, [callback])  # 4 batches an epoch: steps 2, 4 then 6, 8
     assert sorted({r["step"] for r in callback.records}) == [2, 4, 6, 8]
     assert {r["layer"] for r in callback.records} == {"conv1_conv", "conv1_bn", "predictions"}
     with open(tmp_path / "gradient_norms.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 * 3
-    assert list(rows[0]) == ["step", "epoch", "layer", "depth", "grad_norm", "weight_norm",
-                             "ratio"]
+    assert list(rows[0]) == ["step", "epoch", "layer", "depth", "grad_norm", "weight_norm", "ratio"]
     assert [p.name for p in tmp_path.iterdir()] == ["gradient_norms.csv"]
 
 
@@ -126,13 +126,16 @@ class WeightSteps(keras.callbacks.Callback):
     """Each step's weight change per weight path: SGD without momentum moves w by -lr * gradient."""
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._before = {v.path: keras.ops.convert_to_numpy(v).copy()
-                        for v in self.model.trainable_variables}
+        self._before = {v.path: keras.ops.convert_to_numpy(v).copy() for v in self.model.trainable_variables}
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps = getattr(self, "steps", [])
-        self.steps.append({v.path: keras.ops.convert_to_numpy(v) - self._before[v.path]
-                           for v in self.model.trainable_variables})
+        self.steps.append(
+            {
+                v.path: keras.ops.convert_to_numpy(v) - self._before[v.path]
+                for v in self.model.trainable_variables
+            }
+        )
 
 
 def plain_sgd_net(lr=0.05):
@@ -155,14 +158,23 @@ def test_train_mode_records_the_gradients_the_optimizer_applied():
     assert callback.global_records[-1]["skipped_steps"] == 0
 
 
-@pytest.mark.parametrize("backend", [
-    "jax",
-    pytest.param("torch", marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                                   reason="PyTorch is not installed")),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "jax",
+        pytest.param(
+            "torch",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("torch") is None, reason="PyTorch is not installed"
+            ),
+        ),
+    ],
+)
 def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
     # jax.jit traces the step once: the tap's values must travel as optimizer state.
-    run_on_backend(backend, """
+    run_on_backend(
+        backend,
+        """
         import keras, numpy as np
         from tests.gradients.test_callbacks import WeightSteps, fit, plain_sgd_net
         from keras_resnet.gradients.callback import GradientNormCallback
@@ -174,7 +186,8 @@ def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
             applied = {p: np.linalg.norm(d.astype("float64")) / 0.05 for p, d in moved.items()}
             np.testing.assert_allclose([rows[p] for p in applied], list(applied.values()),
                                        rtol=2e-3, atol=1e-6)
-        """)
+        """,
+    )
 
 
 def test_train_mode_tap_is_not_saved_and_installs_once(tmp_path):
@@ -233,15 +246,18 @@ def test_from_dataset_caps_the_probe_at_probe_size_examples():
         GradientNormCallback.from_dataset([(x, y)], probe_size=0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"probe": None}, "needs a probe batch"),
-    ({"mode": "sometimes"}, "mode must be one of"),
-    ({"every_n_batches": 0}, "every_n_batches must be"),
-    ({"every_n_batches": 1.5}, "every_n_batches must be"),
-    ({"probe": (np.zeros((0, 8, 8, 3)), np.zeros((0,)))}, "empty"),
-    ({"probe": (np.zeros((4, 8, 8, 3)), np.zeros((3,)))}, "disagree"),
-    ({"layers": []}, "selects no layer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"probe": None}, "needs a probe batch"),
+        ({"mode": "sometimes"}, "mode must be one of"),
+        ({"every_n_batches": 0}, "every_n_batches must be"),
+        ({"every_n_batches": 1.5}, "every_n_batches must be"),
+        ({"probe": (np.zeros((0, 8, 8, 3)), np.zeros((0,)))}, "empty"),
+        ({"probe": (np.zeros((4, 8, 8, 3)), np.zeros((3,)))}, "disagree"),
+        ({"layers": []}, "selects no layer"),
+    ],
+)
 def test_bad_arguments_fail_at_construction(kwargs, message):
     x, y = tiny_data()
     with pytest.raises(ValueError, match=message):
@@ -253,20 +269,21 @@ def test_empty_dataset_is_refused():
         GradientNormCallback.from_dataset([])
 
 
-@pytest.mark.parametrize("probe_shape, layers, model_options, message", [
-    ((4, 16, 16, 3), None, {}, "per-sample shape"),
-    ((4, 8, 8, 3), ["no_such_layer"], {}, "matches no layer"),
-    ((4, 8, 8, 3), None, {"frozen": True}, "no trainable weights"),
-])
-def test_bad_probe_layers_or_model_fail_before_training(probe_shape, layers, model_options,
-                                                        message):
+@pytest.mark.parametrize(
+    "probe_shape, layers, model_options, message",
+    [
+        ((4, 16, 16, 3), None, {}, "per-sample shape"),
+        ((4, 8, 8, 3), ["no_such_layer"], {}, "matches no layer"),
+        ((4, 8, 8, 3), None, {"frozen": True}, "no trainable weights"),
+    ],
+)
+def test_bad_probe_layers_or_model_fail_before_training(probe_shape, layers, model_options, message):
     model = tiny_net()
     if model_options.get("frozen"):
         model.trainable = False
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     x, y = tiny_data()
-    callback = GradientNormCallback(probe=(np.zeros(probe_shape, "float32"), y[:4]),
-                                    layers=layers)
+    callback = GradientNormCallback(probe=(np.zeros(probe_shape, "float32"), y[:4]), layers=layers)
     with pytest.raises(ValueError, match=message):
         model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
     assert model.optimizer.iterations.numpy() == 0

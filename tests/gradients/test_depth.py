@@ -50,8 +50,7 @@ def test_select_layers_keeps_matching_weighted_layers_with_their_depth():
 
     model = kr.resnet20()
     slots = select_layers(model, [re.compile("^conv1_"), re.compile("predictions")])
-    assert [(s.name, s.depth) for s in slots] == [("conv1_conv", 1), ("conv1_bn", 1),
-                                                  ("predictions", 20)]
+    assert [(s.name, s.depth) for s in slots] == [("conv1_conv", 1), ("conv1_bn", 1), ("predictions", 20)]
     paths = [path for _, weights in [(s.name, s.weights) for s in slots] for path, _ in weights]
     assert "predictions/kernel" in paths
     keras.backend.clear_session()

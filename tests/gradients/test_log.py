@@ -6,9 +6,19 @@ from keras_resnet.gradients.log import CSV_COLUMNS, CsvLog, TensorBoardLog, read
 
 
 def rows(epochs, layers=("conv1_conv", "predictions")):
-    return [{"step": 10 * (epoch + 1), "epoch": epoch, "layer": layer, "depth": depth + 1,
-             "grad_norm": 0.5, "weight_norm": 2.0, "ratio": 0.25}
-            for epoch in epochs for depth, layer in enumerate(layers)]
+    return [
+        {
+            "step": 10 * (epoch + 1),
+            "epoch": epoch,
+            "layer": layer,
+            "depth": depth + 1,
+            "grad_norm": 0.5,
+            "weight_norm": 2.0,
+            "ratio": 0.25,
+        }
+        for epoch in epochs
+        for depth, layer in enumerate(layers)
+    ]
 
 
 def test_written_records_read_back_equal(tmp_path):
@@ -49,8 +59,9 @@ def test_appending_to_a_new_folder_writes_the_header_once(tmp_path):
 
 def test_tensorboard_log_without_tensorflow_or_tensorboard_prints_one_note(tmp_path, monkeypatch, capsys):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a)
+    )
     assert TensorBoardLog.open(tmp_path / "tb") is None
     assert capsys.readouterr().out.count("note:") == 1
     assert not (tmp_path / "tb").exists()

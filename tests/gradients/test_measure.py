@@ -14,8 +14,9 @@ from tests.conftest import run_on_backend
 
 def tiny_net(**options):
     keras.utils.set_random_seed(0)
-    return kr.ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), input_shape=(8, 8, 3),
-                     classes=3, **options)
+    return kr.ResNet(
+        stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), input_shape=(8, 8, 3), classes=3, **options
+    )
 
 
 def tiny_batch(n=4):
@@ -58,9 +59,10 @@ def test_loss_scale_is_divided_out_of_gradients():
 
 def test_loss_scale_is_read_from_a_loss_scale_optimizer():
     model, (x, y) = tiny_net(), tiny_batch()
-    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(),
-                                                                initial_scale=256.0),
-                  loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(), initial_scale=256.0),
+        loss="sparse_categorical_crossentropy",
+    )
     assert loss_and_gradients(model, x, y).loss_scale == 256.0
 
 
@@ -95,7 +97,9 @@ def run_small_net_check(backend, check):
 
 
 def test_jax_gradients_match_jax_grad():
-    run_small_net_check("jax", """
+    run_small_net_check(
+        "jax",
+        """
         import jax
         nt = [v.value for v in model.non_trainable_variables]
         def f(tv):
@@ -106,13 +110,16 @@ def test_jax_gradients_match_jax_grad():
         for g, r in zip(grads, ref):
             n, m = np.linalg.norm(g), float(np.linalg.norm(np.asarray(r)))
             assert abs(n - m) <= 1e-5 * m + 1e-12, (n, m)
-        """)
+        """,
+    )
 
 
 def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
     # Keras divides a reduced loss by the replica count inside a strategy scope; the measurement
     # must not, and must read mirrored variables outside a replica context.
-    run_on_backend("tensorflow", """
+    run_on_backend(
+        "tensorflow",
+        """
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
@@ -139,26 +146,34 @@ def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
             raise AssertionError("train mode accepted a two-replica strategy")
         except ValueError as err:
             assert "use mode='probe'" in str(err), err
-        """)
+        """,
+    )
 
 
 def test_jax_gradients_take_a_tensorflow_batch():
     # tf.data hands the probe batch over as TensorFlow tensors, whatever the Keras backend.
-    run_small_net_check("jax", """
+    run_small_net_check(
+        "jax",
+        """
         import tensorflow as tf
         from_tf = loss_and_gradients(model, tf.constant(x), tf.constant(y))
         assert abs(from_tf.loss - loss) <= 1e-6 * loss
         for a, b in zip(from_tf.gradients, grads):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
-        """)
+        """,
+    )
+
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
 def test_torch_gradients_match_autograd():
-    run_small_net_check("torch", """
+    run_small_net_check(
+        "torch",
+        """
         import torch
         ref_loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True)).mean()
         ref = torch.autograd.grad(ref_loss, [v.value for v in model.trainable_variables])
         for g, r in zip(grads, ref):
             m = float(r.norm())
             assert abs(np.linalg.norm(g) - m) <= 1e-5 * m + 1e-12
-        """)
+        """,
+    )

@@ -17,13 +17,17 @@ def _units(model):
 
 
 def _unit_input(model, unit):
-    first = f"{unit}_preact_bn" if model.get_layer(f"{unit}_out").__class__ is keras.layers.Add \
+    first = (
+        f"{unit}_preact_bn"
+        if model.get_layer(f"{unit}_out").__class__ is keras.layers.Add
         else f"{unit}_1_conv"
+    )
     return model.get_layer(first).input
 
 
-@pytest.mark.parametrize("name,shape", [("resnet20", (32, 32, 3)), ("resnet50", (64, 64, 3)),
-                                        ("resnet50_v2", (64, 64, 3))])
+@pytest.mark.parametrize(
+    "name,shape", [("resnet20", (32, 32, 3)), ("resnet50", (64, 64, 3)), ("resnet50_v2", (64, 64, 3))]
+)
 def test_zero_init_residual_makes_every_identity_unit_return_its_input(name, shape, rng):
     """He et al.: if F(x) = 0 then H(x) = x. With zero-initialised branches, exactly so."""
     model = kr.build(name, input_shape=shape, zero_init_residual=True)
@@ -98,8 +102,7 @@ def test_preactivation_units_add_without_a_final_relu():
 
 @pytest.mark.parametrize("name,params_m", [("preact_resnet110", 1.7), ("preact_resnet164", 1.7)])
 def test_preactivation_cifar_nets_match_the_2016_paper_size(name, params_m):
-    assert kr.model_stats(kr.build(name))["trainable_params"] / 1e6 == pytest.approx(params_m,
-                                                                                       rel=0.03)
+    assert kr.model_stats(kr.build(name))["trainable_params"] / 1e6 == pytest.approx(params_m, rel=0.03)
 
 
 def test_stochastic_depth_follows_the_linear_rule():

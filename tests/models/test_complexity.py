@@ -7,17 +7,22 @@ import keras_resnet as kr
 
 # torchvision's counts for 1000 classes (v1.5, option B, no conv bias): He et al. 2015, Table 1.
 IMAGENET_TRAINABLE_PARAMS = {
-    "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
-    "resnet101": 44_549_160, "resnet152": 60_192_808,
+    "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
+    "resnet50": 25_557_032,
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
 }
 # The paper's CIFAR-10 family, option A (section 4.2, Table 6).
 CIFAR_TRAINABLE_PARAMS = {
-    "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
+    "resnet20": 269_722,
+    "resnet32": 464_154,
+    "resnet44": 658_586,
+    "resnet56": 853_018,
     "resnet110": 1_727_962,
 }
 # Multiply-accumulates at 224x224 (the paper's "FLOPs": 1.8, 3.6, 3.8, 7.6, 11.3 G for v1).
-IMAGENET_GMACS = {"resnet18": 1.82, "resnet34": 3.67, "resnet50": 4.1, "resnet101": 7.83,
-                  "resnet152": 11.56}
+IMAGENET_GMACS = {"resnet18": 1.82, "resnet34": 3.67, "resnet50": 4.1, "resnet101": 7.83, "resnet152": 11.56}
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,11 @@ from keras_resnet.models.constructors import KERAS_APPLICATIONS_ARGUMENTS, Const
 
 
 def test_there_is_one_constructor_per_row_of_the_table():
-    named = {n for n, v in vars(constructors).items() if inspect.isfunction(v)
-             and v.__module__ == constructors.__name__ and not n.startswith("_")}
+    named = {
+        n
+        for n, v in vars(constructors).items()
+        if inspect.isfunction(v) and v.__module__ == constructors.__name__ and not n.startswith("_")
+    }
     assert named == set(kr.MODEL_SPECS) == set(kr.list_models())
     assert set(constructors.__all__) == {"Constructor", *kr.MODEL_SPECS}
 
@@ -89,6 +92,7 @@ def test_help_shows_the_arguments():
     text = inspect.getdoc(kr.resnet50)
     assert "include_top" in text and "weights" in text
     import pydoc
+
     rendered = pydoc.render_doc(kr.resnet50, renderer=pydoc.plaintext)
     assert "resnet50(*, include_top: bool = True" in rendered
     assert "classes: int = 1000" in rendered

@@ -10,13 +10,14 @@ runs in a fresh interpreter, once for each import order.
 from pathlib import Path
 
 import pytest
-
 from conftest import run_on_backend
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REGISTERED_NAMES = {
-    "keras_resnet.models.layers": {"ZeroPadShortcut": "keras_resnet>ZeroPadShortcut",
-                                   "StochasticDepth": "keras_resnet>StochasticDepth"},
+    "keras_resnet.models.layers": {
+        "ZeroPadShortcut": "keras_resnet>ZeroPadShortcut",
+        "StochasticDepth": "keras_resnet>StochasticDepth",
+    },
     "keras_resnet.training.warmup": {"ErrorGatedWarmup": "keras_resnet>ErrorGatedWarmup"},
 }
 IMPORTS = {
@@ -47,8 +48,7 @@ print("ok", y.shape)
 
 @pytest.mark.parametrize("order", IMPORTS)
 def test_file_saved_by_0_1_0_loads_with_plain_keras_and_gives_the_same_outputs(order):
-    code = IMPORTS[order] + LOAD_AND_COMPARE.format(fixtures=str(FIXTURES),
-                                                    registered=REGISTERED_NAMES)
+    code = IMPORTS[order] + LOAD_AND_COMPARE.format(fixtures=str(FIXTURES), registered=REGISTERED_NAMES)
     assert run_on_backend("tensorflow", code).stdout.split()[0] == "ok"
 
 
@@ -60,4 +60,3 @@ def test_import_of_the_package_imports_neither_keras_nor_tensorflow():
         print(sorted(m for m in ("keras", "tensorflow") if m in sys.modules))
     """
     assert run_on_backend("tensorflow", code).stdout.strip() == "[]"
-

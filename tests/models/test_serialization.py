@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import keras_resnet as kr
 
+
 def _small_input_shape(name):
     return (64, 64, 3) if kr.MODEL_SPECS[name].stem == "imagenet" else (32, 32, 3)
 
@@ -34,9 +35,14 @@ def assert_round_trip(model, tmp_path, rng):
     return reloaded
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.slow) if n == "resnet1202" else n
-    for n in kr.list_models() if n != "preact_resnet1001"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n == "resnet1202" else n
+        for n in kr.list_models()
+        if n != "preact_resnet1001"
+    ],
+)
 def test_named_model_builds_runs_and_round_trips(name, tmp_path, rng):
     model = kr.build(name, input_shape=_small_input_shape(name))
     assert model.name == name
@@ -54,21 +60,23 @@ def test_preact_resnet1001_builds_and_runs(rng):
     assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
-architecture_options = st.fixed_dictionaries({
-    "block": st.sampled_from(["basic", "bottleneck"]),
-    "stage_blocks": st.lists(st.integers(1, 2), min_size=2, max_size=3).map(tuple),
-    "version": st.sampled_from(["v1", "v1.5", "v2"]),
-    "shortcut": st.sampled_from(["A", "B", "C", "D"]),
-    "stem": st.sampled_from(["imagenet", "cifar", "deep"]),
-    "residual": st.booleans(),
-    "downsample": st.sampled_from(["first", "last"]),
-    "zero_init_residual": st.booleans(),
-    "se_ratio": st.sampled_from([None, 0.25]),
-    "width_multiplier": st.sampled_from([0.5, 1.0]),
-    "conv_bias": st.booleans(),
-    "stochastic_depth_rate": st.sampled_from([0.0, 0.2]),
-    "classes": st.integers(1, 12),
-})
+architecture_options = st.fixed_dictionaries(
+    {
+        "block": st.sampled_from(["basic", "bottleneck"]),
+        "stage_blocks": st.lists(st.integers(1, 2), min_size=2, max_size=3).map(tuple),
+        "version": st.sampled_from(["v1", "v1.5", "v2"]),
+        "shortcut": st.sampled_from(["A", "B", "C", "D"]),
+        "stem": st.sampled_from(["imagenet", "cifar", "deep"]),
+        "residual": st.booleans(),
+        "downsample": st.sampled_from(["first", "last"]),
+        "zero_init_residual": st.booleans(),
+        "se_ratio": st.sampled_from([None, 0.25]),
+        "width_multiplier": st.sampled_from([0.5, 1.0]),
+        "conv_bias": st.booleans(),
+        "stochastic_depth_rate": st.sampled_from([0.0, 0.2]),
+        "classes": st.integers(1, 12),
+    }
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,7 +85,6 @@ def test_any_valid_option_combination_builds_and_round_trips(options, tmp_path_f
     if not options["residual"]:
         options["stochastic_depth_rate"] = 0.0
     widths = (8, 16, 32)[: len(options["stage_blocks"])]
-    model = kr.ResNet(stage_widths=widths, stem_width=4, input_shape=(32, 32, 3), name="prop",
-                      **options)
+    model = kr.ResNet(stage_widths=widths, stem_width=4, input_shape=(32, 32, 3), name="prop", **options)
     assert model.output.shape == (None, options["classes"])
     assert_round_trip(model, tmp_path_factory.mktemp("prop"), np.random.default_rng(1))

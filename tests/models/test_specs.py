@@ -18,7 +18,8 @@ def test_pre_activation_nets_are_credited_to_the_2016_paper():
         if spec.options.get("version") == "v2":
             assert spec.paper == HE_2016, name
     assert kr.MODEL_SPECS["resnet50_v2"].paper == (
-        "He et al. 2016, Identity Mappings in Deep Residual Networks")
+        "He et al. 2016, Identity Mappings in Deep Residual Networks"
+    )
     assert kr.MODEL_SPECS["resnet200"].paper == HE_2016
 
 
@@ -30,16 +31,26 @@ def test_original_nets_are_credited_to_the_2015_table_they_come_from():
 
 def test_plain_nets_are_the_only_ones_without_shortcuts():
     assert {n for n, s in kr.MODEL_SPECS.items() if not s.residual} == {
-        "plain20", "plain32", "plain44", "plain56", "plain110", "plain18", "plain34"}
+        "plain20",
+        "plain32",
+        "plain44",
+        "plain56",
+        "plain110",
+        "plain18",
+        "plain34",
+    }
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda: imagenet_spec(42), "ImageNet ResNet depth must be one of 18, 34, 50, 101, 152, 200; got 42"),
-    (lambda: kr.imagenet_resnet(42), "depth must be one of 18, 34, 50, 101, 152, 200"),
-    (lambda: cifar_spec(20, block="triple"), "block must be one of 'basic', 'bottleneck'; got 'triple'"),
-    (lambda: kr.cifar_resnet(22), r"6n\+2"),
-    (lambda: kr.cifar_resnet(165, block="bottleneck"), r"9n\+2"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: imagenet_spec(42), "ImageNet ResNet depth must be one of 18, 34, 50, 101, 152, 200; got 42"),
+        (lambda: kr.imagenet_resnet(42), "depth must be one of 18, 34, 50, 101, 152, 200"),
+        (lambda: cifar_spec(20, block="triple"), "block must be one of 'basic', 'bottleneck'; got 'triple'"),
+        (lambda: kr.cifar_resnet(22), r"6n\+2"),
+        (lambda: kr.cifar_resnet(165, block="bottleneck"), r"9n\+2"),
+    ],
+)
 def test_invalid_depths_name_the_valid_ones(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -21,17 +21,25 @@ def _randomise_batchnorm(model, rng):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             gamma, beta, mean, var = layer.get_weights()
-            layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.1, beta.shape),
-                               rng.normal(0, 0.1, mean.shape), rng.uniform(0.5, 1.5, var.shape)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, gamma.shape),
+                    rng.normal(0, 0.1, beta.shape),
+                    rng.normal(0, 0.1, mean.shape),
+                    rng.uniform(0.5, 1.5, var.shape),
+                ]
+            )
 
 
 @pytest.mark.parametrize("constructor", CASES)
 def test_outputs_match_keras_applications_after_copying_weights(constructor, rng):
     ours, layout = CASES[constructor]
     source = getattr(keras.applications, constructor)(
-        weights=None, input_shape=SHAPE, classifier_activation=None)
-    target = kr.build(ours, input_shape=SHAPE, classifier_activation=None,
-                      **kr.KERAS_APPLICATIONS_OPTIONS[layout])
+        weights=None, input_shape=SHAPE, classifier_activation=None
+    )
+    target = kr.build(
+        ours, input_shape=SHAPE, classifier_activation=None, **kr.KERAS_APPLICATIONS_OPTIONS[layout]
+    )
     assert target.count_params() == source.count_params()
     _randomise_batchnorm(source, rng)
     report = kr.from_keras_applications(source, target)
@@ -60,5 +68,6 @@ def test_non_strict_copy_keeps_a_new_classifier_head(rng):
     target = kr.resnet50(input_shape=SHAPE, classes=5, **kr.KERAS_APPLICATIONS_OPTIONS["v1"])
     report = kr.from_keras_applications(source, target, strict=False)
     assert report["not_in_source"] == ["predictions"]
-    np.testing.assert_array_equal(target.get_layer("conv1_conv").get_weights()[0],
-                                  source.get_layer("conv1_conv").get_weights()[0])
+    np.testing.assert_array_equal(
+        target.get_layer("conv1_conv").get_weights()[0], source.get_layer("conv1_conv").get_weights()[0]
+    )

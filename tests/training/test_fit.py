@@ -49,8 +49,13 @@ def finished_run(tmp_path_factory):
 
 def test_run_folder_holds_config_history_checkpoints_and_test_metrics(finished_run):
     out, metrics = finished_run
-    for name in ("config.json", "history.csv", "metrics.json", "checkpoints/best.keras",
-                 "checkpoints/last.keras"):
+    for name in (
+        "config.json",
+        "history.csv",
+        "metrics.json",
+        "checkpoints/best.keras",
+        "checkpoints/last.keras",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "backup").exists()  # removed once training ended well
     assert json.loads((out / "metrics.json").read_text())["test"] == metrics["test"]
@@ -158,7 +163,7 @@ def test_an_interrupted_run_resumes_from_its_last_completed_epoch_with_history_i
     # Gradient rows of the first session survive the resume, and the steps continue.
     gradient_rows = _gradient_rows(out)
     assert {int(r["epoch"]) for r in kept_gradients} == {0, 1}
-    assert gradient_rows[:len(kept_gradients)] == kept_gradients
+    assert gradient_rows[: len(kept_gradients)] == kept_gradients
     assert [r["step"] for r in gradient_rows] == [r["step"] for r in _gradient_rows(finished_run[0])]
     # The optimizer step (and with it the lr schedule) continued where it stopped.
     reference = _history(finished_run[0])
@@ -211,7 +216,9 @@ def test_an_output_folder_holding_another_run_is_refused_unless_resume_or_overwr
     with pytest.raises(ValueError, match="holds another run; pass --resume .* or --overwrite"):
         _train(out)
     assert (out / "metrics.json").read_text() == before
-    with pytest.raises(ValueError, match=r"cannot resume with different options \(epochs: run has 4, given 9\)"):
+    with pytest.raises(
+        ValueError, match=r"cannot resume with different options \(epochs: run has 4, given 9\)"
+    ):
         _train(out, _config(epochs=9), resume=True)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "thesis.txt").write_text("precious")

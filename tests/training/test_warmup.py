@@ -59,11 +59,18 @@ def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on_tens
     run_on_backend("tensorflow", FIT_WITH_GATE)
 
 
-@pytest.mark.parametrize("backend", [
-    "jax",
-    pytest.param("torch", marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                                   reason="PyTorch is not installed")),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "jax",
+        pytest.param(
+            "torch",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("torch") is None, reason="PyTorch is not installed"
+            ),
+        ),
+    ],
+)
 def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on(backend):
     # JAX traces the train step once: the flag must travel as optimizer state, not a constant.
     run_on_backend(backend, FIT_WITH_GATE)
@@ -101,5 +108,6 @@ def test_bad_warm_up_set_ups_are_refused_before_training():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     model.compile(optimizer=optimizer, loss="mse")
     with pytest.raises(ValueError, match="no 'accuracy' metric"):
-        model.fit(np.zeros((8, 4)), np.zeros((8, 3)), epochs=1, verbose=0,
-                  callbacks=[EndWarmupBelowError(schedule)])
+        model.fit(
+            np.zeros((8, 4)), np.zeros((8, 3)), epochs=1, verbose=0, callbacks=[EndWarmupBelowError(schedule)]
+        )
