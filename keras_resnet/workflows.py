@@ -26,15 +26,14 @@ def train_run(
     `<out>/export/` (SavedModel + `export_quantize` TFLite files, checked against Keras) unless
     `export=False` or an export is already there. Returns the run's metrics, plus `export`
     (folder, source checkpoint, files) when one was written."""
-    from keras_resnet._utils.validation import check_choices
     from keras_resnet.experiments.run_figures import draw_run_figures
-    from keras_resnet.export.litert import QUANTIZATIONS
+    from keras_resnet.export.options import parse_quantize
     from keras_resnet.training import distribution
     from keras_resnet.training.fit import train
     from keras_resnet.training.run_folder import RunFolder
 
     if export:  # checked before training, so a typo costs no training time
-        export_quantize = check_choices("quantize", export_quantize, QUANTIZATIONS)
+        export_quantize = parse_quantize(export_quantize)
     run = RunFolder(out)
     finished_before = resume and run.is_finished()
     metrics = train(config, out=out, resume=resume, overwrite=overwrite, verbose=verbose)

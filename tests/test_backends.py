@@ -3,7 +3,8 @@
 import importlib.util
 
 import pytest
-from conftest import run_on_backend
+
+from tests.conftest import run_on_backend
 
 FORWARD_PASS = """
     import sys

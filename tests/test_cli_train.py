@@ -155,7 +155,7 @@ def _bad_npz(path):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--dataset", "mnist"], "unknown dataset spec 'mnist'; expected one of: digits, tfds:NAME"),
+        (["--dataset", "mnist"], "dataset spec must be one of the forms digits, tfds:NAME"),
         (["--dataset", "npz:/no/such/file.npz"], "npz file not found: /no/such/file.npz"),
         (["--dataset", "npz:{bad_npz}"], "lacks arrays x_train, y_train, x_test, y_test"),
         (["--dataset", "folder:{empty}"], "no usable images in"),
@@ -257,7 +257,11 @@ def test_train_prints_the_test_accuracy_and_evaluate_reproduces_it(cli_run, caps
 
 def test_evaluate_refuses_what_it_cannot_score(cli_run, tmp_path, capsys):
     _fails(capsys, ["evaluate", str(tmp_path / "nothing")], "is neither a run folder nor a .keras file")
-    _fails(capsys, ["evaluate", str(cli_run), "--split", "train"], "unknown split 'train'")
+    _fails(
+        capsys,
+        ["evaluate", str(cli_run), "--split", "train"],
+        "split must be one of 'test', 'validation'; got 'train'",
+    )
     _fails(
         capsys,
         ["evaluate", str(cli_run), "--dataset", "synthetic:8x8x3"],

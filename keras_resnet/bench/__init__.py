@@ -11,6 +11,7 @@ timings run in one subprocess per backend (`worker`), timed alike by `timing`.
 from __future__ import annotations
 
 from keras_resnet._utils.provenance import utc_now, versions
+from keras_resnet._utils.validation import check_choice
 
 SUITES = ("cpu", "gpu", "overhead", "all")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -46,8 +47,7 @@ def run_bench(
     from keras_resnet.bench import cpu, gpu, machine, overhead, pipeline, report, worker
     from keras_resnet.bench.timing import ratio
 
-    if suite not in SUITES:
-        raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
+    check_choice("suite", suite, SUITES)
     unknown = [b for b in (backend, *backends) if b not in BACKENDS]
     if unknown or not backends:
         raise ValueError(f"backends must be among {', '.join(BACKENDS)}, got {unknown or 'none'}")

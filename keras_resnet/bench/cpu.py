@@ -11,6 +11,8 @@ The `resnet50_comparison` and `resnet20_training` jobs run inside a `worker` sub
 
 from __future__ import annotations
 
+from keras_resnet._utils.validation import check_choice
+
 # Sizes of the full suite and of --quick (a CI smoke test of every code path: no meaningful figure).
 RESNET50 = {
     "full": {
@@ -68,7 +70,8 @@ def build_resnet50(which: str, *, image_size: int, classes: int):
         return kr.resnet50(input_shape=shape, classes=classes, **kr.KERAS_APPLICATIONS_OPTIONS["v1"])
     if which == "keras_applications":
         return keras.applications.ResNet50(weights=None, input_shape=shape, classes=classes)
-    raise ValueError(f"unknown ResNet-50 variant {which!r}; choose from {', '.join(RESNET50_MODELS)}")
+    check_choice("ResNet-50 variant", which, RESNET50_MODELS)
+    raise AssertionError(f"no builder for {which!r}")
 
 
 def diagnostic_model(which: str, *, image_size: int, classes: int, run_eagerly: bool):
@@ -104,7 +107,8 @@ def diagnostic_model(which: str, *, image_size: int, classes: int, run_eagerly: 
         return timing.compile_for_training(
             keras.models.clone_model(model, clone_function=same_padding), run_eagerly=run_eagerly
         )
-    raise ValueError(f"unknown diagnostic {which!r}; choose from {', '.join(RESNET50_DIAGNOSTICS)}")
+    check_choice("diagnostic", which, RESNET50_DIAGNOSTICS)
+    raise AssertionError(f"no diagnostic model for {which!r}")
 
 
 def resnet50_comparison(

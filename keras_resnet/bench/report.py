@@ -125,7 +125,7 @@ def _overhead_section(entry: dict) -> list[str]:
             f"One `export_model` call on {export['model']} (SavedModel + TFLite float32 and int8, "
             f"each verified against Keras): {export['export_seconds']:.1f} s; Keras batch-1 "
             f"latency {export['keras_latency_ms']:.2f} ms. The weights are untrained, so this "
-            "times the export only; tests/test_export.py checks parity and int8 accuracy on a "
+            "times the export only; tests/export/ checks parity and int8 accuracy on a "
             "ResNet-20 trained on digits.",
             "",
             "| file | size | ms per image (batch 1) |",

@@ -68,7 +68,7 @@ def load_source(
             validation_fraction=validation_fraction,
             download=download,
         )
-    raise ValueError(f"unknown dataset spec {spec!r}; expected one of: {SPEC_FORMS}")
+    raise ValueError(f"dataset spec must be one of the forms {SPEC_FORMS}; got {spec!r}")
 
 
 def load_digits(*, validation_fraction: float = 0.1) -> Source:

@@ -48,12 +48,11 @@ def compare_models(
     for every model. Each run folder gets its own figures; `comparison.png`, `comparison.json` and
     `comparison.md` go into `out`.
     """
-    from keras_resnet.data.pipelines import load_datasets
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
-    from keras_resnet.training.fit import train
+    from keras_resnet.training.fit import load_config_data, train
 
     models = _check_models(models)
     given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
@@ -65,15 +64,7 @@ def compare_models(
     }
     _share_warmup(configs)  # also checks every config before anything trains
     first = next(iter(configs.values()))
-    test = load_datasets(
-        first.dataset,
-        batch_size=first.batch_size,
-        seed=first.seed,
-        data_dir=first.data_dir,
-        image_size=first.image_size,
-        validation_fraction=first.validation_fraction,
-        download=first.download,
-    ).test
+    test = load_config_data(first).test
     rows, histories = [], {}
     for name, config in configs.items():
         run = RunFolder(Path(out) / _folder(name))

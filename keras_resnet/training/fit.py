@@ -30,7 +30,7 @@ from keras_resnet.training.run_folder import (
     truncate_history,
 )
 
-__all__ = ["train", "TrainingError"]
+__all__ = ["train", "TrainingError", "load_config_data"]
 
 
 class TrainingError(RuntimeError):
@@ -65,7 +65,7 @@ def train(
     start = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
-        datasets = _load_data(config, replicas)
+        datasets = load_config_data(config, replicas)
         info = datasets.info
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
         model, compiled = _build_and_compile(config, recipe, info, steps, build_model, verbose=verbose != 0)
@@ -139,7 +139,8 @@ def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
     return summary
 
 
-def _load_data(config: TrainConfig, replicas: int):
+def load_config_data(config: TrainConfig, replicas: int = 1):
+    """The train, validation and test pipelines `config` trains on (with `replicas` devices)."""
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:

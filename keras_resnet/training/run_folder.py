@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet._utils.validation import check_choice
 
 CHECKPOINTS = ("best", "last")
 
@@ -71,8 +72,7 @@ class RunFolder:
 
     def checkpoint(self, which: str = "auto") -> Path:
         """The `.keras` file of the `best` or `last` checkpoint; `auto`: best, else last."""
-        if which not in ("auto", *CHECKPOINTS):
-            raise ValueError(f"checkpoint must be one of 'auto', 'best', 'last'; got {which!r}")
+        check_choice("checkpoint", which, ("auto", *CHECKPOINTS))
         candidates = (self.best, self.last) if which == "auto" else (getattr(self, which),)
         for path in candidates:
             if path.is_file():

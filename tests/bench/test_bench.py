@@ -191,5 +191,5 @@ def test_overhead_suite_replaces_only_its_section_and_records_its_own_command(tm
 
 
 def test_run_bench_rejects_an_unknown_suite():
-    with pytest.raises(ValueError, match="suite must be one of cpu, gpu, overhead, all"):
+    with pytest.raises(ValueError, match="suite must be one of 'cpu', 'gpu', 'overhead', 'all'; got"):
         run_bench(suite="tpu")

@@ -10,7 +10,8 @@ runs in a fresh interpreter, once for each import order.
 from pathlib import Path
 
 import pytest
-from conftest import run_on_backend
+
+from tests.conftest import run_on_backend
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REGISTERED_NAMES = {

@@ -230,7 +230,7 @@ def test_an_output_folder_holding_another_run_is_refused_unless_resume_or_overwr
 def test_overwrite_replaces_a_run_only_once_the_new_one_can_start(tmp_path):
     out = tmp_path / "run"
     _train(out, _config(epochs=1))
-    with pytest.raises(ValueError, match="unknown dataset spec"):
+    with pytest.raises(ValueError, match="dataset spec must be one of the forms"):
         _train(out, _config(epochs=1, dataset="nope"), overwrite=True)
     assert (out / "metrics.json").is_file()  # the old run survived the failed overwrite
     _train(out, _config(epochs=2), overwrite=True)
