@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from keras_resnet.experiments.plots import plot_depth_profile, plot_gradient_heatmap, plot_training_curves
-from keras_resnet.gradients.callback import read_csv
+from keras_resnet.gradients.log import read_csv
 from keras_resnet.training.run_folder import RunFolder
 
 PROFILE_EPOCHS = 4

@@ -20,6 +20,16 @@ from pathlib import Path
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet._utils.validation import check_choice
 
+__all__ = [
+    "RunFolder",
+    "open_run_dir",
+    "init_run_dir",
+    "read_json",
+    "read_history",
+    "truncate_history",
+    "best_value",
+]
+
 CHECKPOINTS = ("best", "last")
 
 
@@ -183,15 +193,3 @@ def _float(text: str) -> float:
         return float(text)
     except (TypeError, ValueError):
         return math.nan
-
-
-__all__ = [
-    "RunFolder",
-    "open_run_dir",
-    "init_run_dir",
-    "read_json",
-    "read_history",
-    "truncate_history",
-    "best_value",
-    "write_json",
-]
