@@ -1,5 +1,6 @@
 """Shared test set-up: quiet TensorFlow logs, a seeded RNG, and a helper to run other backends."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -9,6 +10,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pytest
+
+# The backends besides TensorFlow, for tests that run a claim on each (PyTorch only where installed).
+JAX_AND_TORCH = [
+    "jax",
+    pytest.param(
+        "torch",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("torch") is None, reason="PyTorch is not installed"
+        ),
+    ),
+]
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Claims about `GradientNormCallback`: it measures the right norms and never changes training."""
 
 import csv
-import importlib.util
 
 import keras
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 
 import keras_resnet as kr
 from keras_resnet.gradients.callback import LOG_KEYS, GradientNormCallback
-from tests.conftest import run_on_backend
+from tests.conftest import JAX_AND_TORCH, run_on_backend
 
 
 def tiny_net(**options):
@@ -158,18 +157,7 @@ def test_train_mode_records_the_gradients_the_optimizer_applied():
     assert callback.global_records[-1]["skipped_steps"] == 0
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "jax",
-        pytest.param(
-            "torch",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("torch") is None, reason="PyTorch is not installed"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend", JAX_AND_TORCH)
 def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
     # jax.jit traces the step once: the tap's values must travel as optimizer state.
     run_on_backend(

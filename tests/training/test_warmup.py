@@ -1,14 +1,12 @@
 """The paper's warm-up: lr/10 until the training error is below 80 %, then the full rate."""
 
-import importlib.util
-
 import keras
 import numpy as np
 import pytest
 
 from keras_resnet.training import recipes
 from keras_resnet.training.warmup import EndWarmupBelowError, ErrorGatedWarmup
-from tests.conftest import run_on_backend
+from tests.conftest import JAX_AND_TORCH, run_on_backend
 
 # A softmax regression on sklearn's digits: its training error starts near 90 % (chance) and falls
 # below 80 % within a few batches, so the warm-up has something to wait for.
@@ -59,18 +57,7 @@ def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on_tens
     run_on_backend("tensorflow", FIT_WITH_GATE)
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "jax",
-        pytest.param(
-            "torch",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("torch") is None, reason="PyTorch is not installed"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend", JAX_AND_TORCH)
 def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on(backend):
     # JAX traces the train step once: the flag must travel as optimizer state, not a constant.
     run_on_backend(backend, FIT_WITH_GATE)
