@@ -211,7 +211,7 @@ def test_synthetic_data_has_the_requested_shape_and_classes():
 
 @pytest.mark.parametrize("spec", ["nope", "npz:", "folder:", "tfds:", "digits:extra", ""])
 def test_unknown_dataset_spec_lists_the_valid_forms(spec):
-    with pytest.raises(ValueError, match="expected one of: digits, tfds:NAME, npz:PATH"):
+    with pytest.raises(ValueError, match="dataset spec must be one of the forms digits, tfds:NAME, npz:PATH"):
         data.load_datasets(spec)
 
 
