@@ -132,9 +132,8 @@ def _native(batch):
     return batch
 
 
-# Op by op, one ResNet-20 gradient costs several training steps (20 s on JAX): the gradient
-# function is compiled once per model and loss (tf.function / jax.jit) and reused; a probe batch
-# of fixed shape never retraces.
+# Op by op, one gradient costs several training steps: the gradient function is compiled once per
+# model and loss (tf.function / jax.jit) and reused; a probe batch of fixed shape never retraces.
 _COMPILED: dict = {}
 
 

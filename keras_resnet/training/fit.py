@@ -14,7 +14,6 @@ import math
 import shutil
 import time
 
-from keras_resnet._utils.atomic import write_json
 from keras_resnet._utils.provenance import provenance
 from keras_resnet.training import distribution, recipes
 from keras_resnet.training.callbacks import make_callbacks, tensorboard_available
@@ -57,7 +56,7 @@ def train(
 
     run, saved = open_run_dir(out, resume=resume, overwrite=overwrite)
     if saved is not None:
-        config = resumed_config(saved["train_config"], config)
+        config = resumed_config(run.train_config(), config)
         if run.is_finished():
             print(f"run {run.root} is already complete; nothing to do")
             return run.read_metrics()
@@ -97,7 +96,7 @@ def train(
         result = _scores(model, run, datasets.test, top5=recipe.top5)
     result.update(_run_summary(run, info, compiled, seconds=time.perf_counter() - start))
     if distribution.is_chief():
-        write_json(run.metrics, result)
+        run.write_metrics(result)
         shutil.rmtree(run.backup, ignore_errors=True)
     return result
 
@@ -219,24 +218,18 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
 
 
 def _write_config(run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps) -> None:
-    """config.json: the resolved options and numbers, and the provenance of every session."""
-    sessions = list((saved or {}).get("sessions", []))
+    """The run's config.json, with this session's provenance and devices."""
     import keras
 
     devices = [str(device) for device in keras.distribution.list_devices()]
-    sessions.append({**provenance(), "devices": devices, "initial_epoch": initial_epoch})
-    write_json(
-        run.config,
-        {
-            "train_config": config.to_dict(),
-            "recipe": recipe.to_dict(),
-            "dataset": info.to_dict(),
-            "replicas": replicas,
-            "steps_per_epoch": steps,
-            "seed": config.seed,
-            "environment": sessions[0],
-            "sessions": sessions,
-        },
+    run.write_config(
+        train_config=config.to_dict(),
+        recipe=recipe.to_dict(),
+        dataset=info.to_dict(),
+        replicas=replicas,
+        steps_per_epoch=steps,
+        session={**provenance(), "devices": devices, "initial_epoch": initial_epoch},
+        previous=saved,
     )
 
 

@@ -92,11 +92,43 @@ class RunFolder:
             f"yet (looked for {', '.join(str(p) for p in candidates)})"
         )
 
+    def write_config(
+        self,
+        *,
+        train_config: dict,
+        recipe: dict,
+        dataset: dict,
+        replicas: int,
+        steps_per_epoch: int,
+        session: dict,
+        previous: dict | None = None,
+    ) -> None:
+        """config.json: the resolved options and numbers, and the provenance of every session
+        (`previous`, the config being resumed, keeps its sessions; the first is `environment`)."""
+        sessions = [*(previous or {}).get("sessions", []), session]
+        write_json(
+            self.config,
+            {
+                "train_config": train_config,
+                "recipe": recipe,
+                "dataset": dataset,
+                "replicas": replicas,
+                "steps_per_epoch": steps_per_epoch,
+                "seed": train_config["seed"],
+                "environment": sessions[0],
+                "sessions": sessions,
+            },
+        )
+
     def read_history(self) -> list[dict]:
         return read_history(self.history)
 
     def read_metrics(self) -> dict:
         return read_json(self.metrics)
+
+    def write_metrics(self, metrics: dict) -> None:
+        """metrics.json, written last: from then on the run counts as finished."""
+        write_json(self.metrics, metrics)
 
     def update_metrics(self, **fields) -> dict:
         """Add `fields` to the finished run's metrics.json (atomically); returns the new metrics."""
