@@ -47,3 +47,13 @@ def test_python_dash_m_runs_the_same_command():
         [sys.executable, "-m", "keras_resnet", "models"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0 and "preact_resnet1001" in result.stdout
+
+
+def test_the_global_verbose_flag_is_not_train_progress_verbosity():
+    """`keras-resnet --verbose train` shows TensorFlow's log lines; `train --verbose 2` is Keras'
+    progress display and keeps them hidden."""
+    from keras_resnet.cli import build_parser
+
+    progress = build_parser().parse_args(["train", "--verbose", "2"])
+    assert progress.verbose == 2 and progress.native_logs is False
+    assert build_parser().parse_args(["--verbose", "train"]).native_logs is True

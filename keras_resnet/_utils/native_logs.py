@@ -1,7 +1,7 @@
 """Keep TensorFlow's C++ log lines off the terminal unless asked for.
 
-TensorFlow and absl write lines such as `I0000 ... port.cc:153] oneDNN custom operations are on`
-straight to file descriptor 2 when TensorFlow loads, before `TF_CPP_MIN_LOG_LEVEL` can act, so
+TensorFlow, absl and LiteRT write lines such as `I0000 ... port.cc:153] oneDNN custom operations
+are on` straight to file descriptor 2 when TensorFlow loads, before `TF_CPP_MIN_LOG_LEVEL` can act, so
 Python's logging cannot filter them. `native_log_filter` points descriptor 2 at a pipe for the
 duration and forwards every other line to the real stderr as it arrives.
 """
@@ -15,8 +15,10 @@ import sys
 import threading
 
 NATIVE_LOG_LINE = re.compile(
-    rb"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.]+:\d+\]"
-    rb"|WARNING: All log messages before absl::InitializeLog\(\))"
+    rb"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.]+:\d+\]"  # absl: I0000 00:00:... file.cc:12]
+    rb"|WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|INFO: Created TensorFlow Lite \w+ delegate"  # the LiteRT interpreter
+    rb"|fully_quantize: \d+, inference_type)"  # the TFLite converter's quantiser
 )
 
 

@@ -25,7 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keras-resnet {__version__}")
     parser.add_argument(
-        "--verbose", action="store_true", help="show TensorFlow's C++ log lines (hidden by default)"
+        "--verbose",
+        dest="native_logs",
+        action="store_true",
+        help="show TensorFlow's C++ log lines (hidden by default)",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for commands in (models, training, export, experiments, bench):
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from keras_resnet._utils.native_logs import native_log_filter
 
     args = build_parser().parse_args(argv)
-    quiet = not args.verbose
+    quiet = not args.native_logs  # `train --verbose N` is Keras' progress, another option
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
