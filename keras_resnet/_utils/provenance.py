@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["provenance", "versions", "cpu_name", "memory_gib", "utc_now"]
+__all__ = ["provenance", "versions", "machine", "cpu_name", "memory_gib", "utc_now"]
 
 PACKAGES = (
     "keras",
@@ -48,6 +48,13 @@ def provenance(*, backend: str | None = None) -> dict:
         "command": " ".join(sys.argv),
         "backend": backend or _keras_backend(),
         "versions": versions(),
+        **machine(),
+    }
+
+
+def machine() -> dict:
+    """Platform, CPU model, logical cores and memory: the machine part of every record."""
+    return {
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),

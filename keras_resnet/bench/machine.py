@@ -9,11 +9,10 @@ what only benchmarks need (usable cores, load, GPUs).
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 
-from keras_resnet._utils.provenance import cpu_name, memory_gib
+from keras_resnet._utils.provenance import machine
 
 
 def machine_info() -> dict:
@@ -24,12 +23,9 @@ def machine_info() -> dict:
         usable = os.cpu_count()
     gpus = gpu_names()
     return {
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
+        **machine(),
         "usable_cpus": usable,
-        "memory_gib": memory_gib(),
         "load_average": load_average(),
-        "platform": platform.platform(),
         "gpus": gpus,
         "accelerator": ", ".join(gpus) if gpus else "none (CPU only)",
     }

@@ -56,9 +56,8 @@ def _add_export_command(subparsers) -> None:
 
 
 def _run_export(args) -> None:
-    from keras_resnet.export.api import export_model, load_model_for_export
+    from keras_resnet.export.api import export_model, load_images_npz, load_model_for_export
     from keras_resnet.export.calibration import export_images_for
-    from keras_resnet.export.images import load_images_npz
 
     input_shape = tuple(load_model_for_export(args.model).input.shape[1:])  # checks the model file first
     images = export_images_for(

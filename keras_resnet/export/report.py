@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json
-from keras_resnet._utils.provenance import provenance
+from keras_resnet._utils.provenance import machine, provenance
 from keras_resnet.export.parity import format_table
 
 REPORT_NAME = "export_report.json"
@@ -37,7 +37,7 @@ def new_report(
         "out_dir": str(Path(out_dir).resolve()),
         "created": record["date"],
         "versions": {**record["versions"], "backend": record["backend"]},
-        "machine": {key: record[key] for key in ("platform", "cpu", "cpu_count", "memory_gib")},
+        "machine": machine(),
         "input": {
             "shape": [None, *model.input.shape[1:]],
             "dtype": "float32",
