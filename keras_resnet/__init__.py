@@ -30,8 +30,20 @@ _PUBLIC = {
     "keras_resnet.training.recipes": ("compile_with_recipe",),
     "keras_resnet.export.api": ("export_model", "load_model_for_export"),
     "keras_resnet.export.callback": ("ExportCallback",),
+    "keras_resnet.errors": (
+        "KerasResNetError",
+        "InvalidInputError",
+        "ForeignPathError",
+        "MissingFileError",
+        "CorruptFileError",
+        "ArchitectureMismatchError",
+        "DiskFullError",
+        "OfflineError",
+        "TrainingError",
+    ),
 }
 if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy names
+    from keras_resnet.errors import *  # noqa: F403
     from keras_resnet.export.api import export_model, load_model_for_export
     from keras_resnet.export.callback import ExportCallback
     from keras_resnet.gradients.callback import GradientNormCallback

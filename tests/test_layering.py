@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "keras_resnet"
 LAYERS = {
     "_utils": 0,
     "_version": 0,
+    "errors": 0,
     "models": 1,
     "data": 2,
     "gradients": 3,

@@ -15,6 +15,7 @@ import sys
 from keras_resnet._version import __version__
 from keras_resnet.cli import bench, experiments, export, models, training
 from keras_resnet.cli.arguments import CommandError
+from keras_resnet.errors import KerasResNetError
 
 __all__ = ["main", "build_parser", "CommandError"]
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with native_log_filter() if quiet else contextlib.nullcontext():
             args.func(args)
-    except (CommandError, ValueError, FileNotFoundError) as err:
+    except (CommandError, KerasResNetError, ValueError, FileNotFoundError) as err:
         print(f"keras-resnet {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -15,6 +15,7 @@ import shutil
 import time
 
 from keras_resnet._utils.provenance import provenance
+from keras_resnet.errors import TrainingError
 from keras_resnet.training import distribution, recipes
 from keras_resnet.training.callbacks import make_callbacks, tensorboard_available
 from keras_resnet.training.checkpoints import restore_backup
@@ -30,10 +31,6 @@ from keras_resnet.training.run_folder import (
 )
 
 __all__ = ["train", "TrainingError", "load_config_data"]
-
-
-class TrainingError(RuntimeError):
-    """Training stopped for a reason the user must act on (e.g. the loss became NaN)."""
 
 
 def train(
