@@ -2,9 +2,11 @@
 Title: A tour of residual blocks and shortcut options
 Author: keras-resnet developers
 Date created: 2026/11/23
-Last modified: 2026/11/23
+Last modified: 2026/12/01
 Description: Basic, bottleneck and pre-activation units, shortcuts A-D, their parameters and MACs.
 Accelerator: None
+Quick mode: under a minute on a CPU
+Full mode: under a minute on a CPU (nothing is trained; both modes run the same code)
 """
 
 """

@@ -2,9 +2,11 @@
 Title: The paper's CIFAR-10 recipe: ResNet-20 to ResNet-110
 Author: keras-resnet developers
 Date created: 2026/11/23
-Last modified: 2026/11/23
-Description: Reproduce He et al. 2015, section 4.2 (Table 6) on CIFAR-10 with the library's paper-cifar recipe, on a GPU runtime.
+Last modified: 2026/12/01
+Description: He et al. 2015, Table 6: ResNet-20 to 110 on CIFAR-10 with the paper's recipe, resumable.
 Accelerator: GPU
+Quick mode: about 1 minute on a CPU (mocked CIFAR-10, one short epoch)
+Full mode: 182 epochs: about 1 to 2 hours for ResNet-20 on a Colab GPU (an estimate, not measured here); days on a CPU
 """
 
 """
@@ -25,7 +27,7 @@ ResNet-20 8.75 %, ResNet-32 7.51 %, ResNet-44 7.17 %, ResNet-56 6.97 %, ResNet-1
 
 On a Colab GPU, ResNet-20 takes well under an hour. Pick a deeper model with `MODEL`.
 
-**Offline / CI:** with `KERAS_RESNET_QUICK=1` the same code runs on a few mocked CIFAR-10
+**Quick mode** (`QUICK = True` in the parameter cell, or `KERAS_RESNET_QUICK=1` as CI sets it): the same code runs on a few mocked CIFAR-10
 images (`tensorflow_datasets.testing.mock_data`) for one short epoch: it proves the pipeline,
 not the accuracy.
 """
@@ -42,7 +44,21 @@ from keras_resnet.training.run_folder import RunFolder
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: mocked data
 MODEL = "resnet20"  # resnet32, resnet44, resnet56, resnet110 (the paper's Table 6)
 PAPER_TEST_ERROR = {"resnet20": 8.75, "resnet32": 7.51, "resnet44": 7.17, "resnet56": 6.97, "resnet110": 6.43}
-OUT = os.path.join("examples_output", "cifar10_paper_recipe", MODEL)
+"""
+## Where the runs go
+
+A long run should outlive the Colab runtime. Mount Google Drive first (the Files panel's "Mount
+Drive" button, or `from google.colab import drive; drive.mount("/content/drive")`) and the run
+goes to `MyDrive/keras-resnet`; otherwise it goes to `examples_output` in the working folder.
+Set `OUTPUT_DIR` to choose another folder. The run folder is resumable: when a runtime is
+recycled, run the notebook again with the same settings and training continues from the last
+finished epoch (the library's `resume`). Quick runs always stay in `examples_output`.
+"""
+
+DRIVE = "/content/drive/MyDrive"
+OUTPUT_DIR = os.path.join(DRIVE, "keras-resnet") if os.path.isdir(DRIVE) and not QUICK else "examples_output"
+OUT = os.path.join(OUTPUT_DIR, "cifar10_paper_recipe", MODEL)
+print("runs go to", OUT)
 
 """
 ## Data

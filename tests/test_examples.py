@@ -37,6 +37,8 @@ Date created: 2026/11/23
 Last modified: 2026/11/23
 Description: Says hello.
 Accelerator: None
+Quick mode: a second
+Full mode: a minute
 """
 
 """
@@ -44,6 +46,8 @@ Accelerator: None
 """
 
 import os
+
+QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"
 
 
 def greet():
@@ -72,6 +76,7 @@ def test_tutobook_top_level_strings_become_markdown_cells_and_code_between_them_
     assert book.cells[1][1].startswith("import os") and "def greet" in book.cells[1][1]
     notebook = make_notebooks.to_notebook(book)
     assert notebook.cells[0].source.startswith("# A tiny example")
+    assert [cell.cell_type for cell in notebook.cells[:3]] == ["markdown", "code", "code"]  # install, QUICK
     assert make_notebooks.colab_url("tiny") in notebook.cells[0].source
     assert all(
         cell.get("execution_count") is None and not cell.get("outputs")
@@ -84,7 +89,7 @@ def test_tutobook_top_level_strings_become_markdown_cells_and_code_between_them_
 def test_tutobook_without_a_full_header_is_refused_naming_the_missing_field(tmp_path):
     path = tmp_path / "bad.py"
     path.write_text(TUTOBOOK.replace("Accelerator: None\n", ""))
-    with pytest.raises(ValueError, match="lacks Accelerator"):
+    with pytest.raises(ValueError, match="line 7 must be the `Accelerator:` field"):
         make_notebooks.parse_tutobook(path)
 
 
@@ -102,29 +107,6 @@ def test_check_names_edited_missing_and_orphaned_notebooks(tmp_path):
     make_notebooks.write_notebooks(tmp_path)
     (tmp_path / "orphan.ipynb").unlink()
     assert make_notebooks.main(["--check", "--examples-dir", str(tmp_path)]) == 0
-
-
-def _run_install_cell(monkeypatch, *, installed: bool) -> list:
-    calls = []
-    monkeypatch.setattr("subprocess.check_call", lambda args, **kw: calls.append(args))
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        "importlib.util.find_spec",
-        lambda name, *a: real_find_spec(name, *a) if installed or name != "keras_resnet" else None,
-    )
-    exec(make_notebooks.INSTALL_CELL, {})
-    return calls
-
-
-def test_install_cell_does_not_pip_install_when_keras_resnet_is_importable(monkeypatch):
-    assert importlib.util.find_spec("keras_resnet") is not None
-    assert _run_install_cell(monkeypatch, installed=True) == []
-
-
-def test_install_cell_installs_from_github_not_the_unrelated_pypi_name(monkeypatch):
-    (call,) = _run_install_cell(monkeypatch, installed=False)
-    assert call[1:5] == ["-m", "pip", "install", "-q"]
-    assert call[-1] == f"git+https://github.com/{make_notebooks.GITHUB_REPO}"
 
 
 @pytest.mark.parametrize("notebook", sorted(EXAMPLES.glob("*.ipynb")), ids=lambda p: p.stem)

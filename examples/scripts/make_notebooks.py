@@ -4,44 +4,64 @@ Run: python examples/scripts/make_notebooks.py           (writes every notebook)
      python examples/scripts/make_notebooks.py --check   (exit 1, naming the stale ones, when a
                                                           committed notebook differs from its .py)
 
-A tutobook opens with a docstring header (Title, Author, Date created, Last modified, Description,
-Accelerator); every other top-level string literal is a markdown cell and the code between two of
-them is one code cell. The notebook gets a title cell with an "Open in Colab" badge and the header,
-then a cell that installs the library only where it is missing, then the tutobook's cells. The
-output is a pure function of the .py (no outputs, no execution counts, cell ids from name and
-position), so the notebooks are never edited by hand: change the .py and run this script.
+A tutobook opens with keras-io's docstring header (`validate` checks it as keras-io's
+scripts/tutobooks.py does, plus two run-time lines); every other top-level triple-quoted string
+is a markdown cell and the code between two of them is one code cell. jupytext's "sphinx" reader
+does that split. This script adds what a Colab notebook needs around the tutobook's cells: a
+title cell with the "Open in Colab" badge and the header, a cell that installs this distribution
+unless it is installed at this version, and the visible `QUICK` parameter cell that replaces the
+tutobook's `QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"` line. The output is a pure
+function of the .py, pyproject.toml and the version (no outputs, no execution counts, cell ids
+from name and position), so the notebooks are never edited by hand: change the .py and run this.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
-import inspect
+import re
+import runpy
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
-GITHUB_REPO = "keras-resnet/keras-resnet"
-"""GitHub org/repo that the Colab badge and the install cell point at (written only here)."""
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: jupytext depends on tomli there
+    import tomli as tomllib
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent
-HEADER_FIELDS = ("Title", "Author", "Date created", "Last modified", "Description", "Accelerator")
-ACCELERATORS = ("None", "GPU", "TPU")
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = ROOT / "examples"
 COMMAND = "python examples/scripts/make_notebooks.py"
+# keras-io's header: these lines, in this order, right after the opening quotes.
+HEADER_FIELDS = ("Title", "Author", "Date created", "Last modified", "Description", "Accelerator")
+# Ours, after keras-io's: the expected run time of each mode, printed by the QUICK cell.
+RUN_TIME_FIELDS = ("Quick mode", "Full mode")
+ACCELERATORS = ("None", "GPU", "TPU")
+DESCRIPTION_LIMIT = 100  # keras-io: "Description field content must be less than 100 chars"
+QUICK_LINE = re.compile(r'^QUICK = os\.environ\.get\("KERAS_RESNET_QUICK"\) == "1".*\n', re.MULTILINE)
+UNRELATED_DISTRIBUTION = "keras-resnet"  # broadinstitute/keras-resnet (2019): also installs keras_resnet/
 
-# The PyPI name "keras-resnet" belongs to an unrelated older project: install from GitHub.
-INSTALL_CELL = f"""\
-# Install keras-resnet where it is missing (a fresh Colab runtime); an installed copy is used as is.
-# (The PyPI name "keras-resnet" is an unrelated older project, so the install is from GitHub.)
-import importlib.util
-import subprocess
-import sys
 
-if importlib.util.find_spec("keras_resnet") is None:
-    source = "git+https://github.com/{GITHUB_REPO}"
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", source])"""
+@dataclasses.dataclass(frozen=True)
+class Project:
+    """What the notebooks say about this project, read from pyproject.toml and `_version.py`."""
+
+    distribution: str
+    version: str
+    repository: str  # https://github.com/OWNER/NAME
+
+    @property
+    def github_path(self) -> str:
+        return self.repository.removeprefix("https://github.com/").rstrip("/")
+
+
+def read_project(root: Path = ROOT) -> Project:
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    version = runpy.run_path(str(root / "keras_resnet" / "_version.py"))["__version__"]
+    return Project(pyproject["name"], version, pyproject["urls"]["Repository"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,87 +73,165 @@ class Tutobook:
     cells: tuple[tuple[str, str], ...]
 
 
-def colab_url(name: str) -> str:
-    return f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/examples/{name}.ipynb"
+def validate(text: str, path: Path | str = "<tutobook>") -> dict[str, str]:
+    """keras-io's tutobook checks (header lines in order, Description capitalised, ending with a
+    period and under 100 characters, no one-line triple-quoted strings, no trailing spaces) and
+    ours (an Accelerator keras-io knows, both run-time lines); returns the header fields.
+    Formatting (keras-io runs black) is `ruff format --check`, run by the tests on every tutobook.
+    """
+    lines = text.split("\n")
+
+    def fail(message: str):
+        raise ValueError(f"{path}: {message}")
+
+    if not lines[0].startswith('"""'):
+        fail('a tutobook starts with a """-fenced header (not r""" or a comment)')
+    header: dict[str, str] = {}
+    for index, field in enumerate(HEADER_FIELDS, start=1):
+        names = ("Author", "Authors") if field == "Author" else (field,)
+        line = lines[index] if index < len(lines) else ""
+        name = next((n for n in names if line.startswith(f"{n}: ")), None)
+        if name is None:
+            fail(f"line {index + 1} must be the `{field}:` field (keras-io's header order)")
+        header[field] = line[len(name) + 2 :].strip()
+    for line in lines[len(HEADER_FIELDS) + 1 : lines.index('"""', 1) if '"""' in lines[1:] else None]:
+        key, _, value = line.partition(": ")
+        if key in RUN_TIME_FIELDS:
+            header[key] = value.strip()
+    description = header["Description"]
+    if not description or description[0] != description[0].upper() or not description.endswith("."):
+        fail("the Description must be capitalised and end with a period")
+    if len(description) >= DESCRIPTION_LIMIT:
+        fail(f"the Description has {len(description)} characters; keras-io allows under {DESCRIPTION_LIMIT}")
+    if header["Accelerator"] not in ACCELERATORS:
+        fail(f"Accelerator must be one of {', '.join(ACCELERATORS)}, got {header['Accelerator']!r}")
+    missing = [field for field in RUN_TIME_FIELDS if not header.get(field)]
+    if missing:
+        fail(f"the header lacks {', '.join(missing)} (e.g. `Quick mode: about 1 minute on a CPU`)")
+    for number, line in enumerate(lines, start=1):
+        if line.startswith('"""') and line.endswith('"""') and len(line) > 3:
+            fail(f'line {number}: keras-io refuses one-line """-fenced strings')
+        if line.endswith(" "):
+            fail(f"line {number}: trailing space")
+    return header
 
 
 def parse_tutobook(path: Path) -> Tutobook:
     """Split `path` into its header and cells; ValueError (naming the file) if it is no tutobook."""
     path = Path(path)
-    source = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    header = validate(text, path)
+    # jupytext's reader knows """ and ''' fences; r""" keeps LaTeX backslashes intact in the .py.
+    notebook = jupytext.reads(re.sub(r'(?m)^r"""$', '"""', text), fmt="py:sphinx")
+    cells = [(cell.cell_type, cell.source.strip("\n")) for cell in notebook.cells]
+    if cells[0] == ("code", "%matplotlib inline"):  # the sphinx reader adds it; Colab needs none
+        cells.pop(0)
+    cells.pop(0)  # the header: it becomes the title cell
+    return Tutobook(name=path.stem, header=header, cells=tuple(c for c in cells if c[1].strip()))
+
+
+def colab_url(name: str, project: Project | None = None) -> str:
+    project = project or read_project()
+    return f"https://colab.research.google.com/github/{project.github_path}/blob/main/examples/{name}.ipynb"
+
+
+def install_cell(project: Project) -> str:
+    """The first code cell: install `project` unless that distribution at that version is present.
+
+    It asks the distribution metadata, not the import name, because the unrelated package
+    "keras-resnet" installs the same `keras_resnet` folder; that one is uninstalled first.
+    """
+    source = f"{project.distribution} @ git+{project.repository}"
+    return f'''\
+# Install {project.distribution} {project.version} (import name keras_resnet) unless it is installed.
+# The unrelated package "{UNRELATED_DISTRIBUTION}" writes the same keras_resnet/ folder: it goes first.
+import importlib.metadata
+import subprocess
+import sys
+
+DISTRIBUTION, VERSION = "{project.distribution}", "{project.version}"
+SOURCE = "{source}"
+
+
+def installed(name):
     try:
-        module = ast.parse(source, filename=str(path))
-    except SyntaxError as err:
-        raise ValueError(f"{path}: not valid Python ({err})") from None
-    lines = source.splitlines()
-    strings = [
-        node
-        for node in module.body
-        if isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    ]
-    if not module.body or not strings or strings[0] is not module.body[0]:
-        raise ValueError(
-            f"{path}: a tutobook starts with a docstring header holding {', '.join(HEADER_FIELDS)}"
-        )
-    header = _parse_header(strings[0].value.value, path)
-    cells = []
-    previous_end = strings[0].end_lineno
-    for node in strings[1:] + [None]:
-        start = node.lineno if node is not None else len(lines) + 1
-        code = "\n".join(lines[previous_end : start - 1]).strip("\n")
-        if code.strip():
-            cells.append(("code", code.rstrip()))
-        if node is not None:
-            text = inspect.cleandoc(node.value.value)
-            if text:
-                cells.append(("markdown", text))
-            previous_end = node.end_lineno
-    return Tutobook(name=path.stem, header=header, cells=tuple(cells))
+        return importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
-def _parse_header(text: str, path: Path) -> dict[str, str]:
-    header: dict[str, str] = {}
-    last = None
-    for line in inspect.cleandoc(text).splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() in HEADER_FIELDS:
-            last = key.strip()
-            header[last] = value.strip()
-        elif line.strip() and last is not None:  # a wrapped value continues the previous field
-            header[last] = f"{header[last]} {line.strip()}"
-    missing = [field for field in HEADER_FIELDS if not header.get(field)]
-    if missing:
-        raise ValueError(
-            f"{path}: the header lacks {', '.join(missing)} (a tutobook header holds "
-            f"'Field: value' lines for {', '.join(HEADER_FIELDS)})"
-        )
-    if header["Accelerator"] not in ACCELERATORS:
-        raise ValueError(
-            f"{path}: Accelerator must be one of {', '.join(ACCELERATORS)}, got {header['Accelerator']!r}"
-        )
-    return header
+def pip(*args):
+    subprocess.check_call([sys.executable, "-m", "pip", "-q", *args])
 
 
-def to_notebook(book: Tutobook) -> nbformat.NotebookNode:
-    """The notebook for `book`: title and badge, the install cell, then the tutobook's cells."""
+unrelated = installed("{UNRELATED_DISTRIBUTION}")
+if unrelated is not None and "keras_resnet.cli:main" in (unrelated.read_text("entry_points.txt") or ""):
+    unrelated = None  # this project itself, installed before it was renamed
+if unrelated is not None:
+    print(f"uninstalling the unrelated {UNRELATED_DISTRIBUTION} {{unrelated.version}}: it owns keras_resnet/ too")
+    pip("uninstall", "-y", "{UNRELATED_DISTRIBUTION}")
+ours = installed(DISTRIBUTION)
+if ours is None or ours.version != VERSION:
+    pip("install", SOURCE)
+elif unrelated is not None:  # its uninstall deleted the files the two shared
+    pip("install", "--force-reinstall", "--no-deps", SOURCE)
+print(DISTRIBUTION, importlib.metadata.version(DISTRIBUTION))'''
+
+
+def quick_cell(header: dict[str, str]) -> str:
+    """The visible parameter cell: QUICK, overridden by KERAS_RESNET_QUICK (CI sets it to 1)."""
+    quick, full = header["Quick mode"], header["Full mode"]
+    return f"""\
+# QUICK = True runs a tiny version that checks the code, QUICK = False the full example; the
+# cell prints how long each takes. The environment variable KERAS_RESNET_QUICK (1 or 0), where
+# set, decides instead (CI sets 1).
+import os
+
+QUICK = False  # @param {{type:"boolean"}}
+QUICK = os.environ.get("KERAS_RESNET_QUICK", "1" if QUICK else "0") == "1"
+print("expected run time with QUICK = True: {quick}")
+print("expected run time with QUICK = False: {full}")
+print("running with QUICK =", QUICK)"""
+
+
+def title_cell(book: Tutobook, project: Project) -> str:
     h = book.header
-    title = "\n".join(
+    return "\n".join(
         [
             f"# {h['Title']}",
             "",
             f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(book.name)})",
+            f"({colab_url(book.name, project)})",
             "",
             f"**Author:** {h['Author']}<br>",
             f"**Date created:** {h['Date created']}<br>",
             f"**Last modified:** {h['Last modified']}<br>",
             f"**Description:** {h['Description']}<br>",
-            f"**Accelerator:** {h['Accelerator']}",
+            f"**Accelerator:** {h['Accelerator']}<br>",
+            f"**Run time:** quick mode {h['Quick mode']}; full mode {h['Full mode']}",
         ]
     )
-    cells = [("markdown", title), ("code", INSTALL_CELL), *book.cells]
+
+
+def to_notebook(book: Tutobook, project: Project | None = None) -> nbformat.NotebookNode:
+    """The notebook for `book`: title and badge, install cell, QUICK cell, the tutobook's cells."""
+    project = project or read_project()
+    cells = list(book.cells)
+    with_quick = next(
+        (i for i, (kind, text) in enumerate(cells) if kind == "code" and QUICK_LINE.search(text)), None
+    )
+    if with_quick is None:
+        raise ValueError(
+            f'{book.name}: a tutobook sets `QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"` '
+            "(the notebook turns that line into its QUICK parameter cell)"
+        )
+    cells[with_quick] = ("code", QUICK_LINE.sub("", cells[with_quick][1], count=1).strip("\n"))
+    cells = [
+        ("markdown", title_cell(book, project)),
+        ("code", install_cell(project)),
+        ("code", quick_cell(book.header)),
+        *(cell for cell in cells if cell[1].strip()),
+    ]
     nb = nbformat.v4.new_notebook()
     for index, (kind, text) in enumerate(cells):
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
@@ -145,8 +243,8 @@ def to_notebook(book: Tutobook) -> nbformat.NotebookNode:
             "colab": {"provenance": [], "toc_visible": True},
         }
     )
-    if h["Accelerator"] != "None":
-        nb.metadata["accelerator"] = h["Accelerator"]
+    if book.header["Accelerator"] != "None":
+        nb.metadata["accelerator"] = book.header["Accelerator"]
     nbformat.validate(nb)
     return nb
 
@@ -157,9 +255,9 @@ def _cell_id(name: str, index: int) -> str:
     return f"{safe[:56]}-{index:03d}"
 
 
-def render(path: Path) -> str:
+def render(path: Path, project: Project | None = None) -> str:
     """The exact text of the notebook generated from the tutobook at `path`."""
-    return nbformat.writes(to_notebook(parse_tutobook(path)), version=4) + "\n"
+    return nbformat.writes(to_notebook(parse_tutobook(path), project), version=4) + "\n"
 
 
 def tutobooks(examples_dir: Path = EXAMPLES_DIR) -> list[Path]:
@@ -170,13 +268,14 @@ def tutobooks(examples_dir: Path = EXAMPLES_DIR) -> list[Path]:
 def stale_notebooks(examples_dir: Path = EXAMPLES_DIR) -> list[str]:
     """Notebooks that are missing, differ from what their .py generates, or have no .py left."""
     examples_dir = Path(examples_dir)
+    project = read_project()
     stale = []
     sources = tutobooks(examples_dir)
     for path in sources:
         notebook = path.with_suffix(".ipynb")
         if not notebook.is_file():
             stale.append(f"{notebook.name} (missing)")
-        elif notebook.read_text(encoding="utf-8") != render(path):
+        elif notebook.read_text(encoding="utf-8") != render(path, project):
             stale.append(f"{notebook.name} (differs from {path.name})")
     names = {path.stem for path in sources}
     stale += [
@@ -187,10 +286,11 @@ def stale_notebooks(examples_dir: Path = EXAMPLES_DIR) -> list[str]:
 
 def write_notebooks(examples_dir: Path = EXAMPLES_DIR) -> list[Path]:
     """(Re)write the notebook of every tutobook; returns the notebooks whose text changed."""
+    project = read_project()
     changed = []
     for path in tutobooks(examples_dir):
         notebook = path.with_suffix(".ipynb")
-        text = render(path)
+        text = render(path, project)
         if not notebook.is_file() or notebook.read_text(encoding="utf-8") != text:
             notebook.write_text(text, encoding="utf-8")
             changed.append(notebook)
