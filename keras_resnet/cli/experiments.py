@@ -44,6 +44,7 @@ def _run_gradient_flow(args) -> None:
         batch_size=args.batch_size,
         seed=args.seed,
         zero_init_residual=args.zero_init_residual,
+        verbose=True,
     )
     print(format_table(result))
     out = Path(args.out)

@@ -50,6 +50,7 @@ def compare_models(
     """
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
+    from keras_resnet.training import progress
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
     from keras_resnet.training.fit import load_config_data, train
@@ -66,18 +67,20 @@ def compare_models(
     first = next(iter(configs.values()))
     test = load_config_data(first).test
     rows, histories = [], {}
-    for name, config in configs.items():
+    for number, (name, config) in enumerate(configs.items(), start=1):
         run = RunFolder(Path(out) / _folder(name))
         resume = run.is_run() and not overwrite
-        print(f"compare: {name} ({'resuming ' if resume else ''}{run.root})")
-        metrics = train(
-            config,
-            out=str(run.root),
-            resume=resume,
-            overwrite=overwrite and not resume,
-            verbose=verbose,
-            extra_callbacks=[TestSplitScore(test)],
-        )
+        label = f"compare {number}/{len(configs)} {name}"
+        print(f"{label} ({'resuming ' if resume else ''}{run.root})")
+        with progress.stage(label):  # each run's progress line names its place in the comparison
+            metrics = train(
+                config,
+                out=str(run.root),
+                resume=resume,
+                overwrite=overwrite and not resume,
+                verbose=verbose,
+                extra_callbacks=[TestSplitScore(test)],
+            )
         draw_run_figures(run.root, title=f"{name} on {config.dataset}")
         histories[name] = run.read_history()
         rows.append(_row(name, run, metrics, histories[name]))

@@ -10,6 +10,7 @@ The batch comes from `keras_resnet.data.digits`, so the experiment runs without 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import keras
@@ -62,21 +63,25 @@ def gradient_flow(
     seed: int = 0,
     zero_init_residual: bool = False,
     learning_rate: float = 0.01,
+    verbose: bool = False,
 ) -> dict:
     """Stem/classifier gradient-norm ratios of plain and residual CIFAR nets of each depth.
 
     `dataset` is a fixed (x, y) batch (default `digits_batch(batch_size, seed=seed)`). Each
     net is built after `keras.utils.set_random_seed(seed)`. With `steps > 0` each net first trains
     that many SGD (momentum 0.9) steps on the batch at `learning_rate`, and the ratio is measured
-    after training instead of at initialisation. Returns {"rows": [{depth, plain, residual}],
-    "profiles": {"plain20": [...], "resnet20": [...], ...}}.
+    after training instead of at initialisation. With `verbose`, a line per net says which nets
+    are done, the time elapsed and the time left at the pace so far (deeper nets take longer).
+    Returns {"rows": [{depth, plain, residual}], "profiles": {"plain20": [...], ...}}.
     """
     from keras_resnet.data.digits import digits_batch
     from keras_resnet.models.resnet import cifar_resnet
+    from keras_resnet.training.progress import format_duration
 
     x, y = dataset if dataset is not None else digits_batch(batch_size, seed=seed)
     classes = int(np.max(y)) + 1
     rows, profiles = [], {}
+    start, total = time.monotonic(), 2 * len(depths)
     for depth in depths:
         row = {"depth": int(depth)}
         for kind, residual in (("plain", False), ("residual", True)):
@@ -91,10 +96,17 @@ def gradient_flow(
                     loss="sparse_categorical_crossentropy",
                 )
                 model.fit(x, y, batch_size=len(x), epochs=steps, verbose=0, shuffle=False)
-            row[kind], profiles[f"{'plain' if not residual else 'resnet'}{depth}"] = stem_classifier_ratio(
-                model, x, y
-            )
+            name = f"{'plain' if not residual else 'resnet'}{depth}"
+            row[kind], profiles[name] = stem_classifier_ratio(model, x, y)
             keras.backend.clear_session()
+            if verbose:
+                elapsed = time.monotonic() - start
+                left = elapsed / len(profiles) * (total - len(profiles))
+                print(
+                    f"gradient-flow: {name} done ({len(profiles)} of {total} nets), elapsed "
+                    f"{format_duration(elapsed)}, remaining ~{format_duration(left)}",
+                    flush=True,
+                )
         rows.append(row)
     return {
         "rows": rows,

@@ -9,6 +9,7 @@ import time
 import keras
 
 from keras_resnet.training.checkpoints import AtomicModelCheckpoint, EpochBackup
+from keras_resnet.training.progress import RunProgress
 from keras_resnet.training.run_folder import RunFolder
 
 
@@ -65,7 +66,8 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
     epoch_seconds to the logs), then `extra`, so the metrics they add are recorded too,
     TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
     appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints,
-    and the backup.
+    the backup, and last the progress display (`progress.RunProgress`: the epoch bar without the
+    gradient figures, which the loggers above record, and the run's ETA).
     """
     tensorboard = []
     if tensorboard_available():
@@ -86,4 +88,5 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         ),
         AtomicModelCheckpoint(str(run.last)),
         EpochBackup(run.backup),
+        RunProgress(),
     ]

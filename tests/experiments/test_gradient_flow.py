@@ -58,7 +58,9 @@ def test_gradient_flow_command_prints_the_table_and_saves_the_plot(tmp_path, cap
     from keras_resnet.cli import main
 
     assert main(["gradient-flow", "--depths", "8", "--batch-size", "4", "--out", str(tmp_path)]) == 0
-    assert "| 8 |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| 8 |" in out
+    assert "gradient-flow: plain8 done (1 of 2 nets), elapsed" in out and "remaining ~" in out  # progress
     assert (tmp_path / "depth_profile.png").exists() and (tmp_path / "gradient_flow.json").exists()
     assert main(["gradient-flow", "--depths", "21", "--out", str(tmp_path)]) == 2
 
