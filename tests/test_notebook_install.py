@@ -10,6 +10,7 @@ cell's last line reads the result back from the metadata as it would after a rea
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -159,10 +160,15 @@ def test_the_unrelated_package_beside_ours_is_uninstalled_and_ours_reinstalled_o
     assert _installed(tmp_path) == [_ours_dist_info()]
 
 
-def test_this_project_installed_under_its_old_name_is_not_taken_for_the_unrelated_package(tmp_path):
-    _fake_distribution(tmp_path, UNRELATED, "0.1.0", console_script="keras_resnet.cli:main")
+def test_this_project_installed_under_its_old_name_counts_as_ours_not_as_the_unrelated_package(tmp_path):
+    _fake_distribution(tmp_path, UNRELATED, PROJECT.version, console_script="keras_resnet.cli:main")
+    calls, printed = _run_cell(tmp_path)
+    assert calls == []
+    assert printed == [f"{UNRELATED} {PROJECT.version}"]
+    shutil.rmtree(next(tmp_path.glob("*.dist-info")))
+    _fake_distribution(tmp_path, UNRELATED, "0.0.1", console_script="keras_resnet.cli:main")
     calls, _ = _run_cell(tmp_path)
-    assert [call[0] for call in calls] == ["install"]
+    assert [call[0] for call in calls] == ["install"]  # an older version of it: upgraded, not removed
 
 
 @pytest.mark.parametrize("notebook", sorted((ROOT / "examples").glob("*.ipynb")), ids=lambda p: p.stem)

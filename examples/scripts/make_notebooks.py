@@ -164,18 +164,18 @@ def pip(*args):
     subprocess.check_call([sys.executable, "-m", "pip", "-q", *args])
 
 
-unrelated = installed("{UNRELATED_DISTRIBUTION}")
+ours, unrelated = installed(DISTRIBUTION), installed("{UNRELATED_DISTRIBUTION}")
 if unrelated is not None and "keras_resnet.cli:main" in (unrelated.read_text("entry_points.txt") or ""):
-    unrelated = None  # this project itself, installed before it was renamed
+    ours, unrelated = ours or unrelated, None  # this project, installed before it was renamed
 if unrelated is not None:
     print(f"uninstalling the unrelated {UNRELATED_DISTRIBUTION} {{unrelated.version}}: it owns keras_resnet/ too")
     pip("uninstall", "-y", "{UNRELATED_DISTRIBUTION}")
-ours = installed(DISTRIBUTION)
 if ours is None or ours.version != VERSION:
     pip("install", SOURCE)
 elif unrelated is not None:  # its uninstall deleted the files the two shared
     pip("install", "--force-reinstall", "--no-deps", SOURCE)
-print(DISTRIBUTION, importlib.metadata.version(DISTRIBUTION))'''
+ours = installed(DISTRIBUTION) or ours
+print(ours.metadata["Name"], ours.version)'''
 
 
 def quick_cell(header: dict[str, str]) -> str:
