@@ -5,7 +5,7 @@ Date created: 2026/11/23
 Last modified: 2026/12/01
 Description: He et al. 2015, Table 6: ResNet-20 to 110 on CIFAR-10 with the paper's recipe, resumable.
 Accelerator: GPU
-Quick mode: about 1 minute on a CPU (mocked CIFAR-10, one short epoch)
+Quick mode: about 2 minutes on a CPU (mocked CIFAR-10, one short epoch)
 Full mode: 182 epochs: about 1 to 2 hours for ResNet-20 on a Colab GPU (an estimate, not measured here); days on a CPU
 """
 

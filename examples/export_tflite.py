@@ -5,7 +5,7 @@ Date created: 2026/11/23
 Last modified: 2026/12/01
 Description: Export ResNet-20 to float32, float16 and int8 .tflite in one call and run them with LiteRT.
 Accelerator: None
-Quick mode: about 1 minute on a CPU
+Quick mode: 2 to 4 minutes on a CPU
 Full mode: about 8 minutes on a 2-core CPU (15 epochs of ResNet-20 on digits, then three exports)
 """
 

@@ -5,7 +5,7 @@ Date created: 2026/11/23
 Last modified: 2026/12/01
 Description: Build the paper's ResNet-20, fit it on bundled digits, evaluate, predict, save and reload.
 Accelerator: None
-Quick mode: about 1 minute on a CPU
+Quick mode: 1 to 2 minutes on a CPU
 Full mode: about 7 minutes on a 2-core CPU (15 epochs of ResNet-20 on digits)
 """
 

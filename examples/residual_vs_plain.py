@@ -5,7 +5,7 @@ Date created: 2026/11/23
 Last modified: 2026/12/01
 Description: Gradient norms of plain vs residual nets at depth 20-110, then the paper's Figure 6 on digits.
 Accelerator: GPU
-Quick mode: about 2 minutes on a CPU
+Quick mode: 2 to 4 minutes on a CPU
 Full mode: about 50 minutes on a 2-core CPU (four nets, 30 epochs each; measured 49 min); a GPU runtime is faster
 """
 

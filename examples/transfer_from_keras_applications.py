@@ -5,7 +5,7 @@ Date created: 2026/11/23
 Last modified: 2026/12/01
 Description: Port keras.applications ResNet50 weights, check outputs match, fine-tune with BN frozen.
 Accelerator: GPU
-Quick mode: about 1 minute on a CPU
+Quick mode: about 2 minutes on a CPU
 Full mode: a few minutes on a Colab GPU (an estimate; downloads the 100 MB ImageNet weights)
 """
 
