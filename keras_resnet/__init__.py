@@ -23,7 +23,13 @@ _PUBLIC = {
     "keras_resnet.models.resnet": ("ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models"),
     "keras_resnet.models.constructors": tuple(MODEL_SPECS),
     "keras_resnet.models.complexity": ("model_stats",),
-    "keras_resnet.models.weights": ("from_keras_applications", "load_weights_file"),
+    "keras_resnet.models.weights": (
+        "from_keras_applications",
+        "from_timm",
+        "from_torchvision",
+        "load_weights_file",
+        "port_weights",
+    ),
     "keras_resnet.models.specs": ("KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS"),
     "keras_resnet.models.layers": ("StochasticDepth", "ZeroPadShortcut"),
     "keras_resnet.gradients.callback": ("GradientNormCallback",),
@@ -52,7 +58,13 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
     from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
     from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
     from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
-    from keras_resnet.models.weights import from_keras_applications, load_weights_file
+    from keras_resnet.models.weights import (
+        from_keras_applications,
+        from_timm,
+        from_torchvision,
+        load_weights_file,
+        port_weights,
+    )
     from keras_resnet.training.recipes import compile_with_recipe
 
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}

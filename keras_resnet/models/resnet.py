@@ -312,6 +312,12 @@ def cifar_resnet(depth: int, *, block: str = "basic", **kwargs) -> keras.Model:
 
 
 def _from_spec(spec, name: str, overrides: dict) -> keras.Model:
+    from keras_resnet.models.pretrained.registry import is_source_name
+
+    if is_source_name(overrides.get("weights")):  # "torchvision", "timm", "imagenet", ...
+        from keras_resnet.models.pretrained.build import build_pretrained
+
+        return build_pretrained(name, overrides)
     kwargs = {**spec.builder_kwargs(), "name": name, **overrides}
     data_format = kwargs.get("data_format") or keras.config.image_data_format()
     if "input_shape" not in overrides and data_format == "channels_first":
