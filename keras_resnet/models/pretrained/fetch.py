@@ -1,7 +1,8 @@
 """Fetch a registry entry's file into the Keras cache once, checked against its published hash.
 
-`keras.utils.get_file` does the download, the cache and the md5/sha256 check; torchvision's files
-carry only a sha256 prefix in their name, which is checked here as torchvision does. With no
+`keras.utils.get_file` does the download into the Keras cache; the published hash (md5 for
+keras.applications, the sha256 prefix torchvision puts in its file names, checked as torchvision
+does) is checked here, on every load, for a cached file too. With no
 network (or `KERAS_RESNET_OFFLINE=1`) the error comes at once and names the URL and the exact
 path where a file downloaded by other means is picked up.
 """
@@ -33,32 +34,31 @@ def fetch(entry: WeightSource) -> Path:
     import keras
 
     path = cache_path(entry)
-    if not path.exists():
-        _check_online(entry, path)
-    keras_hash = entry.file_hash if entry.hash_kind in ("md5", "sha256") else None
+    if path.exists():
+        _check_hash(entry, path, "it is truncated or another file; replace it with that download")
+        return path
+    _check_online(entry, path)
     try:
         fetched = keras.utils.get_file(
-            entry.file_name,
-            entry.url,
-            file_hash=keras_hash,
-            hash_algorithm=entry.hash_kind if keras_hash else "auto",
-            cache_subdir=CACHE_SUBDIR,
-            cache_dir=str(path.parent.parent),
+            entry.file_name, entry.url, cache_subdir=CACHE_SUBDIR, cache_dir=str(path.parent.parent)
         )
     except Exception as err:  # get_file wraps every URL failure in a bare Exception
         raise OfflineError(_offline_message(entry, path, str(err).splitlines()[0])) from err
-    fetched = Path(fetched)
-    if keras_hash and not _hash_matches(fetched, entry.file_hash, entry.hash_kind):
+    _check_hash(entry, Path(fetched), "the download is corrupt: delete it and try again")
+    return Path(fetched)
+
+
+def _check_hash(entry: WeightSource, path: Path, advice: str) -> None:
+    """CorruptFileError unless `path` has `entry`'s published hash (when one is published)."""
+    if entry.file_hash and not _hash_matches(path, entry.file_hash, _algorithm(entry)):
         raise CorruptFileError(
-            f"{str(fetched)!r} does not match the {entry.hash_kind} published for {entry.url}; "
-            "delete it and try again"
+            f"{str(path)!r} does not match the {_algorithm(entry)} published for {entry.url} "
+            f"({entry.file_hash}): {advice}"
         )
-    if entry.hash_kind == "sha256-prefix" and not _hash_matches(fetched, entry.file_hash, "sha256"):
-        raise CorruptFileError(
-            f"{str(fetched)!r} does not match the sha256 prefix {entry.file_hash} in its name "
-            f"({entry.url}); delete it and try again"
-        )
-    return fetched
+
+
+def _algorithm(entry: WeightSource) -> str:
+    return "sha256" if entry.hash_kind == "sha256-prefix" else entry.hash_kind
 
 
 def _hash_matches(path: Path, expected: str, algorithm: str) -> bool:
