@@ -36,6 +36,8 @@ _PUBLIC = {
     "keras_resnet.training.recipes": ("compile_with_recipe",),
     "keras_resnet.export.api": ("export_model", "load_model_for_export"),
     "keras_resnet.export.callback": ("ExportCallback",),
+    "keras_resnet.inference.predictor": ("Predictor", "load"),
+    "keras_resnet.models.labels": ("save_model",),
     "keras_resnet.errors": (
         "KerasResNetError",
         "InvalidInputError",
@@ -53,8 +55,10 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
     from keras_resnet.export.api import export_model, load_model_for_export
     from keras_resnet.export.callback import ExportCallback
     from keras_resnet.gradients.callback import GradientNormCallback
+    from keras_resnet.inference.predictor import Predictor, load
     from keras_resnet.models.complexity import model_stats
     from keras_resnet.models.constructors import *  # noqa: F403
+    from keras_resnet.models.labels import save_model
     from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
     from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
     from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS

@@ -9,6 +9,7 @@ import numpy as np
 from keras_resnet.errors import ArchitectureMismatchError
 from keras_resnet.models.pretrained.fetch import fetch
 from keras_resnet.models.pretrained.files import keras_applications_model, read_torch_state
+from keras_resnet.models.pretrained.imagenet import imagenet_class_names
 from keras_resnet.models.pretrained.porting import port_torch_state
 from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSource, resolve
 
@@ -22,6 +23,8 @@ def build_pretrained(name: str, kwargs: dict) -> keras.Model:
     path = fetch(entry)  # before building, so an offline error comes at once
     model = build(name, **options)
     load_entry(entry, model, path)
+    if options.get("include_top", True):
+        model.class_names = imagenet_class_names()  # read by export (labels.txt) and predict
     return model
 
 
