@@ -190,7 +190,7 @@ def table_rows() -> list[dict]:
     rows = []
     for table in WEIGHT_SOURCES.values():
         for entry in table.values():
-            row = dataclasses.asdict(entry)
+            row = {field.name: getattr(entry, field.name) for field in dataclasses.fields(entry)}
             row["options"] = dict(entry.options)
             row["best_for_imagenet"] = resolve(entry.model, "imagenet") == entry
             rows.append(row)
