@@ -51,7 +51,7 @@ def sources(tmp_path_factory):
         kr.save_model(model, root / "resnet18.keras")
         run = root / "run"
         (run / "checkpoints").mkdir(parents=True)
-        kr.save_model(model, run / "checkpoints" / "best.keras", class_names=None)
+        model.save(run / "checkpoints" / "best.keras")  # as training saves it: names in config.json
         config = {"train_config": {}, "dataset": {"class_names": list(model.class_names)}}
         (run / "config.json").write_text(json.dumps(config))
         rng = np.random.default_rng(0)

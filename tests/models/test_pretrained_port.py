@@ -25,7 +25,7 @@ from seeded_state import seeded_images, seeded_state  # noqa: E402
 LAYOUTS = json.loads((FIXTURES / "torch_layouts.json").read_text())["layouts"]
 LOGITS = np.load(FIXTURES / "torch_logits.npz")
 PAIRS = [tuple(key.split("/")) for key in LAYOUTS]
-DEPTH_SECONDS = {"resnet101": pytest.mark.slow, "resnet152": pytest.mark.slow}
+SLOW_DEPTHS = {"resnet101": pytest.mark.slow, "resnet152": pytest.mark.slow}
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,7 +44,7 @@ def _ported_logits(source: str, model: str) -> np.ndarray:
 @pytest.mark.parametrize(
     "source,model",
     [
-        pytest.param(s, m, marks=[DEPTH_SECONDS[m]] if m in DEPTH_SECONDS else [])
+        pytest.param(s, m, marks=[SLOW_DEPTHS[m]] if m in SLOW_DEPTHS else [])
         for m in sorted({m for _, m in PAIRS}, key=lambda m: int(m[6:]))
         for s in ("torchvision", "timm")
     ],

@@ -111,7 +111,7 @@ def test_a_cached_file_with_another_hash_is_refused_not_overwritten(keras_home, 
 def test_keras_applications_weights_take_rgb_with_the_caffe_preprocessing_inside(
     keras_home, monkeypatch, rng
 ):
-    source = keras.applications.ResNet50(weights=None, classifier_activation=None)
+    source = keras.applications.ResNet50(weights=None, input_shape=SHAPE, classifier_activation=None)
     for layer in source.layers:  # BN statistics that a swapped variable or epsilon would show
         if isinstance(layer, keras.layers.BatchNormalization):
             gamma, beta, mean, var = layer.get_weights()
@@ -130,8 +130,8 @@ def test_keras_applications_weights_take_rgb_with_the_caffe_preprocessing_inside
     )
     cache_path(entry).parent.mkdir(parents=True)
     made.rename(cache_path(entry))
-    model = kr.resnet50(weights="test.keras", classifier_activation=None)
-    pixels = rng.uniform(0, 255, (2, 224, 224, 3)).astype("float32")
+    model = kr.resnet50(weights="test.keras", input_shape=SHAPE, classifier_activation=None)
+    pixels = rng.uniform(0, 255, (2, *SHAPE)).astype("float32")
     expected = np.asarray(source(keras.applications.resnet.preprocess_input(pixels.copy()), training=False))
     actual = np.asarray(model(pixels, training=False))
     assert np.abs(expected).max() > 1.0
