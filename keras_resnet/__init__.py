@@ -23,13 +23,21 @@ _PUBLIC = {
     "keras_resnet.models.resnet": ("ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models"),
     "keras_resnet.models.constructors": tuple(MODEL_SPECS),
     "keras_resnet.models.complexity": ("model_stats",),
-    "keras_resnet.models.weights": ("from_keras_applications", "load_weights_file"),
+    "keras_resnet.models.weights": (
+        "from_keras_applications",
+        "from_timm",
+        "from_torchvision",
+        "load_weights_file",
+        "port_weights",
+    ),
     "keras_resnet.models.specs": ("KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS"),
     "keras_resnet.models.layers": ("StochasticDepth", "ZeroPadShortcut"),
     "keras_resnet.gradients.callback": ("GradientNormCallback",),
     "keras_resnet.training.recipes": ("compile_with_recipe",),
     "keras_resnet.export.api": ("export_model", "load_model_for_export"),
     "keras_resnet.export.callback": ("ExportCallback",),
+    "keras_resnet.inference.predictor": ("Predictor", "load"),
+    "keras_resnet.models.labels": ("save_model",),
     "keras_resnet.errors": (
         "KerasResNetError",
         "InvalidInputError",
@@ -47,12 +55,20 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
     from keras_resnet.export.api import export_model, load_model_for_export
     from keras_resnet.export.callback import ExportCallback
     from keras_resnet.gradients.callback import GradientNormCallback
+    from keras_resnet.inference.predictor import Predictor, load
     from keras_resnet.models.complexity import model_stats
     from keras_resnet.models.constructors import *  # noqa: F403
+    from keras_resnet.models.labels import save_model
     from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
     from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
     from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
-    from keras_resnet.models.weights import from_keras_applications, load_weights_file
+    from keras_resnet.models.weights import (
+        from_keras_applications,
+        from_timm,
+        from_torchvision,
+        load_weights_file,
+        port_weights,
+    )
     from keras_resnet.training.recipes import compile_with_recipe
 
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from keras_resnet._utils.atomic import write_text
 from keras_resnet.export.destination import check_out_dir, default_out_dir, staged_folder
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
@@ -23,6 +24,7 @@ from keras_resnet.export.preparation import prepare_model
 from keras_resnet.export.report import folder_size, format_report, new_report, write_report
 from keras_resnet.export.runners import KerasRunner
 from keras_resnet.export.saved_model import SavedModelRunner, export_saved_model
+from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
 
 # The public entry points of `keras_resnet.export`; the CLI imports them from here.
 __all__ = ["export_model", "load_model_for_export", "load_images_npz"]
@@ -42,6 +44,7 @@ def export_model(
     num_threads: int = 1,
     latency_repeats: int = 20,
     verbose: bool = True,
+    labels=None,
 ) -> dict:
     """Export `model` to `out_dir` (default `saved_models/<model name>/`), verify it, return the report.
 
@@ -52,12 +55,14 @@ def export_model(
     check (default: the representative images, else random images). include_preprocessing=False
     exports from the `normalization` layer's output, so callers feed normalised images.
     int8_io: the int8 file takes and returns int8 tensors. The report is also written to
-    `export_report.json` and printed as a table when `verbose`.
+    `export_report.json` and printed as a table when `verbose`. labels: class names written to
+    `labels.txt` (default: the model's own, from a pretrained build or a `.keras` file's labels).
     """
     formats, quantize = check_options(
         formats=formats, quantize=quantize, representative_data=representative_data
     )
     model, source = resolve_model(model)
+    labels = labels if labels is not None else model_class_names(model, source)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     shape = tuple(model.input.shape[1:])
     representative = (
@@ -96,6 +101,8 @@ def export_model(
             row.update(compare(reference, runner.predict(exported_images), check.labels))
             row["latency_ms"] = runner.latency_ms(exported_images[0], repeats=latency_repeats)
             report["files"].append(row)
+        if labels is not None:
+            write_text(partial / LABELS_FILE, labels_text(labels))
         write_report(partial, report)
     if verbose:
         print(format_report(report), flush=True)

@@ -56,4 +56,5 @@ def export_run(run_dir, *, quantize=("float32", "int8"), verbose: bool = True) -
         validation_data=images.validation,
         overwrite=True,
         verbose=verbose,
+        labels=run.read_config().get("dataset", {}).get("class_names"),
     )

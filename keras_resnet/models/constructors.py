@@ -80,7 +80,11 @@ Every argument is keyword-only; its default (see the signature) is this network'
 
 keras.applications arguments:
     include_top: the classifier head (global average pool, dense, `classifier_activation`).
-    weights: None (random initialisation) or a `.weights.h5` / `.keras` file.
+    weights: None (random initialisation); a source: "torchvision", "timm",
+        "keras.applications" or "imagenet" (the best published top-1; see
+        `keras_resnet.models.pretrained.registry`), which picks the options the weights were
+        trained with and puts the source's preprocessing in the model (it takes RGB 0-255);
+        or a `.weights.h5` / `.keras` file, or a torch state dict (`.safetensors`, `.pth`).
     input_tensor: a Keras tensor or array to use as the model's input.
     input_shape: (height, width, channels) in `data_format` order; the default is given
         channels-last and is transposed for channels_first.

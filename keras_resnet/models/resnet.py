@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import inspect
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -312,6 +313,15 @@ def cifar_resnet(depth: int, *, block: str = "basic", **kwargs) -> keras.Model:
 
 
 def _from_spec(spec, name: str, overrides: dict) -> keras.Model:
+    from keras_resnet.models.pretrained.registry import is_source_name, looks_like_source_name, resolve
+
+    weights = overrides.get("weights")
+    if is_source_name(weights):  # "torchvision", "timm", "imagenet", ...
+        from keras_resnet.models.pretrained.build import build_pretrained
+
+        return build_pretrained(name, overrides)
+    if looks_like_source_name(weights) and not os.path.exists(weights):
+        resolve(name, weights)  # an unknown source: refused before anything is built
     kwargs = {**spec.builder_kwargs(), "name": name, **overrides}
     data_format = kwargs.get("data_format") or keras.config.image_data_format()
     if "input_shape" not in overrides and data_format == "channels_first":

@@ -12,6 +12,8 @@ CASES = {  # keras.applications constructor -> (our name, options that match its
     "ResNet101": ("resnet101", "v1"),
     "ResNet152": ("resnet152", "v1"),
     "ResNet50V2": ("resnet50_v2", "v2"),
+    "ResNet101V2": ("resnet101_v2", "v2"),
+    "ResNet152V2": ("resnet152_v2", "v2"),
 }
 SHAPE = (64, 64, 3)
 
