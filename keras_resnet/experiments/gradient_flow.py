@@ -11,6 +11,7 @@ The batch comes from `keras_resnet.data.digits`, so the experiment runs without 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -78,10 +79,10 @@ def gradient_flow(
     classes = int(np.max(y)) + 1
     rows, profiles = [], {}
     for depth in depths:
-        row = {"depth": int(depth)}
+        row: dict[str, float] = {"depth": int(depth)}
         for kind, residual in (("plain", False), ("residual", True)):
             keras.utils.set_random_seed(seed)
-            options = {"zero_init_residual": zero_init_residual} if residual else {}
+            options: dict[str, Any] = {"zero_init_residual": zero_init_residual} if residual else {}
             model = cifar_resnet(
                 depth, residual=residual, classes=classes, input_shape=tuple(x.shape[1:]), **options
             )

@@ -10,6 +10,7 @@ parity check compares like with like.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _converter_options(quantize: str, representative_images, *, int8_io: bool) -
 
     if quantize == "float32":
         return {}
-    options = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    options: dict[str, Any] = {"optimizations": [tf.lite.Optimize.DEFAULT]}
     if quantize == "float16":
         options["target_spec"] = {"supported_types": [tf.float16]}
     if quantize == "int8":
@@ -178,7 +179,7 @@ class LiteRTRunner(Runner):
         self.interpreter = _interpreter_class()(model_path=str(self.path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
-        self._batch = None
+        self._batch: int | None = None
 
     @property
     def input_dtype(self):

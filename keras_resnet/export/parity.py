@@ -30,10 +30,11 @@ def accuracy(outputs, labels) -> float:
 
 def format_size(size_bytes: int) -> str:
     """Bytes as a short human string (KB/MB, powers of 1024)."""
+    size = float(size_bytes)
     for unit in ("B", "KB", "MB"):
-        if size_bytes < 1024 or unit == "MB":
-            return f"{size_bytes:.0f} {unit}" if unit == "B" else f"{size_bytes:.1f} {unit}"
-        size_bytes /= 1024
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 

@@ -9,8 +9,12 @@ pixels) unless the caller asks for files that take normalised images.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # Keras loads when an export starts
+    import keras
 
 REDUCED_DTYPES = ("float16", "bfloat16")
 
@@ -59,7 +63,7 @@ class PreparedModel:
 
     reference: object  # float32 keras.Model, preprocessing included: the parity reference
     exported: object  # what the TFLite converter receives (the reference, or it without preprocessing)
-    normalization: object | None  # the model's own normalization layer, if any
+    normalization: keras.layers.Layer | None  # the model's own normalization layer, if any
     strip: bool  # the files take normalised images
     rebuilt_in_float32: bool
 
@@ -76,6 +80,7 @@ class PreparedModel:
             return images
         import keras
 
+        assert self.normalization is not None  # prepare_model strips only a model that has one
         return keras.ops.convert_to_numpy(self.normalization(images))
 
 

@@ -118,7 +118,7 @@ def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[L
             chosen.append(LayerSlot(layer.name, depths.get(layer.name, 0), weights))
     if not chosen:
         raise ValueError(
-            f"layers={[p.pattern for p in patterns]} matches no layer with trainable "
+            f"layers={[p.pattern for p in patterns or ()]} matches no layer with trainable "
             f"weights in model {model.name!r}"
         )
     return chosen

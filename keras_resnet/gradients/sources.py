@@ -9,11 +9,13 @@ gradients the optimizer really applied, but has neither whole gradients nor the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import keras
 import numpy as np
 
+from keras_resnet._utils.types import Tensor
 from keras_resnet.gradients.measure import count_nonfinite, default_loss, loss_and_gradients
 from keras_resnet.gradients.tap import AppliedGradientTap
 
@@ -35,7 +37,9 @@ class Measurement(NamedTuple):
 class ProbeSource:
     """Gradients of the loss on the fixed batch `probe=(x, y)`, measured statelessly."""
 
-    def __init__(self, model, probe, loss_fn=None):
+    def __init__(
+        self, model: keras.Model, probe: tuple[Tensor, Tensor], loss_fn: Callable | None = None
+    ) -> None:
         check_input_shape(probe[0], model)
         self.model, self.probe = model, probe
         self.loss_fn = loss_fn or default_loss(model)

@@ -142,7 +142,7 @@ def _constructor(name: str) -> Constructor:
 
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__module__ = __name__
-    constructor.__signature__ = bound_signature
+    constructor.__signature__ = bound_signature  # type: ignore[attr-defined]  # read by inspect
     constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
     return constructor
 

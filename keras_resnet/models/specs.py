@@ -130,9 +130,11 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     "preact_resnet164": cifar_spec(164, block="bottleneck", version="v2", shortcut="B"),
     "preact_resnet1001": cifar_spec(1001, block="bottleneck", version="v2", shortcut="B"),
 }
+"""Every named model: name -> its `ModelSpec` row. `kr.build(name)` and `kr.<name>()` read it."""
 
-# Options under which our models hold exactly keras.applications' weights and outputs.
 KERAS_APPLICATIONS_OPTIONS = {
     "v1": {"version": "v1", "conv_bias": True, "bn_epsilon": 1.001e-5},
     "v2": {"version": "v2", "conv_bias": True, "bn_epsilon": 1.001e-5, "downsample": "last"},
 }
+"""Options under which our models hold exactly keras.applications' weights and outputs:
+`kr.resnet50(**KERAS_APPLICATIONS_OPTIONS["v1"])` is `keras.applications.ResNet50`'s graph."""
