@@ -1,7 +1,8 @@
 """mkdocs hook: the guide pages take their text from README.md and their figures from examples/.
 
 A page line `<!-- readme: SECTION -->` becomes that `## SECTION` of README.md (`<!-- readme: intro -->`
-is the text before the first section; `<!-- readme-zh: SECTION -->` reads README.zh-CN.md). Image
+is the text before the first section, `all` the whole file; `<!-- readme-zh: ... -->` reads
+README.zh-CN.md). Image
 links to examples/figures/ point at figures/, which this hook adds to the site from
 examples/figures/ itself (no copies in docs/); other links into the repository point at GitHub.
 A section name that README.md lacks fails the build, naming the section and the headings it has.
@@ -70,6 +71,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         source = ROOT / SOURCES[match.group(1)]
         found = sections(source)
         name = match.group(2)
+        if name == "all":  # the whole file under its title
+            text = source.read_text(encoding="utf-8")
+            return LINK.sub(_link, re.sub(r"\A# .+\n", "", text))
         if name not in found:
             raise PluginError(
                 f"{page.file.src_uri}: {source.name} has no section {name!r}; it has {sorted(found)}"
