@@ -60,7 +60,7 @@ def cifar_net(depth, **options):
     )
 
 
-"""
+r"""
 ## 1. 退化问题
 
 直觉上，网络越深，能表示的函数越多，训练误差至少不该变大：多出来的层只要学成恒等映射，深网络
@@ -93,7 +93,7 @@ for name, depth, residual in (
     training_error[name] = [1 - a for a in history.history["accuracy"]]
     print(f"{name:<10} 每个 epoch 的训练误差：{', '.join(f'{e:.1%}' for e in training_error[name])}")
 
-"""
+r"""
 完整模式只训练 8 个 epoch，是论文现象的开头：请比较三行的训练误差，但不要指望几个 epoch 就能
 拉开论文那样的差距。本项目在 README 中用 30 个 epoch 复现了论文的图 6（`keras-resnet compare plain20 plain56 resnet20
 resnet56 --dataset digits`）：plain-56 最终训练误差 18.85 %，plain-20 只有 0.08 %，ResNet-56 为
@@ -141,7 +141,7 @@ plt.ylabel("gradient norm at initialisation")
 plt.legend()
 plt.show()
 
-"""
+r"""
 完整模式下，普通网络的比值随深度急剧增大（README 中测得：深度 20 为 7.34，56 为 2,000，110 为
 3,110,000）：有 BatchNorm 时，普通网络初始化时的梯度不是消失，而是朝输入端**爆炸**。残差网络在
 各个深度上都保持在 1 附近（0.26、0.29、0.433）。图中每条曲线是各深度处全部梯度的范数：普通网络
@@ -179,7 +179,7 @@ for unit in zero_init:
     print(f"{unit:<18}{zero_init[unit]:>24.3g}{ordinary[unit]:>18.3g}")
 assert all(gap == 0 for gap in zero_init.values())
 
-"""
+r"""
 左列每个单元都恰好是 0：单元的输出与它的捷径逐位相同（代码也断言了这一点）。这里用的是 CIFAR
 网络的 A 型捷径（下采样加零填充，没有参数），而 v1 单元在加法之后还有一个 ReLU：它的输入来自上
 一个 ReLU，本来就非负，所以这个 ReLU 什么也没改变。右列是默认初始化（He 正态、$\gamma = 1$）下
@@ -230,7 +230,7 @@ for name in networks:
         f"{name:<10} {spec.block:<11} 可训练参数 {stats['trainable_params']:>12,}  MACs {stats['macs'] / 1e9:.2f} G"
     )
 
-"""
+r"""
 两个单元的参数量和计算量相近（卷积核分别是 73,728 和 69,632 个参数，BN 另计），但瓶颈单元处理
 的是四倍宽的 256 维特征，并且多了一层非线性：这正是论文图 5 的论点。完整模式下的整网对比：ResNet-34（基本单元）有 21,797,672 个参数、3.66 G MACs；ResNet-50（瓶颈单元）多了
 16 层，参数为 25,557,032，MACs 为 4.09 G，与 torchvision 和论文一致。
@@ -249,7 +249,7 @@ for version, model in (("v1", v1), ("v2", v2)):
     names = [layer.name for layer in model.layers if layer.name.startswith("conv2_block1_")]
     print(f"{version} 的第一个单元：{' -> '.join(n[len('conv2_block1_') :] for n in names)}")
 
-"""
+r"""
 v1 的单元以 `add -> out`（ReLU）结束；v2 的单元以 `preact_bn -> preact_relu` 开头，以卷积和
 `out`（加法本身）结束。再测量两个后果。其一，在 v2 中零初始化的单元对**任何**输入都是恒等映射，
 包括负值（v1 的 ReLU 会把负值截掉）；其二，很深时梯度的流动：
@@ -271,7 +271,7 @@ for version in ("v1", "v2"):
     ratio, _ = stem_over_classifier(cifar_net(deepest, version=version))
     print(f"深度 {deepest}，{version}：stem / 分类层梯度范数比 {ratio:.3g}")
 
-"""
+r"""
 v2 的捷径在第一个单元里就含有负值，而零初始化的分支输出恰好为 0，所以单元的输出就是捷径本身，
 没有 ReLU 去截断它。两个梯度比值请对照上面第 2 节的普通网络来读：两种残差单元都没有普通网络那样
 的爆炸。v1 加法之后的 ReLU 的代价，论文是在 1001 层的网络上才看清的（`kr.preact_resnet1001`
