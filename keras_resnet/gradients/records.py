@@ -7,10 +7,12 @@ numbers for each weight. Per step: the global norm, the loss and the non-finite 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
+
+from keras_resnet.gradients.depth import LayerSlot
 
 __all__ = ["LOG_KEYS", "Rows", "measurement_rows", "log_scalars", "layer_gradients"]
 
@@ -55,7 +57,7 @@ def measurement_rows(measurement, slots, variables, *, step: int, epoch: int) ->
     return Rows(layers, weights, global_row)
 
 
-def _row(step, epoch, slot, grad_norm, weight_norm) -> dict:
+def _row(step: int, epoch: int, slot: LayerSlot, grad_norm: float, weight_norm: float) -> dict[str, Any]:
     return {
         "step": step,
         "epoch": epoch,

@@ -133,7 +133,7 @@ def _constructor(name: str) -> Constructor:
     spec = MODEL_SPECS[name]
     bound_signature = _signature(name)
 
-    def constructor(**options):
+    def constructor(**options: Any) -> keras.Model:
         try:
             bound_signature.bind(**options)
         except TypeError as err:  # an unknown argument, reported before anything is built

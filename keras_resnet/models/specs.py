@@ -30,7 +30,7 @@ HE_2015 = "He et al. 2015, Deep Residual Learning for Image Recognition"
 HE_2016 = "He et al. 2016, Identity Mappings in Deep Residual Networks"
 
 
-def _paper(options: dict, *, depth_from_2015: str | None) -> str:
+def _paper(options: dict[str, Any], *, depth_from_2015: str | None) -> str:
     """Pre-activation nets are the 2016 paper's; others cite the 2015 table their depth is from."""
     if options.get("version") == "v2" or depth_from_2015 is None:
         return HE_2016
@@ -84,7 +84,7 @@ class ModelSpec:
         )
 
 
-def imagenet_spec(depth: int, **options) -> ModelSpec:
+def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
     """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
     check_choice("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
@@ -100,7 +100,7 @@ def imagenet_spec(depth: int, **options) -> ModelSpec:
     )
 
 
-def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
+def cifar_spec(depth: int, *, block: str = "basic", **options: Any) -> ModelSpec:
     """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64."""
     per_unit = LAYERS_PER_UNIT[check_choice("block", block, LAYERS_PER_UNIT)]
     n, remainder = divmod(depth - 2, 3 * per_unit)
