@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def compare(reference, outputs, labels=None) -> dict:
+def compare(reference: np.ndarray, outputs: np.ndarray, labels: np.ndarray | None = None) -> dict:
     """max |difference|, top-1 agreement with `reference`, and accuracy if `labels` are given."""
     reference, outputs = np.asarray(reference, np.float32), np.asarray(outputs, np.float32)
     if reference.shape != outputs.shape:
@@ -23,7 +23,7 @@ def compare(reference, outputs, labels=None) -> dict:
     }
 
 
-def accuracy(outputs, labels) -> float:
+def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows whose arg-max equals the integer label."""
     return float(np.mean(np.asarray(outputs).argmax(axis=-1) == np.asarray(labels).reshape(-1)))
 

@@ -21,22 +21,22 @@ REDUCED_DTYPES = ("float16", "bfloat16")
 __all__ = ["PreparedModel", "prepare_model", "find_layer", "float32_model", "without_preprocessing"]
 
 
-def find_layer(model, name: str):
+def find_layer(model: keras.Model, name: str) -> keras.layers.Layer | None:
     """The layer called `name`, or None (unlike `get_layer`, which raises)."""
     return next((layer for layer in model.layers if layer.name == name), None)
 
 
-def float32_model(model):
+def float32_model(model: keras.Model) -> keras.Model:
     """`model` itself if every layer computes in float32, else a float32 clone with its weights."""
     import keras
 
-    def is_reduced(layer):
+    def is_reduced(layer: keras.layers.Layer) -> bool:
         return layer.dtype_policy.compute_dtype in REDUCED_DTYPES
 
     if not any(is_reduced(layer) for layer in model.layers):
         return model
 
-    def clone_layer(layer):
+    def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         config = layer.get_config()
         if is_reduced(layer):
             config["dtype"] = "float32"
@@ -47,7 +47,7 @@ def float32_model(model):
     return clone
 
 
-def without_preprocessing(model):
+def without_preprocessing(model: keras.Model) -> keras.Model:
     """The model from its `normalization` layer's output on (it takes normalised images), or itself."""
     import keras
 
@@ -84,7 +84,7 @@ class PreparedModel:
         return keras.ops.convert_to_numpy(self.normalization(images))
 
 
-def prepare_model(model, *, include_preprocessing: bool = True) -> PreparedModel:
+def prepare_model(model: keras.Model, *, include_preprocessing: bool = True) -> PreparedModel:
     """The float32 reference of `model` and the model to export, with or without preprocessing."""
     reference = float32_model(model)
     normalization = find_layer(reference, "normalization")
