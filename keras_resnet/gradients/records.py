@@ -7,12 +7,16 @@ numbers for each weight. Per step: the global norm, the loss and the non-finite 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import keras
 import numpy as np
 
 from keras_resnet.gradients.depth import LayerSlot
+
+if TYPE_CHECKING:
+    from keras_resnet.gradients.sources import Measurement
 
 __all__ = ["LOG_KEYS", "Rows", "measurement_rows", "log_scalars", "layer_gradients"]
 
@@ -33,7 +37,14 @@ class Rows(NamedTuple):
     global_row: dict
 
 
-def measurement_rows(measurement, slots, variables, *, step: int, epoch: int) -> Rows:
+def measurement_rows(
+    measurement: Measurement,
+    slots: Sequence[LayerSlot],
+    variables: Sequence[keras.Variable],
+    *,
+    step: int,
+    epoch: int,
+) -> Rows:
     """Rows for the selected layers `slots` (`depth.LayerSlot`s) of `variables`, the model's
     trainable variables, whose squared gradient norms `measurement` holds."""
     layers, weights = [], []
@@ -82,6 +93,6 @@ def log_scalars(rows: Rows) -> dict[str, float]:
     }
 
 
-def layer_gradients(gradients, slots) -> dict:
+def layer_gradients(gradients: Sequence[np.ndarray], slots: Sequence[LayerSlot]) -> dict[str, np.ndarray]:
     """{layer name: its gradient entries, flattened} for TensorBoard histograms."""
     return {slot.name: np.concatenate([gradients[i].ravel() for _, i in slot.weights]) for slot in slots}
