@@ -9,7 +9,7 @@ they are used. The package's layers register with Keras as soon as Keras is impo
 
 import importlib
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.registration import register_when_keras_loads
 from keras_resnet._version import __version__
@@ -76,7 +76,7 @@ _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = ["__version__", *_HOME]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'keras_resnet' has no attribute {name!r}")

@@ -7,6 +7,9 @@ three steps every `keras-resnet train` ends with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from keras_resnet.training.config import TrainConfig
 
 DEFAULT_EXPORT_QUANTIZE = ("float32", "int8")
@@ -18,10 +21,10 @@ def train_run(
     out: str,
     resume: bool = False,
     overwrite: bool = False,
-    verbose="auto",
+    verbose: str | int = "auto",
     export: bool = True,
-    export_quantize=DEFAULT_EXPORT_QUANTIZE,
-) -> dict:
+    export_quantize: str | Sequence[str] = DEFAULT_EXPORT_QUANTIZE,
+) -> dict[str, Any]:
     """Train (or resume) the run in `out`, draw its figures, and export its best checkpoint into
     `<out>/export/` (SavedModel + `export_quantize` TFLite files, checked against Keras) unless
     `export=False` or an export is already there. Returns the run's metrics, plus `export`

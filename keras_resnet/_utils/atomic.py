@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["atomic_path", "write_text", "write_json", "to_jsonable"]
 
@@ -47,12 +48,12 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def write_json(path: str | os.PathLike, data) -> Path:
+def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write `data` as indented JSON atomically (numpy values, tuples and paths made plain)."""
     return write_text(path, json.dumps(data, indent=2, default=to_jsonable) + "\n")
 
 
-def to_jsonable(value):
+def to_jsonable(value: Any) -> Any:
     """JSON's fallback for the values the package records: arrays, tuples, sets and paths."""
     if hasattr(value, "tolist"):
         return value.tolist()

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Iterator
 
 NATIVE_LOG_LINE = re.compile(
     rb"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+ +\d+ [\w.]+:\d+\]"  # absl: I0000 00:00:... file.cc:12]
@@ -23,7 +24,7 @@ NATIVE_LOG_LINE = re.compile(
 
 
 @contextlib.contextmanager
-def native_log_filter():
+def native_log_filter() -> Iterator[None]:
     """Drop TensorFlow/absl C++ log lines from this process's stderr (and its children's)."""
     sys.stderr.flush()
     original = os.dup(2)
@@ -31,7 +32,7 @@ def native_log_filter():
     os.dup2(write_end, 2)
     os.close(write_end)
 
-    def forward():
+    def forward() -> None:
         with os.fdopen(read_end, "rb") as pipe:
             for line in pipe:
                 if not NATIVE_LOG_LINE.match(line):

@@ -13,6 +13,9 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
+import types
+from collections.abc import Sequence
+from typing import Any
 
 
 def register_when_keras_loads(modules: tuple[str, ...]) -> None:
@@ -31,22 +34,25 @@ def _register(modules: tuple[str, ...]) -> None:
 class _AfterKerasImport(importlib.abc.MetaPathFinder):
     """Finds `keras` with the normal machinery and registers our classes once it has executed."""
 
-    def __init__(self, modules: tuple[str, ...]):
+    def __init__(self, modules: tuple[str, ...]) -> None:
         self.modules = modules
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if name != "keras":
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        execute = spec.loader.exec_module
+        loader: Any = spec.loader  # its exec_module is wrapped below, which typeshed does not model
+        execute = loader.exec_module
 
-        def exec_module(module):
+        def exec_module(module: types.ModuleType) -> None:
             execute(module)
             if self in sys.meta_path:
                 sys.meta_path.remove(self)
             _register(self.modules)
 
-        spec.loader.exec_module = exec_module
+        loader.exec_module = exec_module
         return spec

@@ -8,11 +8,14 @@ reads "pooling must be one of None, 'avg', 'max'; got 'mean'".
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, Literal, TypeVar, overload
+
+T = TypeVar("T")
 
 __all__ = ["check_choice", "check_choices", "check_int", "check_fraction"]
 
 
-def check_choice(option: str, value, choices: Iterable):
+def check_choice(option: str, value: T, choices: Iterable[Any]) -> T:
     """`value` if it is one of `choices`, else a ValueError that lists them."""
     choices = tuple(choices)
     if value not in choices:
@@ -21,7 +24,7 @@ def check_choice(option: str, value, choices: Iterable):
     return value
 
 
-def check_choices(option: str, values, choices: Iterable) -> tuple:
+def check_choices(option: str, values: str | Iterable[Any], choices: Iterable[Any]) -> tuple[Any, ...]:
     """A sequence or a comma-separated string of choices as a de-duplicated, non-empty tuple."""
     choices = tuple(choices)
     if isinstance(values, str):
@@ -34,7 +37,11 @@ def check_choices(option: str, values, choices: Iterable) -> tuple:
     return values
 
 
-def check_int(option: str, value, *, minimum: int = 1, allow_none: bool = False):
+@overload
+def check_int(option: str, value: Any, *, minimum: int = ..., allow_none: Literal[False] = ...) -> int: ...
+@overload
+def check_int(option: str, value: Any, *, minimum: int = ..., allow_none: bool) -> int | None: ...
+def check_int(option: str, value: Any, *, minimum: int = 1, allow_none: bool = False) -> int | None:
     """`value` if it is an int (not a bool) of at least `minimum` (or None when allowed)."""
     if value is None and allow_none:
         return None
@@ -46,7 +53,7 @@ def check_int(option: str, value, *, minimum: int = 1, allow_none: bool = False)
 
 def check_fraction(
     option: str,
-    value,
+    value: Any,
     *,
     low: float = 0.0,
     high: float = 1.0,

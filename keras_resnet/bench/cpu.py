@@ -11,6 +11,8 @@ The `resnet50_comparison` and `resnet20_training` jobs run inside a `worker` sub
 
 from __future__ import annotations
 
+from typing import Any
+
 from keras_resnet._utils.validation import check_choice
 
 # Sizes of the full suite and of --quick (a CI smoke test of every code path: no meaningful figure).
@@ -189,7 +191,7 @@ def _ratios(results: dict, stats: dict, models: dict, tried: dict) -> tuple[dict
     from keras_resnet.bench import timing
 
     rate = {kind: {w: results[kind][w]["images_per_second"] for w in models} for kind in results}
-    ratios = {
+    ratios: dict[str, Any] = {
         kind: {
             "ours_vs_keras_applications": timing.ratio(r["ours"], r["keras_applications"]),
             "implementation_ours_v1_bias_vs_keras_applications": timing.ratio(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from typing import Any
 
 PEAK_BF16_TFLOPS = {  # dense (no sparsity) bf16 tensor-core peaks from NVIDIA's data sheets
     "H100 PCIe": 756.0,
@@ -240,7 +241,7 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
         return {"status": "skipped", "reason": "jax is not installed (pip install 'jax[cuda12]')"}
     gpu = gpus[0] if gpus else None
     peak = peak_bf16_flops(gpu) if gpu else None
-    report = {
+    report: dict[str, Any] = {
         "status": "done",
         "gpu": gpu or "none: --quick ran the code path on CPU JAX (not a GPU figure)",
         "peak_bf16_flops": peak,

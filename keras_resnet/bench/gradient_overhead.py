@@ -54,6 +54,7 @@ def gradient_norm_overhead(
     data = load_datasets(dataset, batch_size=batch_size, seed=seed)
     info = data.info
     recipe = recipes.resolve_recipe("paper-cifar", model=model, batch_size=batch_size)
+    assert data.new_train is not None  # load_datasets always sets it
     probe = GradientNormCallback.from_dataset(data.new_train()).probe  # as `keras-resnet train`
 
     def build():
@@ -66,8 +67,8 @@ def gradient_norm_overhead(
         "train_every_n": lambda: [Timed(mode="train", every_n_batches=every_n_batches)],
     }
     models = {name: build() for name in CONFIGURATIONS}
-    measurements = {name: [] for name in CONFIGURATIONS}
-    in_callback = {name: [] for name in CONFIGURATIONS[1:]}
+    measurements: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS}
+    in_callback: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS[1:]}
 
     def epoch(name):
         timer, recorders = _EpochTimer(), callbacks[name]()

@@ -17,6 +17,7 @@ from keras_resnet._utils.provenance import machine
 
 def machine_info() -> dict:
     """CPU model, logical cores (and how many this process may use), memory, load, GPUs."""
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

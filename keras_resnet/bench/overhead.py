@@ -12,6 +12,7 @@ seconds for the tests; its figures say nothing.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 GRADIENT_TARGETS = {"probe_each_epoch": 0.05, "train_every_n": 0.25}
 EXPORT_MODEL = {"full": "resnet20", "quick": "tiny"}
@@ -48,7 +49,7 @@ def export_overhead(*, quick: bool) -> dict:
 
     images = export_images("digits", representative=64 if quick else 256, validation=32 if quick else 360)
     keras.utils.set_random_seed(0)
-    options = dict(input_shape=images.representative.shape[1:], classes=10)  # the ten digits
+    options: dict[str, Any] = dict(input_shape=images.representative.shape[1:], classes=10)  # the ten digits
     model = (
         ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options)
         if quick

@@ -57,7 +57,7 @@ class TrainingTimer:
         )
         self.x = np.concatenate([images] * max(steps, warmup))
         self.y = np.concatenate([labels] * max(steps, warmup))
-        self.warmup_seconds = None
+        self.warmup_seconds: float | None = None
 
     def _run(self, steps: int) -> float:
         n = steps * self.batch_size
@@ -90,7 +90,7 @@ def interleave(timers: dict, *, repeats: int) -> dict:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     for timer in timers.values():
         timer.warm_up()
-    seconds = {name: [] for name in timers}
+    seconds: dict[str, list[float]] = {name: [] for name in timers}
     for _ in range(repeats):
         for name, timer in timers.items():
             seconds[name].append(timer.time_once())

@@ -48,10 +48,15 @@ def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print
             child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         except OSError as err:
             return _failed(job, backend, f"could not start {sys.executable}: {err}")
-        timer = threading.Timer(timeout, lambda: (expired.set(), child.kill()))
+
+        def expire() -> None:
+            expired.set()
+            child.kill()
+
+        timer = threading.Timer(timeout, expire)
         timer.start()
         try:
-            for line in child.stdout:
+            for line in child.stdout or ():
                 if line.startswith(RESULT_PREFIX):
                     result = json.loads(line[len(RESULT_PREFIX) :])
                 elif line.strip():

@@ -25,7 +25,9 @@ def digits_arrays(size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray, tuple
     return x, bunch.target.astype("int64"), tuple(str(name) for name in bunch.target_names)
 
 
-def digits_batch(batch_size: int = 64, *, seed: int = 0, normalize: bool = True):
+def digits_batch(
+    batch_size: int = 64, *, seed: int = 0, normalize: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """A fixed random (x, y) batch of the digits: float32 images (normalised by the whole set's
     mean and std unless `normalize=False`, then 0..255) and int32 labels."""
     x, y, _ = digits_arrays()

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
+from keras_resnet._utils.types import Tensor
+
 __all__ = ["layer_gradient_norms", "depth_profile", "stem_classifier_ratio", "gradient_flow", "format_table"]
 
 
-def layer_gradient_norms(model: keras.Model, x, y) -> dict[str, dict[str, float]]:
+def layer_gradient_norms(model: keras.Model, x: Tensor, y: Tensor) -> dict[str, dict[str, float]]:
     """{layer name: {weight path: gradient L2 norm}} of the model's loss on (x, y), statelessly."""
     from keras_resnet.gradients.measure import loss_and_gradients
 
@@ -46,7 +49,7 @@ def depth_profile(model: keras.Model, norms: dict[str, dict[str, float]]) -> lis
     return [{"depth": depth, "grad_norm": float(np.sqrt(squares[depth]))} for depth in sorted(squares)]
 
 
-def stem_classifier_ratio(model: keras.Model, x, y) -> tuple[float, list[dict]]:
+def stem_classifier_ratio(model: keras.Model, x: Tensor, y: Tensor) -> tuple[float, list[dict]]:
     """||grad conv1_conv|| / ||grad predictions kernel|| and the depth profile behind it."""
     norms = layer_gradient_norms(model, x, y)
     stem = np.sqrt(sum(n**2 for n in norms["conv1_conv"].values()))
@@ -57,7 +60,7 @@ def stem_classifier_ratio(model: keras.Model, x, y) -> tuple[float, list[dict]]:
 def gradient_flow(
     depths: Sequence[int] = (20, 56, 110),
     *,
-    dataset=None,
+    dataset: tuple[Tensor, Tensor] | None = None,
     steps: int = 0,
     batch_size: int = 64,
     seed: int = 0,
@@ -83,10 +86,10 @@ def gradient_flow(
     rows, profiles = [], {}
     start, total = time.monotonic(), 2 * len(depths)
     for depth in depths:
-        row = {"depth": int(depth)}
+        row: dict[str, float] = {"depth": int(depth)}
         for kind, residual in (("plain", False), ("residual", True)):
             keras.utils.set_random_seed(seed)
-            options = {"zero_init_residual": zero_init_residual} if residual else {}
+            options: dict[str, Any] = {"zero_init_residual": zero_init_residual} if residual else {}
             model = cifar_resnet(
                 depth, residual=residual, classes=classes, input_shape=tuple(x.shape[1:]), **options
             )

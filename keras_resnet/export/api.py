@@ -11,7 +11,9 @@ images, the per-format writers and runners, parity and the report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.atomic import write_text
 from keras_resnet.export.destination import check_out_dir, default_out_dir, staged_folder
@@ -26,37 +28,50 @@ from keras_resnet.export.runners import KerasRunner
 from keras_resnet.export.saved_model import SavedModelRunner, export_saved_model
 from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
 
+if TYPE_CHECKING:  # TensorFlow and Keras load when an export starts
+    import keras
+    import numpy as np
+
 # The public entry points of `keras_resnet.export`; the CLI imports them from here.
 __all__ = ["export_model", "load_model_for_export", "load_images_npz"]
 
 
 def export_model(
-    model,
-    out_dir=None,
+    model: keras.Model | str | Path,
+    out_dir: str | Path | None = None,
     *,
-    formats=FORMATS,
-    quantize=("float32",),
-    representative_data=None,
-    validation_data=None,
+    formats: str | Sequence[str] = FORMATS,
+    quantize: str | Sequence[str] = ("float32",),
+    representative_data: np.ndarray | None = None,
+    validation_data: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None,
     include_preprocessing: bool = True,
     int8_io: bool = False,
     overwrite: bool = False,
     num_threads: int = 1,
     latency_repeats: int = 20,
     verbose: bool = True,
-    labels=None,
-) -> dict:
-    """Export `model` to `out_dir` (default `saved_models/<model name>/`), verify it, return the report.
+    labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Export `model` to `out_dir`, verify every file, return the report (also `export_report.json`).
 
-    model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
-    formats: "saved_model" and/or "tflite". quantize: TFLite variants among float32, float16,
-    dynamic (int8 weights) and int8 (full integer; needs `representative_data`, a few hundred real
-    training images as raw pixels). validation_data: (x, y) or x of held-out images for the parity
-    check (default: the representative images, else random images). include_preprocessing=False
-    exports from the `normalization` layer's output, so callers feed normalised images.
-    int8_io: the int8 file takes and returns int8 tensors. The report is also written to
-    `export_report.json` and printed as a table when `verbose`. labels: class names written to
-    `labels.txt` (default: the model's own, from a pretrained build or a `.keras` file's labels).
+    Args:
+        model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
+        out_dir: the folder to create (default `saved_models/<model name>/`); see `overwrite`.
+        formats: "saved_model" and/or "tflite".
+        quantize: TFLite variants among float32, float16, dynamic (int8 weights) and int8 (full
+            integer; needs `representative_data`).
+        representative_data: a few hundred real training images as raw pixels (int8 calibration).
+        validation_data: (x, y) or x of held-out images for the parity check (default: the
+            representative images, else random ones).
+        include_preprocessing: False exports from the `normalization` layer's output, so callers
+            feed normalised images.
+        int8_io: the int8 file takes and returns int8 tensors.
+        overwrite: replace an existing `out_dir` (atomically, once the new export is complete).
+        num_threads: LiteRT interpreter threads for the check and the latency figures.
+        latency_repeats: runs per file for the ms/image figure.
+        verbose: print progress and the report as a table.
+        labels: class names written to `labels.txt` (default: the model's own, from a pretrained
+            build or a `.keras` file's labels).
     """
     formats, quantize = check_options(
         formats=formats, quantize=quantize, representative_data=representative_data
@@ -109,7 +124,9 @@ def export_model(
     return report
 
 
-def _write_file(name: str, folder: Path, prepared, *, calibration, int8_io: bool, num_threads: int):
+def _write_file(
+    name: str, folder: Path, prepared: Any, *, calibration: np.ndarray | None, int8_io: bool, num_threads: int
+) -> tuple[dict[str, Any], Any]:
     """Write one export job (`saved_model` or `model_<quantize>.tflite`) into `folder`; return its
     report row so far and a runner for the written file."""
     if name == "saved_model":

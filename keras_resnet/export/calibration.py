@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def export_images(
     image_size: tuple[int, int] | None = None,
     validation_fraction: float = 0.1,
     download: bool = False,
-    input_shape=None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> ExportImages:
     """Up to `representative` training images and up to `validation` test images with labels.
 
@@ -69,7 +70,9 @@ def export_images(
             f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
             f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on"
         )
-    train = source.train.shuffle(min(source.train_examples, SHUFFLE_BUFFER), seed=SAMPLE_SEED)
+    shuffle_buffer = min(source.train_examples, SHUFFLE_BUFFER)
+    # data/sources.py types Source.train as `object`; a tf.data.Dataset there removes this ignore
+    train = source.train.shuffle(shuffle_buffer, seed=SAMPLE_SEED)  # type: ignore[attr-defined]
     x_train, _ = _arrays(train, representative)
     x_test, y_test = _arrays(source.test, validation)
     if len(x_train) == 0 or len(x_test) == 0:
@@ -79,7 +82,7 @@ def export_images(
     return ExportImages(spec=spec, representative=x_train, validation=(x_test, y_test))
 
 
-def run_dataset_options(run_dir) -> dict | None:
+def run_dataset_options(run_dir: str | Path) -> dict | None:
     """The dataset options of a training run folder (`RunFolder.dataset_options`), or None when
     `run_dir` is not a run folder."""
     run = RunFolder(run_dir)
@@ -87,7 +90,11 @@ def run_dataset_options(run_dir) -> dict | None:
 
 
 def export_images_for(
-    target, *, dataset: str | None = None, data_dir: str | None = None, input_shape=None
+    target: str | Path,
+    *,
+    dataset: str | None = None,
+    data_dir: str | None = None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> ExportImages | None:
     """The images `keras-resnet export TARGET` uses: from `dataset`, else from the run's own dataset
     when TARGET is a training run folder, else None (then the caller's .npz files or nothing).
@@ -110,7 +117,7 @@ def export_images_for(
     )
 
 
-def _arrays(dataset, count: int) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(dataset: Any, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` (image, label) pairs of an unbatched dataset as float32 / int64 arrays."""
     images, labels = [], []
     for image, label in dataset.take(count).batch(256).as_numpy_iterator():

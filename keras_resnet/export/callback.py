@@ -11,7 +11,9 @@ when training begins, so a mistake costs no training time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -26,24 +28,39 @@ MODES = ("auto", "min", "max")
 
 
 class ExportCallback(keras.callbacks.Callback):
-    """Export the model being trained with `export_model` at the end of training or at its best."""
+    """Export the model being trained with `export_model` at the end of training or at its best.
+
+    Args:
+        out_dir: the export folder (see `export_model`).
+        formats: "saved_model" and/or "tflite".
+        quantize: TFLite variants among float32, float16, dynamic and int8.
+        representative_data: raw training images for int8 calibration.
+        validation_data: (x, y) or x of held-out images for the parity check.
+        when: "train_end" (once) or "best" (each time `monitor` improves).
+        monitor: the epoch-log metric that `when="best"` follows.
+        mode: "auto", "min" or "max": whether a lower or higher `monitor` is better.
+        include_preprocessing: as in `export_model`.
+        overwrite: replace an existing `out_dir` at the first export (later ones always replace it).
+        checkpoint: a `.keras` file whose weights a train-end export takes instead of the final ones.
+        verbose: print progress and each export's report.
+    """
 
     def __init__(
         self,
-        out_dir,
+        out_dir: str | Path,
         *,
-        formats=FORMATS,
-        quantize=("float32",),
-        representative_data=None,
-        validation_data=None,
+        formats: str | Sequence[str] = FORMATS,
+        quantize: str | Sequence[str] = ("float32",),
+        representative_data: np.ndarray | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None,
         when: str = "train_end",
         monitor: str = "val_loss",
         mode: str = "auto",
         include_preprocessing: bool = True,
         overwrite: bool = False,
-        checkpoint=None,
+        checkpoint: str | Path | None = None,
         verbose: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         self.when = check_choice("when", when, WHEN)
         if checkpoint is not None and when != "train_end":
@@ -64,14 +81,14 @@ class ExportCallback(keras.callbacks.Callback):
         self.overwrite = overwrite
         self.checkpoint = checkpoint
         self.verbose = verbose
-        self.best = None
-        self.report = None
+        self.best: float | None = None
+        self.report: dict[str, Any] | None = None
         self._exported = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         check_out_dir(self.out_dir, overwrite=self.overwrite or self._exported)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.when != "best":
             return
         logs = logs or {}
@@ -87,11 +104,11 @@ class ExportCallback(keras.callbacks.Callback):
             self.best = value
             self._export()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.when == "train_end":
             self._export()
 
-    def _export(self):
+    def _export(self) -> None:
         use_checkpoint = self.checkpoint is not None and Path(self.checkpoint).is_file()
         self.report = export_model(
             self.checkpoint if use_checkpoint else self.model,

@@ -11,6 +11,10 @@ from __future__ import annotations
 import dataclasses
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+if TYPE_CHECKING:  # Keras loads when an export starts
+    pass
 
 import numpy as np
 
@@ -29,7 +33,7 @@ class CheckImages:
     source: str  # "validation_data", "representative_data" or "random"
 
 
-def as_images(data, *, name: str, shape) -> np.ndarray:
+def as_images(data: Any, *, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """Images from an array, an (x, y) pair or an iterable of batches, as float32 (N, *shape)."""
     if isinstance(data, tuple) and len(data) == 2:
         data = data[0]
@@ -45,7 +49,7 @@ def as_images(data, *, name: str, shape) -> np.ndarray:
     return images
 
 
-def _first_batches(batches, shape) -> np.ndarray:
+def _first_batches(batches: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Up to about MAX_DATASET_IMAGES images from an iterable of batches (or (x, y) batches)."""
     found, count = [], 0
     for batch in batches:
@@ -57,7 +61,9 @@ def _first_batches(batches, shape) -> np.ndarray:
     return np.concatenate(found) if found else np.zeros((0, *shape))
 
 
-def check_images(validation_data, representative: np.ndarray | None, shape) -> CheckImages:
+def check_images(
+    validation_data: Any, representative: np.ndarray | None, shape: tuple[int, ...]
+) -> CheckImages:
     """Held-out images (and labels) for the parity check: `validation_data`, else the calibration
     images, else random pixels in 0..255 (seeded, so two exports are checked on the same images)."""
     if validation_data is not None:
@@ -75,7 +81,13 @@ def check_images(validation_data, representative: np.ndarray | None, shape) -> C
     return CheckImages(images, None, "random")
 
 
-def load_images_npz(path, *, labels: bool = False):
+@overload
+def load_images_npz(path: str | Path, *, labels: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def load_images_npz(path: str | Path, *, labels: Literal[True]) -> tuple[np.ndarray, np.ndarray | None]: ...
+def load_images_npz(
+    path: str | Path, *, labels: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
     """Images `x` (and labels `y` when `labels`) from an .npz file, with clear errors."""
     path = Path(path)
     if not path.is_file():

@@ -9,7 +9,9 @@ parity check compares like with like.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,12 +19,15 @@ from keras_resnet._utils.atomic import atomic_path
 from keras_resnet._utils.validation import check_choice
 from keras_resnet.export.runners import Runner
 
+if TYPE_CHECKING:
+    import keras
+
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 """float32: no quantisation. float16: float16 weights. dynamic: int8 weights, float activations
 (dynamic-range). int8: int8 weights and activations, calibrated on representative images."""
 
 
-def check_tflite_path(filepath) -> Path:
+def check_tflite_path(filepath: str | Path) -> Path:
     """The path a .tflite file is written to; anything else is a ValueError before work starts."""
     path = Path(filepath)
     if path.suffix != ".tflite":
@@ -47,19 +52,23 @@ def check_backend_for_tflite() -> None:
         )
 
 
-def _converter_options(quantize: str, representative_images, *, int8_io: bool) -> dict:
+def _converter_options(
+    quantize: str, representative_images: np.ndarray | None, *, int8_io: bool
+) -> dict[str, Any]:
     """TFLiteConverter attributes for one quantisation; Keras' exporter sets them on its converter."""
     import tensorflow as tf
 
     if quantize == "float32":
         return {}
-    options = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    options: dict[str, Any] = {"optimizations": [tf.lite.Optimize.DEFAULT]}
     if quantize == "float16":
         options["target_spec"] = {"supported_types": [tf.float16]}
     if quantize == "int8":
+        images = representative_images
+        assert images is not None  # export_tflite refuses int8 without them
 
-        def representative_dataset():
-            for image in representative_images:
+        def representative_dataset() -> Iterator[list[np.ndarray]]:
+            for image in images:
                 yield [image[np.newaxis]]
 
         options["representative_dataset"] = representative_dataset
@@ -85,11 +94,11 @@ def _op_set_tiers(quantize: str) -> list[tuple[str, set]]:
 
 
 def export_tflite(
-    model,
-    filepath,
+    model: keras.Model,
+    filepath: str | Path,
     *,
     quantize: str = "float32",
-    representative_images=None,
+    representative_images: np.ndarray | None = None,
     int8_io: bool = False,
     overwrite: bool = False,
 ) -> dict:
@@ -124,7 +133,7 @@ def export_tflite(
     }
 
 
-def _convert_with_fewest_op_sets(model, partial: str, quantize: str, options: dict) -> str:
+def _convert_with_fewest_op_sets(model: keras.Model, partial: str, quantize: str, options: dict) -> str:
     """Convert with the smallest op set that works; return its name. The last failure propagates."""
     tiers = _op_set_tiers(quantize)
     for position, (name, ops) in enumerate(tiers):
@@ -138,7 +147,7 @@ def _convert_with_fewest_op_sets(model, partial: str, quantize: str, options: di
     raise AssertionError("unreachable")
 
 
-def tflite_op_names(path) -> list[str] | None:
+def tflite_op_names(path: str | Path) -> list[str] | None:
     """Sorted names of the operators a .tflite file uses (Flex ops show as FlexName)."""
     try:
         from ai_edge_litert import schema_py_generated as schema
@@ -159,7 +168,7 @@ def tflite_op_names(path) -> list[str] | None:
     return sorted(names)
 
 
-def _interpreter_class():
+def _interpreter_class() -> type:
     """The LiteRT interpreter; `tf.lite.Interpreter` only where ai-edge-litert is missing."""
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -173,19 +182,19 @@ def _interpreter_class():
 class LiteRTRunner(Runner):
     """A .tflite file ready to run on float images; int8 inputs/outputs are (de)quantised here."""
 
-    def __init__(self, path, *, num_threads: int = 1):
+    def __init__(self, path: str | Path, *, num_threads: int = 1) -> None:
         self.path = Path(path)
         self.interpreter = _interpreter_class()(model_path=str(self.path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
-        self._batch = None
+        self._batch: int | None = None
 
     @property
-    def input_dtype(self):
+    def input_dtype(self) -> np.dtype:
         return np.dtype(self._input["dtype"])
 
     @property
-    def output_dtype(self):
+    def output_dtype(self) -> np.dtype:
         return np.dtype(self._output["dtype"])
 
     def _resize(self, batch: int) -> None:

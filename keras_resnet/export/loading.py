@@ -8,9 +8,13 @@ read by the package's one `.keras` loader, so every error about a bad file is wo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet.models.saving import check_keras_file, load_keras_file
 from keras_resnet.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    import keras
 
 FOLDER_MODELS = ("best.keras", "last.keras")
 """What a plain (non-run) folder is searched for, in order."""
@@ -18,7 +22,7 @@ FOLDER_MODELS = ("best.keras", "last.keras")
 __all__ = ["model_file", "load_model_for_export", "resolve_model"]
 
 
-def model_file(path) -> Path:
+def model_file(path: str | Path) -> Path:
     """The `.keras` file `path` names: itself, a run folder's best (else last) checkpoint, or a plain
     folder's `best.keras` (else `last.keras`).
 
@@ -42,12 +46,12 @@ def model_file(path) -> Path:
     return check_keras_file(path)
 
 
-def load_model_for_export(path):
+def load_model_for_export(path: str | Path) -> keras.Model:
     """Load the model `model_file(path)` names, uncompiled; ValueError if it cannot be read."""
     return load_keras_file(model_file(path))
 
 
-def resolve_model(model) -> tuple[object, str]:
+def resolve_model(model: keras.Model | str | Path) -> tuple[keras.Model, str]:
     """(keras.Model, where it came from) for a model or a path to one; the model must be an image
     classifier with one (batch, H, W, C) input and one output."""
     import keras

@@ -7,6 +7,9 @@ do instead. Lists come as sequences or comma-separated strings, as the command l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from keras_resnet._utils.validation import check_choices
 from keras_resnet.export.litert import QUANTIZATIONS, check_backend_for_tflite
 from keras_resnet.export.saved_model import check_backend_for_saved_model
@@ -16,7 +19,7 @@ FORMATS = ("saved_model", "tflite")
 __all__ = ["FORMATS", "QUANTIZATIONS", "parse_quantize", "supported_formats", "check_options"]
 
 
-def parse_quantize(values) -> tuple[str, ...]:
+def parse_quantize(values: str | Iterable[str]) -> tuple[str, ...]:
     """Quantisations as a tuple (from a sequence or a comma list), refusing unknown names."""
     return check_choices("quantize", values, QUANTIZATIONS)
 
@@ -33,7 +36,9 @@ def supported_formats() -> tuple[str, ...]:
     return tuple(supported)
 
 
-def check_options(*, formats, quantize, representative_data) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def check_options(
+    *, formats: str | Iterable[str], quantize: str | Iterable[str], representative_data: Any
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Validate formats and quantisations before any work; return them as tuples."""
     formats = check_choices("formats", formats, FORMATS)
     quantize = parse_quantize(quantize)

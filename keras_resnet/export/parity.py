@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def compare(reference, outputs, labels=None) -> dict:
+def compare(reference: np.ndarray, outputs: np.ndarray, labels: np.ndarray | None = None) -> dict:
     """max |difference|, top-1 agreement with `reference`, and accuracy if `labels` are given."""
     reference, outputs = np.asarray(reference, np.float32), np.asarray(outputs, np.float32)
     if reference.shape != outputs.shape:
@@ -23,17 +23,18 @@ def compare(reference, outputs, labels=None) -> dict:
     }
 
 
-def accuracy(outputs, labels) -> float:
+def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows whose arg-max equals the integer label."""
     return float(np.mean(np.asarray(outputs).argmax(axis=-1) == np.asarray(labels).reshape(-1)))
 
 
 def format_size(size_bytes: int) -> str:
     """Bytes as a short human string (KB/MB, powers of 1024)."""
+    size = float(size_bytes)
     for unit in ("B", "KB", "MB"):
-        if size_bytes < 1024 or unit == "MB":
-            return f"{size_bytes:.0f} {unit}" if unit == "B" else f"{size_bytes:.1f} {unit}"
-        size_bytes /= 1024
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 

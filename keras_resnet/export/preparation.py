@@ -9,30 +9,34 @@ pixels) unless the caller asks for files that take normalised images.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # Keras loads when an export starts
+    import keras
 
 REDUCED_DTYPES = ("float16", "bfloat16")
 
 __all__ = ["PreparedModel", "prepare_model", "find_layer", "float32_model", "without_preprocessing"]
 
 
-def find_layer(model, name: str):
+def find_layer(model: keras.Model, name: str) -> keras.layers.Layer | None:
     """The layer called `name`, or None (unlike `get_layer`, which raises)."""
     return next((layer for layer in model.layers if layer.name == name), None)
 
 
-def float32_model(model):
+def float32_model(model: keras.Model) -> keras.Model:
     """`model` itself if every layer computes in float32, else a float32 clone with its weights."""
     import keras
 
-    def is_reduced(layer):
+    def is_reduced(layer: keras.layers.Layer) -> bool:
         return layer.dtype_policy.compute_dtype in REDUCED_DTYPES
 
     if not any(is_reduced(layer) for layer in model.layers):
         return model
 
-    def clone_layer(layer):
+    def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         config = layer.get_config()
         if is_reduced(layer):
             config["dtype"] = "float32"
@@ -43,7 +47,7 @@ def float32_model(model):
     return clone
 
 
-def without_preprocessing(model):
+def without_preprocessing(model: keras.Model) -> keras.Model:
     """The model from its `normalization` layer's output on (it takes normalised images), or itself."""
     import keras
 
@@ -59,7 +63,7 @@ class PreparedModel:
 
     reference: object  # float32 keras.Model, preprocessing included: the parity reference
     exported: object  # what the TFLite converter receives (the reference, or it without preprocessing)
-    normalization: object | None  # the model's own normalization layer, if any
+    normalization: keras.layers.Layer | None  # the model's own normalization layer, if any
     strip: bool  # the files take normalised images
     rebuilt_in_float32: bool
 
@@ -76,10 +80,11 @@ class PreparedModel:
             return images
         import keras
 
+        assert self.normalization is not None  # prepare_model strips only a model that has one
         return keras.ops.convert_to_numpy(self.normalization(images))
 
 
-def prepare_model(model, *, include_preprocessing: bool = True) -> PreparedModel:
+def prepare_model(model: keras.Model, *, include_preprocessing: bool = True) -> PreparedModel:
     """The float32 reference of `model` and the model to export, with or without preprocessing."""
     reference = float32_model(model)
     normalization = find_layer(reference, "normalization")

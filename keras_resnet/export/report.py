@@ -8,10 +8,17 @@ both), Keras' own accuracy and latency, and one row per file: size, parity with 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet._utils.atomic import write_json
 from keras_resnet._utils.provenance import machine, provenance
 from keras_resnet.export.parity import format_table
+
+if TYPE_CHECKING:
+    import keras
+
+    from keras_resnet.export.images import CheckImages
+    from keras_resnet.export.preparation import PreparedModel
 
 REPORT_NAME = "export_report.json"
 
@@ -20,11 +27,11 @@ __all__ = ["REPORT_NAME", "new_report", "write_report", "format_report", "folder
 
 def new_report(
     *,
-    model,
+    model: keras.Model,
     source: str,
     out_dir: Path,
-    prepared,
-    check,
+    prepared: PreparedModel,
+    check: CheckImages,
     num_threads: int,
     keras_accuracy: float | None,
     keras_latency_ms: float,

@@ -9,8 +9,12 @@ warm-up, the whole call from numpy images to numpy outputs.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["Runner", "KerasRunner"]
 
@@ -22,7 +26,7 @@ class Runner:
         """Outputs (probabilities) for one batch of float32 images, as float32."""
         raise NotImplementedError
 
-    def predict(self, images, *, batch_size: int = 32) -> np.ndarray:
+    def predict(self, images: np.ndarray, *, batch_size: int = 32) -> np.ndarray:
         """Outputs for all `images`, run `batch_size` at a time."""
         images = np.asarray(images, dtype=np.float32)
         return np.concatenate(
@@ -32,7 +36,7 @@ class Runner:
             ]
         )
 
-    def latency_ms(self, image, *, repeats: int = 20, warmup: int = 3) -> float:
+    def latency_ms(self, image: np.ndarray, *, repeats: int = 20, warmup: int = 3) -> float:
         """Mean milliseconds to run one image (batch 1), after `warmup` untimed runs.
 
         The warm-up runs absorb one-off costs (tracing, tensor allocation) that a served model pays
@@ -50,7 +54,7 @@ class Runner:
 class KerasRunner(Runner):
     """A keras.Model run with `predict_on_batch` (no per-call callbacks or progress bar)."""
 
-    def __init__(self, model):
+    def __init__(self, model: keras.Model) -> None:
         self.model = model
 
     def run_batch(self, images: np.ndarray) -> np.ndarray:

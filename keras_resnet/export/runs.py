@@ -9,6 +9,9 @@ is replaced, so a resumed run exports again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from keras_resnet.export.api import export_model
 from keras_resnet.export.calibration import export_images
 from keras_resnet.export.options import parse_quantize, supported_formats
@@ -17,7 +20,9 @@ from keras_resnet.training.run_folder import RunFolder
 __all__ = ["export_run"]
 
 
-def export_run(run_dir, *, quantize=("float32", "int8"), verbose: bool = True) -> dict | None:
+def export_run(
+    run_dir: str | Path, *, quantize: str | Sequence[str] = ("float32", "int8"), verbose: bool = True
+) -> dict | None:
     """Export run folder `run_dir` into `RunFolder(run_dir).export`; return the report.
 
     SavedModel and the `quantize` TFLite files. On a backend without TFLite support only the

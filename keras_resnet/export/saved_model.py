@@ -9,11 +9,15 @@ preprocessing by the caller. Works on every backend Keras' ExportArchive support
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_resnet.export.preparation import find_layer
 from keras_resnet.export.runners import Runner
+
+if TYPE_CHECKING:
+    import keras
 
 BACKENDS = ("tensorflow", "jax")
 
@@ -32,7 +36,7 @@ def check_backend_for_saved_model() -> None:
         )
 
 
-def serving_model(model, *, include_preprocessing: bool = True):
+def serving_model(model: keras.Model, *, include_preprocessing: bool = True) -> keras.Model:
     """A model sharing `model`'s layers that returns {"probabilities", "logits"} (logits if any).
 
     With `include_preprocessing=False` it starts after the `normalization` layer, so it takes
@@ -49,7 +53,7 @@ def serving_model(model, *, include_preprocessing: bool = True):
     return keras.Model(inputs, outputs, name=model.name)
 
 
-def export_saved_model(model, path, *, include_preprocessing: bool = True) -> dict:
+def export_saved_model(model: keras.Model, path: str | Path, *, include_preprocessing: bool = True) -> dict:
     """Write `model` as a SavedModel at `path`; return its signature and output names.
 
     When the model's own `normalization` layer is included the signatures take raw pixels and a
@@ -83,17 +87,17 @@ def export_saved_model(model, path, *, include_preprocessing: bool = True) -> di
 class SavedModelRunner(Runner):
     """A reloaded SavedModel's `serve` signature, run on numpy images."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | Path) -> None:
         import tensorflow as tf
 
         self.path = Path(path)
         self._tf = tf
         self.loaded = tf.saved_model.load(str(self.path))
 
-    def serve(self, images) -> dict[str, np.ndarray]:
+    def serve(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """Every output of the `serve` signature ("probabilities", and "logits" if any) for a batch."""
         outputs = self.loaded.serve(self._tf.constant(np.asarray(images, dtype=np.float32)))
         return {name: value.numpy() for name, value in outputs.items()}
 
-    def run_batch(self, images) -> np.ndarray:
+    def run_batch(self, images: np.ndarray) -> np.ndarray:
         return self.serve(images)["probabilities"]

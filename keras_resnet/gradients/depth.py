@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["LayerSlot", "has_kernel", "layer_depths", "layer_patterns", "select_layers"]
 
@@ -26,12 +29,12 @@ class LayerSlot(NamedTuple):
     weights: list
 
 
-def has_kernel(layer) -> bool:
+def has_kernel(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is one the depth counts: it holds a `kernel` weight (Conv, Dense)."""
     return getattr(layer, "kernel", None) is not None
 
 
-def layer_depths(model) -> dict[str, int]:
+def layer_depths(model: keras.Model) -> dict[str, int]:
     """{layer name: depth} for every layer of `model` (see the module docstring).
 
     Walks the functional graph from the outputs back to the inputs. A model without one (a
@@ -85,7 +88,7 @@ def _maybe(read):
         return None
 
 
-def _sequential_depths(model) -> dict[str, int]:
+def _sequential_depths(model: keras.Model) -> dict[str, int]:
     depths, depth = {}, 0
     for layer in model.layers:
         depth += int(has_kernel(layer))
@@ -103,7 +106,7 @@ def layer_patterns(layers: str | Iterable[str] | None) -> list[re.Pattern] | Non
     return patterns
 
 
-def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[LayerSlot]:
+def select_layers(model: keras.Model, patterns: Iterable[re.Pattern] | None = None) -> list[LayerSlot]:
     """The layers of `model` with trainable weights whose name matches one of `patterns`
     (`re.search`; None: every such layer), in `model.layers` order with their depths; a
     ValueError if there is none, since then there is nothing to record."""
@@ -118,7 +121,7 @@ def select_layers(model, patterns: Iterable[re.Pattern] | None = None) -> list[L
             chosen.append(LayerSlot(layer.name, depths.get(layer.name, 0), weights))
     if not chosen:
         raise ValueError(
-            f"layers={[p.pattern for p in patterns]} matches no layer with trainable "
+            f"layers={[p.pattern for p in patterns or ()]} matches no layer with trainable "
             f"weights in model {model.name!r}"
         )
     return chosen

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -26,7 +27,7 @@ CSV_COLUMNS = ("step", "epoch", "layer", "depth", "grad_norm", "weight_norm", "r
 class CsvLog:
     """`gradient_norms.csv` in `folder`: one row per measured step and layer."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = os.fspath(folder)
         self.path = os.path.join(self.folder, CSV_NAME)
         self.written = 0  # how many of the records handed to `append` are in the file
@@ -54,7 +55,7 @@ class CsvLog:
         self.written = len(records)
 
 
-def read_csv(path) -> list[dict]:
+def read_csv(path: str | os.PathLike) -> list[dict]:
     """Per-layer records from a `gradient_norms.csv` ([] if there is none); a last row cut short
     by a kill is skipped."""
     if path is None or not os.path.exists(path):
@@ -78,7 +79,7 @@ def read_csv(path) -> list[dict]:
     return records
 
 
-def write_csv(records, path) -> None:
+def write_csv(records: Iterable[dict], path: str | os.PathLike) -> None:
     """Write per-layer records as a tidy CSV, atomically (`_utils.atomic`)."""
     with atomic_path(path) as temporary, open(temporary, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -92,7 +93,7 @@ class TensorBoardLog:
     a histogram `grad_norm_log10` of the layer norms, their spread over depth."""
 
     @classmethod
-    def open(cls, folder) -> TensorBoardLog | None:
+    def open(cls, folder: str | os.PathLike) -> TensorBoardLog | None:
         """A log writing to `folder`, or None with one printed note without TF/TensorBoard."""
         missing = [m for m in ("tensorflow", "tensorboard") if importlib.util.find_spec(m) is None]
         if missing:
@@ -103,7 +104,7 @@ class TensorBoardLog:
             return None
         return cls(folder)
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | os.PathLike) -> None:
         import tensorflow as tf
 
         self.folder = os.fspath(folder)

@@ -10,12 +10,14 @@ and thrown away, and no optimizer is stepped, so measuring never changes trainin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import keras
 import numpy as np
 from keras import ops
+
+from keras_resnet._utils.types import Tensor
 
 __all__ = ["GradientResult", "loss_and_gradients", "count_nonfinite", "default_loss"]
 
@@ -51,7 +53,12 @@ def _loss_scale(model: keras.Model, loss_scale: float | None) -> float:
 
 
 def loss_and_gradients(
-    model: keras.Model, x, y, loss_fn: Callable | None = None, *, loss_scale: float | None = None
+    model: keras.Model,
+    x: Tensor,
+    y: Tensor,
+    loss_fn: Callable | None = None,
+    *,
+    loss_scale: float | None = None,
 ) -> GradientResult:
     """Loss and its gradient with respect to every trainable variable, computed statelessly.
 
@@ -99,7 +106,7 @@ def loss_and_gradients(
     return GradientResult(float(ops.convert_to_numpy(loss)), grads, scale)
 
 
-def _replica_share(loss_fn) -> float:
+def _replica_share(loss_fn: Callable) -> float:
     """Inside a tf.distribute scope a reduced Keras loss comes out divided by the replica count
     (each replica's share of the global mean); this factor undoes that, so the measured loss and
     gradients are those of the probe batch's mean loss under any strategy."""
@@ -181,6 +188,6 @@ def _torch(scaled_loss, trainable, *args):  # pragma: no cover - PyTorch is opti
     return loss.detach(), [None if g is None else g.detach() for g in grads]
 
 
-def count_nonfinite(gradients) -> int:
+def count_nonfinite(gradients: Iterable[np.ndarray]) -> int:
     """How many gradient entries are NaN or infinite."""
     return int(sum(np.size(g) - np.count_nonzero(np.isfinite(g)) for g in gradients))

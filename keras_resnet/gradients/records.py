@@ -7,10 +7,16 @@ numbers for each weight. Per step: the global norm, the loss and the non-finite 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import keras
 import numpy as np
+
+from keras_resnet.gradients.depth import LayerSlot
+
+if TYPE_CHECKING:
+    from keras_resnet.gradients.sources import Measurement
 
 __all__ = ["LOG_KEYS", "Rows", "measurement_rows", "log_scalars", "layer_gradients"]
 
@@ -31,7 +37,14 @@ class Rows(NamedTuple):
     global_row: dict
 
 
-def measurement_rows(measurement, slots, variables, *, step: int, epoch: int) -> Rows:
+def measurement_rows(
+    measurement: Measurement,
+    slots: Sequence[LayerSlot],
+    variables: Sequence[keras.Variable],
+    *,
+    step: int,
+    epoch: int,
+) -> Rows:
     """Rows for the selected layers `slots` (`depth.LayerSlot`s) of `variables`, the model's
     trainable variables, whose squared gradient norms `measurement` holds."""
     layers, weights = [], []
@@ -55,7 +68,7 @@ def measurement_rows(measurement, slots, variables, *, step: int, epoch: int) ->
     return Rows(layers, weights, global_row)
 
 
-def _row(step, epoch, slot, grad_norm, weight_norm) -> dict:
+def _row(step: int, epoch: int, slot: LayerSlot, grad_norm: float, weight_norm: float) -> dict[str, Any]:
     return {
         "step": step,
         "epoch": epoch,
@@ -80,6 +93,6 @@ def log_scalars(rows: Rows) -> dict[str, float]:
     }
 
 
-def layer_gradients(gradients, slots) -> dict:
+def layer_gradients(gradients: Sequence[np.ndarray], slots: Sequence[LayerSlot]) -> dict[str, np.ndarray]:
     """{layer name: its gradient entries, flattened} for TensorBoard histograms."""
     return {slot.name: np.concatenate([gradients[i].ravel() for _, i in slot.weights]) for slot in slots}

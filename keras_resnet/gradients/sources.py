@@ -9,11 +9,13 @@ gradients the optimizer really applied, but has neither whole gradients nor the 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
 
+from keras_resnet._utils.types import Tensor
 from keras_resnet.gradients.measure import count_nonfinite, default_loss, loss_and_gradients
 from keras_resnet.gradients.tap import AppliedGradientTap
 
@@ -35,7 +37,9 @@ class Measurement(NamedTuple):
 class ProbeSource:
     """Gradients of the loss on the fixed batch `probe=(x, y)`, measured statelessly."""
 
-    def __init__(self, model, probe, loss_fn=None):
+    def __init__(
+        self, model: keras.Model, probe: tuple[Tensor, Tensor], loss_fn: Callable | None = None
+    ) -> None:
         check_input_shape(probe[0], model)
         self.model, self.probe = model, probe
         self.loss_fn = loss_fn or default_loss(model)
@@ -53,7 +57,7 @@ class AppliedSource:
     `Callback.set_model`.
     """
 
-    def __init__(self, model):
+    def __init__(self, model: keras.Model) -> None:
         self.model = model
         self.tap = AppliedGradientTap.on(model)
 
@@ -65,7 +69,7 @@ class AppliedSource:
         return Measurement(list(squared), nonfinite, None, None, {"skipped_steps": skipped})
 
 
-def global_step(model) -> int:
+def global_step(model: keras.Model) -> int:
     """The optimizer's step count (it survives a resume), or 0 without a built optimizer."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or not getattr(optimizer, "built", False):
@@ -73,7 +77,7 @@ def global_step(model) -> int:
     return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 
-def check_batch(batch):
+def check_batch(batch: Any) -> tuple[Tensor, Tensor]:
     """`batch` as (x, y) if it is a non-empty pair whose batch sizes agree, else a ValueError."""
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise ValueError("a probe batch must be a tuple (x, y)")
@@ -86,7 +90,7 @@ def check_batch(batch):
     return x, y
 
 
-def check_input_shape(x, model) -> None:
+def check_input_shape(x: Tensor, model: keras.Model) -> None:
     """A ValueError if the probe's per-sample shape is not the one `model` takes."""
     expected = tuple(model.inputs[0].shape[1:]) if model.inputs else None
     got = tuple(np.shape(x)[1:])

@@ -8,15 +8,16 @@ additions are left out, as in the paper and torchvision. One MAC is two FLOPs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import keras
 
 
-def _count(weights) -> int:
+def _count(weights: Iterable[keras.Variable]) -> int:
     return int(sum(math.prod(w.shape) for w in weights))
 
 
-def layer_macs(layer) -> int:
+def layer_macs(layer: keras.layers.Layer) -> int:
     """Multiply-accumulates of one call of `layer` at its built output shape."""
     if isinstance(layer, keras.layers.Conv2D):
         out = layer.output.shape

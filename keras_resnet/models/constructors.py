@@ -137,7 +137,7 @@ def _constructor(name: str) -> Constructor:
     spec = MODEL_SPECS[name]
     bound_signature = _signature(name)
 
-    def constructor(**options):
+    def constructor(**options: Any) -> keras.Model:
         try:
             bound_signature.bind(**options)
         except TypeError as err:  # an unknown argument, reported before anything is built
@@ -146,7 +146,7 @@ def _constructor(name: str) -> Constructor:
 
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__module__ = __name__
-    constructor.__signature__ = bound_signature
+    constructor.__signature__ = bound_signature  # type: ignore[attr-defined]  # read by inspect
     constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
     return constructor
 

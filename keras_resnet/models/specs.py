@@ -30,7 +30,7 @@ HE_2015 = "He et al. 2015, Deep Residual Learning for Image Recognition"
 HE_2016 = "He et al. 2016, Identity Mappings in Deep Residual Networks"
 
 
-def _paper(options: dict, *, depth_from_2015: str | None) -> str:
+def _paper(options: dict[str, Any], *, depth_from_2015: str | None) -> str:
     """Pre-activation nets are the 2016 paper's; others cite the 2015 table their depth is from."""
     if options.get("version") == "v2" or depth_from_2015 is None:
         return HE_2016
@@ -84,7 +84,7 @@ class ModelSpec:
         )
 
 
-def imagenet_spec(depth: int, **options) -> ModelSpec:
+def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
     """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
     check_choice("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
@@ -100,7 +100,7 @@ def imagenet_spec(depth: int, **options) -> ModelSpec:
     )
 
 
-def cifar_spec(depth: int, *, block: str = "basic", **options) -> ModelSpec:
+def cifar_spec(depth: int, *, block: str = "basic", **options: Any) -> ModelSpec:
     """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64."""
     per_unit = LAYERS_PER_UNIT[check_choice("block", block, LAYERS_PER_UNIT)]
     n, remainder = divmod(depth - 2, 3 * per_unit)
@@ -130,9 +130,11 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     "preact_resnet164": cifar_spec(164, block="bottleneck", version="v2", shortcut="B"),
     "preact_resnet1001": cifar_spec(1001, block="bottleneck", version="v2", shortcut="B"),
 }
+"""Every named model: name -> its `ModelSpec` row. `kr.build(name)` and `kr.<name>()` read it."""
 
-# Options under which our models hold exactly keras.applications' weights and outputs.
 KERAS_APPLICATIONS_OPTIONS = {
     "v1": {"version": "v1", "conv_bias": True, "bn_epsilon": 1.001e-5},
     "v2": {"version": "v2", "conv_bias": True, "bn_epsilon": 1.001e-5, "downsample": "last"},
 }
+"""Options under which our models hold exactly keras.applications' weights and outputs:
+`kr.resnet50(**KERAS_APPLICATIONS_OPTIONS["v1"])` is `keras.applications.ResNet50`'s graph."""

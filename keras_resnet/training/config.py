@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.training import distribution, recipes
 from keras_resnet.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    import keras
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
 RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "gradient_norms")
@@ -107,7 +111,7 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     )
 
 
-def default_model_builder(name: str, **options):
+def default_model_builder(name: str, **options: Any) -> keras.Model:
     """`keras_resnet.build(name)`, or `module:function` for a builder of one's own.
 
     A custom builder takes the same keywords: classes, input_shape, normalization (mean, std),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 
 from keras_resnet._utils.validation import check_choice
 
@@ -58,7 +59,7 @@ def is_chief() -> bool:
 
 
 @contextlib.contextmanager
-def distribution_scope(kind: str | None):
+def distribution_scope(kind: str | None) -> Iterator[int]:
     """Yield the number of replicas; model building, compile and fit must happen inside."""
     if kind is not None:
         check_choice("--distribute", kind, CHOICES)

@@ -18,9 +18,13 @@ momentum 0.9 would decay ten times less than the paper; it is not used.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice
 from keras_resnet.models.specs import MODEL_SPECS
+
+if TYPE_CHECKING:  # Keras is imported where it is used, so the CLI's --help stays instant
+    import keras
 
 WARMUP_AUTO_DEPTH = 110
 """paper-cifar warms up nets at least this deep (and every plain net) unless told otherwise."""
@@ -90,7 +94,7 @@ class ResolvedRecipe:
     step_factor: float
     top5: bool
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -167,7 +171,9 @@ def _paper_warms_up(model: str | None) -> bool:
     return spec is not None and (spec.depth >= WARMUP_AUTO_DEPTH or not spec.residual)
 
 
-def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
+def make_schedule(
+    recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
     """The recipe's learning rate per optimizer step, as a `keras.optimizers.schedules` object;
     an error-gated warm-up is a `warmup.ErrorGatedWarmup` (give it to `make_optimizer`)."""
     import keras
@@ -206,13 +212,15 @@ def make_schedule(recipe: ResolvedRecipe, *, steps_per_epoch: int, epochs: int):
 
 def _increasing(boundaries: list[int]) -> list[int]:
     """Strictly increasing non-negative step boundaries, even for runs of a handful of steps."""
-    result = []
+    result: list[int] = []
     for boundary in boundaries:
         result.append(max(boundary, result[-1] + 1 if result else 0))
     return result
 
 
-def make_optimizer(recipe: ResolvedRecipe, schedule):
+def make_optimizer(
+    recipe: ResolvedRecipe, schedule: keras.optimizers.schedules.LearningRateSchedule
+) -> keras.optimizers.SGD:
     """SGD with momentum; weight decay is not here but in the kernels' L2 regularizer. An
     error-gated warm-up's flag becomes one of its variables (see `warmup_callbacks`)."""
     import keras
@@ -223,7 +231,9 @@ def make_optimizer(recipe: ResolvedRecipe, schedule):
     return optimizer
 
 
-def warmup_callbacks(recipe: ResolvedRecipe, schedule, *, verbose: bool = True) -> list:
+def warmup_callbacks(
+    recipe: ResolvedRecipe, schedule: keras.optimizers.schedules.LearningRateSchedule, *, verbose: bool = True
+) -> list[keras.callbacks.Callback]:
     """The callback that ends an error-gated warm-up (an empty list for any other schedule)."""
     if recipe.warmup_until_error is None or not hasattr(schedule, "attach"):
         return []
@@ -232,7 +242,7 @@ def warmup_callbacks(recipe: ResolvedRecipe, schedule, *, verbose: bool = True) 
     return [EndWarmupBelowError(schedule, max_error=recipe.warmup_until_error, verbose=verbose)]
 
 
-def kernel_regularizer(recipe: ResolvedRecipe):
+def kernel_regularizer(recipe: ResolvedRecipe) -> keras.regularizers.Regularizer | None:
     """L2(wd / 2): its gradient is exactly `wd * w`, the paper's weight decay; None when wd is 0."""
     import keras
 
@@ -241,7 +251,9 @@ def kernel_regularizer(recipe: ResolvedRecipe):
     return keras.regularizers.L2(recipe.weight_decay / 2)
 
 
-def make_loss_and_metrics(recipe: ResolvedRecipe, *, classes: int):
+def make_loss_and_metrics(
+    recipe: ResolvedRecipe, *, classes: int
+) -> tuple[keras.losses.Loss, list[keras.metrics.Metric], bool]:
     """(loss, metrics, one_hot): label smoothing needs one-hot labels, which the caller must feed."""
     import keras
 
@@ -266,28 +278,40 @@ class CompiledRecipe:
     whether labels must be one-hot (label smoothing needs them)."""
 
     recipe: ResolvedRecipe
-    callbacks: list
+    callbacks: list[keras.callbacks.Callback]
     one_hot: bool
 
 
 def compile_with_recipe(
-    model,
+    model: keras.Model,
     recipe: str = "paper-cifar",
     *,
     batch_size: int,
     steps_per_epoch: int,
     epochs: int,
-    jit_compile="auto",
+    jit_compile: bool | str = "auto",
     verbose: bool = True,
-    **overrides,
+    **overrides: Any,
 ) -> CompiledRecipe:
     """Compile `model` for `model.fit` with a training recipe, in one call.
 
     Sets SGD with the recipe's learning-rate schedule and warm-up, its loss and metrics, and the
     paper's weight decay as L2 on every conv and dense kernel that has no regularizer yet (never on
     BatchNorm or biases). Pass the returned `.callbacks` to `fit`: they end an error-gated warm-up.
-    `overrides` are `resolve_recipe`'s (lr, weight_decay, momentum, warmup_epochs,
-    warmup_until_error, label_smoothing); the warm-up rule looks `model.name` up in the spec table.
+
+    Args:
+        model: the Keras model to compile; the warm-up rule looks `model.name` up in the spec table.
+        recipe: "paper-cifar" or "imagenet".
+        batch_size: the batch size `fit` will use (the learning rate scales with it).
+        steps_per_epoch: batches per epoch, for the schedule's step counts.
+        epochs: the length of the run the schedule spans.
+        jit_compile: passed to `model.compile` ("auto", True or False).
+        verbose: print a line when the warm-up ends.
+        **overrides: `resolve_recipe`'s options (`lr`, `weight_decay`, `momentum`, `warmup_epochs`,
+            `warmup_until_error`, `label_smoothing`); `overrides` win over the recipe's numbers.
+
+    Returns:
+        The resolved recipe, the callbacks to pass to `fit`, and whether labels must be one-hot.
     """
     resolved = resolve_recipe(recipe, model=model.name, batch_size=batch_size, **overrides)
     return compile_resolved(
@@ -301,12 +325,12 @@ def compile_with_recipe(
 
 
 def compile_resolved(
-    model,
+    model: keras.Model,
     recipe: ResolvedRecipe,
     *,
     steps_per_epoch: int,
     epochs: int,
-    jit_compile="auto",
+    jit_compile: bool | str = "auto",
     verbose: bool = True,
 ) -> CompiledRecipe:
     """`compile_with_recipe` for a recipe already resolved (as `keras-resnet train` does)."""
@@ -319,7 +343,7 @@ def compile_resolved(
     return CompiledRecipe(recipe, warmup_callbacks(recipe, schedule, verbose=verbose), one_hot)
 
 
-def apply_weight_decay(model, recipe: ResolvedRecipe) -> None:
+def apply_weight_decay(model: keras.Model, recipe: ResolvedRecipe) -> None:
     """Put the recipe's L2 on conv and dense kernels that have no regularizer (see the module doc)."""
     import keras
 

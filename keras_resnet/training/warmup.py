@@ -14,7 +14,11 @@ neither warms up again nor forgets that it still is).
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+
+from keras_resnet._utils.types import Tensor
 
 __all__ = ["EndWarmupBelowError", "ErrorGatedWarmup"]
 
@@ -27,13 +31,18 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
     until then (e.g. a schedule deserialised from a saved model) there is no warm-up.
     """
 
-    def __init__(self, schedule, factor: float = 0.1, last_step: int = 0):
+    def __init__(
+        self,
+        schedule: keras.optimizers.schedules.LearningRateSchedule,
+        factor: float = 0.1,
+        last_step: int = 0,
+    ) -> None:
         self.schedule = schedule
         self.factor = float(factor)
         self.last_step = int(last_step)
-        self.warming_up = None
+        self.warming_up: keras.Variable | None = None  # the optimizer's flag, made by `attach`
 
-    def attach(self, optimizer):
+    def attach(self, optimizer: keras.optimizers.Optimizer) -> None:
         """Add the flag (1.0: warming up) to `optimizer`'s variables; returns the optimizer."""
         if self.warming_up is None:
             self.warming_up = optimizer.add_variable(
@@ -41,7 +50,7 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
             )
         return optimizer
 
-    def __call__(self, step):
+    def __call__(self, step: Tensor) -> Tensor:
         lr = self.schedule(step)
         if self.warming_up is None:
             return lr
@@ -51,7 +60,7 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
         )
         return keras.ops.where(warm, lr * self.factor, lr)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "schedule": keras.saving.serialize_keras_object(self.schedule),
             "factor": self.factor,
@@ -59,7 +68,7 @@ class ErrorGatedWarmup(keras.optimizers.schedules.LearningRateSchedule):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> ErrorGatedWarmup:
         config = dict(config)
         config["schedule"] = keras.saving.deserialize_keras_object(config["schedule"])
         return cls(**config)
@@ -75,23 +84,24 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         max_error: float = 0.8,
         metric: str = "accuracy",
         verbose: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         if schedule.warming_up is None:
             raise ValueError("the schedule has no optimizer flag yet; call schedule.attach(optimizer)")
         if not 0 < max_error < 1:
             raise ValueError(f"max_error must be in (0, 1), got {max_error!r}")
-        self.schedule = schedule
-        self.max_error = float(max_error)
-        self.metric = metric
-        self.verbose = verbose
-        self.end_step = None
+        self.schedule: ErrorGatedWarmup = schedule
+        self._flag: keras.Variable = schedule.warming_up
+        self.max_error: float = float(max_error)
+        self.metric: str = metric
+        self.verbose: bool = verbose
+        self.end_step: int | None = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.model  # noqa: B018 -- on JAX, reading the model syncs its state into the variables
         self._warming = bool(keras.ops.convert_to_numpy(self.schedule.warming_up) > 0.5)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._warming:
             return
         if not logs or self.metric not in logs:
@@ -103,7 +113,7 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         if error >= self.max_error:
             return
         model = self.model  # syncs JAX state, so the next step reads the cleared flag
-        self.schedule.warming_up.assign(0.0)
+        self._flag.assign(0.0)
         self._warming = False
         self.end_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         if self.verbose:
