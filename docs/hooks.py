@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import tomllib
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "examples" / "figures"
-# Until pyproject.toml's [project.urls] names the repository, the URL the notebooks use.
-FALLBACK_REPOSITORY = "https://github.com/keras-resnet/keras-resnet"
 DIRECTIVE = re.compile(r"^<!-- (readme|readme-zh): (.+?) -->$", re.MULTILINE)
 LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
 SOURCES = {"readme": "README.md", "readme-zh": "README.zh-CN.md"}
@@ -43,11 +42,12 @@ def sections(path: Path) -> dict[str, str]:
 
 
 def repository_url() -> str:
-    """The repository's URL from pyproject.toml's [project.urls] (Repository, Source or Homepage)."""
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    table = re.search(r"^\[project\.urls\]\n(.*?)(?=^\[|\Z)", pyproject, re.MULTILINE | re.DOTALL)
-    urls = dict(re.findall(r'^"?([\w-]+)"?\s*=\s*"([^"]+)"', table.group(1), re.MULTILINE)) if table else {}
-    return next((urls[k] for k in ("Repository", "Source", "Homepage") if k in urls), FALLBACK_REPOSITORY)
+    """The repository's URL: pyproject.toml's [project.urls] Repository, its one home."""
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        urls = tomllib.load(file)["project"].get("urls", {})
+    if "Repository" not in urls:
+        raise PluginError("pyproject.toml's [project.urls] has no Repository")
+    return urls["Repository"]
 
 
 def on_config(config):

@@ -1,10 +1,12 @@
-r"""
+"""
 Title: 残差连接为什么有效：用 keras-resnet 逐条测量
 Author: keras-resnet developers
 Date created: 2026/12/01
 Last modified: 2026/12/01
 Description: 退化问题、梯度直达路径、初始化时的恒等映射、基本与瓶颈单元、预激活，每一点都实测。
 Accelerator: None
+Quick mode: CPU 上约 1 到 3 分钟
+Full mode: 约 33 分钟（在繁忙的双核 CPU 上实测）
 """
 
 r"""

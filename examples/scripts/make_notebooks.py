@@ -99,7 +99,9 @@ def validate(text: str, path: Path | str = "<tutobook>") -> dict[str, str]:
         if key in RUN_TIME_FIELDS:
             header[key] = value.strip()
     description = header["Description"]
-    if not description or description[0] != description[0].upper() or not description.endswith("."):
+    if (
+        not description or description[0] != description[0].upper() or not description.endswith((".", "。"))
+    ):  # 。 is the Chinese full stop
         fail("the Description must be capitalised and end with a period")
     if len(description) >= DESCRIPTION_LIMIT:
         fail(f"the Description has {len(description)} characters; keras-io allows under {DESCRIPTION_LIMIT}")

@@ -80,11 +80,7 @@ def export_model(
     labels = labels if labels is not None else model_class_names(model, source)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     shape = tuple(model.input.shape[1:])
-    representative = (
-        None
-        if representative_data is None
-        else as_images(representative_data, name="representative_data", shape=shape)
-    )
+    representative = _representative(representative_data, shape)
     check = check_images(validation_data, representative, shape)
     prepared = prepare_model(model, include_preprocessing=include_preprocessing)
 
@@ -102,9 +98,7 @@ def export_model(
     )
     exported_images = prepared.exported_input(check.images)
     calibration = None if representative is None else prepared.exported_input(representative)
-    jobs = (["saved_model"] if "saved_model" in formats else []) + (
-        [f"model_{q}.tflite" for q in quantize] if "tflite" in formats else []
-    )
+    jobs = _jobs(formats, quantize)
     with staged_folder(out_dir, overwrite=overwrite) as partial:
         for step, name in enumerate(jobs, start=1):
             if verbose:
@@ -122,6 +116,17 @@ def export_model(
     if verbose:
         print(format_report(report), flush=True)
     return report
+
+
+def _representative(data: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The calibration images as checked raw pixels, or None when none were given."""
+    return None if data is None else as_images(data, name="representative_data", shape=shape)
+
+
+def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
+    """The files an export writes, in order: `saved_model`, then one `.tflite` per quantisation."""
+    saved_model = ["saved_model"] if "saved_model" in formats else []
+    return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
 
 
 def _write_file(

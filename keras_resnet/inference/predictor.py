@@ -9,11 +9,14 @@ same code; labels come from where the model keeps them (see `labels`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from keras_resnet.errors import InvalidInputError, MissingFileError
+from keras_resnet.export.runners import Runner
 from keras_resnet.inference.images import read_images
 from keras_resnet.models.labels import folder_labels, keras_file_labels
 
@@ -22,9 +25,17 @@ __all__ = ["Predictor", "load"]
 
 @dataclasses.dataclass
 class Predictor:
-    """A model runner with its class names and input size; `predict` classifies image files."""
+    """A model runner with its class names and input size; `predict` classifies image files.
 
-    runner: object  # an export.runners.Runner: run_batch(float32 images) -> outputs
+    Args:
+        runner: runs a batch of float32 RGB 0-255 images (an `export.runners.Runner`).
+        class_names: one name per output, or None (indices are shown instead).
+        image_size: (height, width) images are resized and cropped to.
+        channels: image channels the model takes (3 for RGB, 1 for grey).
+        source: what was loaded (a run folder, a file, or `model:weights`), for messages.
+    """
+
+    runner: Runner
     class_names: tuple[str, ...] | None
     image_size: tuple[int, int]
     channels: int
@@ -39,7 +50,7 @@ class Predictor:
             outputs /= outputs.sum(axis=-1, keepdims=True)
         return outputs
 
-    def predict(self, paths, *, top: int = 5) -> list[dict]:
+    def predict(self, paths: str | Path | Sequence[str | Path], *, top: int = 5) -> list[dict[str, Any]]:
         """[{"image", "top": [{"index", "label", "probability"}, ...]}] for image files or folders."""
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise InvalidInputError(f"top must be an integer >= 1; got {top!r}")
@@ -67,7 +78,7 @@ class Predictor:
         return str(index)
 
 
-def load(source) -> Predictor:
+def load(source: str | Path) -> Predictor:
     """The predictor for `source` (see the module docstring)."""
     text = str(source)
     path = Path(text)

@@ -7,11 +7,17 @@ files; a run folder's names are the dataset's, in its config.json.
 
 from __future__ import annotations
 
+import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet._utils.atomic import atomic_path
 from keras_resnet.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import keras
 
 LABELS_FILE = "labels.txt"
 
@@ -27,7 +33,9 @@ def parse_labels(text: str) -> tuple[str, ...]:
     return tuple(line.rstrip("\r") for line in text.splitlines() if line.strip())
 
 
-def save_model(model, path, *, class_names=None) -> Path:
+def save_model(
+    model: keras.Model, path: str | os.PathLike, *, class_names: Sequence[str] | None = None
+) -> Path:
     """`model.save(path)` (a `.keras` file, written atomically) with `labels.txt` inside it.
 
     `class_names` default to `model.class_names` (set on models built with pretrained weights).

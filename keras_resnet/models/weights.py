@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 import keras
 
@@ -17,6 +18,9 @@ from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError
 from keras_resnet.models.pretrained.files import TORCH_SUFFIXES, read_torch_state
 from keras_resnet.models.pretrained.porting import port_torch_state
 from keras_resnet.models.pretrained.registry import is_source_name, looks_like_source_name, resolve
+
+# A torch state dict (name -> array or tensor), a torch module, or a .pth/.pt/.safetensors path.
+TorchSource = Any
 
 WEIGHT_SUFFIXES = (".weights.h5", ".keras", *TORCH_SUFFIXES)
 LAYOUTS = ("torchvision", "timm", "keras.applications")
@@ -121,7 +125,7 @@ def _computes_differently(layer, twin) -> bool:
     return False
 
 
-def port_weights(source, model: keras.Model, *, layout: str = "torchvision") -> list[str]:
+def port_weights(source: TorchSource, model: keras.Model, *, layout: str = "torchvision") -> list[str]:
     """Copy `source`'s weights into `model`, every tensor checked; returns the layers filled.
 
     `source` is a torchvision/timm state dict (names -> arrays or torch tensors), a torch module,
@@ -146,11 +150,11 @@ def port_weights(source, model: keras.Model, *, layout: str = "torchvision") -> 
     return port_torch_state(state, model, skip_head=not include_top)
 
 
-def from_torchvision(source, model: keras.Model) -> list[str]:
+def from_torchvision(source: TorchSource, model: keras.Model) -> list[str]:
     """`port_weights(source, model, layout="torchvision")`: a torchvision ResNet's weights."""
     return port_weights(source, model, layout="torchvision")
 
 
-def from_timm(source, model: keras.Model) -> list[str]:
+def from_timm(source: TorchSource, model: keras.Model) -> list[str]:
     """`port_weights(source, model, layout="timm")`: a timm ResNet's weights."""
     return port_weights(source, model, layout="timm")

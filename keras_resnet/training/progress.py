@@ -21,7 +21,9 @@ __all__ = ["RunProgress", "stage", "shown_logs", "format_duration", "remaining_s
 
 DIAGNOSTIC_PREFIX = "grad_"
 DIAGNOSTIC_KEYS = frozenset({"epoch_seconds"})
-_STAGE = contextvars.ContextVar("keras_resnet_progress_stage", default=None)
+_STAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "keras_resnet_progress_stage", default=None
+)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,8 @@ variance. Anything left over, missing or of another shape is refused by name: no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -58,7 +60,7 @@ def _check_torch_options(model: keras.Model) -> None:
             )
 
 
-def _torch_tensors(layer) -> list[tuple[str, callable]]:
+def _torch_tensors(layer) -> list[tuple[str, Callable[..., Any]]]:
     """(state-dict suffix, torch -> Keras conversion) for each of `layer`'s weights, in order."""
     if isinstance(layer, keras.layers.Conv2D):
         pairs = [("weight", lambda t: np.transpose(t, (2, 3, 1, 0)))]
