@@ -84,11 +84,13 @@ def ablation_table(rows: list[dict]) -> str:
     ]
     for row in rows:
         options = variant_of(row["model"])
-        figure = (
-            UNIT_ORDERS[options["unit_order"]].figure
-            if "unit_order" in options
-            else SHORTCUT_VARIANTS[options.get("shortcut_variant", "identity")]
-        )
+        if row.get("residual") is False:
+            figure, paper = "plain net, no shortcuts", "-"
+        elif "unit_order" in options:
+            figure, paper = UNIT_ORDERS[options["unit_order"]].figure, paper_error(options)
+        else:
+            variant = options.get("shortcut_variant", "identity")
+            figure, paper = SHORTCUT_VARIANTS[variant], paper_error(options)
         cells = [
             row["model"],
             figure,
@@ -98,7 +100,7 @@ def ablation_table(rows: list[dict]) -> str:
                 for key in ("final_train_error", "final_test_error", "best_test_error")
             ),
             f"{row['train_seconds']:.0f}",
-            paper_error(options),
+            paper,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -50,8 +50,10 @@ def compare_models(
     for every model. Each run folder gets its own figures; `comparison.png`, `comparison.json` and
     `comparison.md` go into `out`.
     """
+    from keras_resnet.experiments.ablations import ablation_table
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
+    from keras_resnet.models.variants import is_model_variant
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
     from keras_resnet.training.fit import load_config_data, train
@@ -93,6 +95,8 @@ def compare_models(
         title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
     )
     table = format_table(rows)
+    if any(is_model_variant(row["model"]) for row in rows):
+        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(rows)
     result = {
         "rows": rows,
         "histories": histories,

@@ -57,7 +57,8 @@ def test_a_variant_label_trains_the_named_net_with_its_options(gated_run):
 
 def test_the_variant_shows_in_the_table_and_the_figure_legend(gated_run):
     out, result = gated_run
-    assert GATED in (out / "comparison.md").read_text()
+    table = (out / "comparison.md").read_text()
+    assert GATED in table and "Beside He et al. 2016" in table and "| 8.70 |" in table
     assert GATED in ablation_table(result["rows"]) and "8.70" in ablation_table(result["rows"])
     assert (out / "comparison.png").stat().st_size > 10_000
 
