@@ -27,7 +27,7 @@ PAPER_TABLE_1 = {
     ("scaled_shortcut", None): None,
     ("gated", -6.0): 8.70,
     ("gated", -7.0): 9.81,
-    ("gated", 0.0): None,  # the paper: fail for every init from 0 to -5
+    ("gated", 0.0): None,  # stands for every init from 0 to -5
     ("gated_shortcut", 0.0): 12.86,
     ("gated_shortcut", -6.0): 6.91,
     ("conv", None): 12.22,
@@ -69,6 +69,8 @@ def paper_error(options: dict) -> str:
     variant = options.get("shortcut_variant", "identity")
     gated = variant in ("gated", "gated_shortcut")
     key = (variant, float(options.get("gate_bias", -6.0)) if gated else None)
+    if variant == "gated" and -5.0 <= key[1] <= 0.0:  # the paper: "fail" for every init from 0 to -5
+        key = ("gated", 0.0)
     if key not in PAPER_TABLE_1:
         return "-"
     error = PAPER_TABLE_1[key]

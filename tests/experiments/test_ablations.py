@@ -31,7 +31,8 @@ def test_the_paper_numbers_are_table_1_and_2_of_he_et_al_2016():
     assert paper_error({"shortcut_variant": "conv"}) == "12.22"
     assert paper_error({"shortcut_variant": "dropout"}) == "fail (>20)"
     assert paper_error({"unit_order": "full_preact"}) == "6.37 (110) / 5.46 (164)"
-    assert paper_error({"shortcut_variant": "gated", "gate_bias": -3}) == "-"  # not in the table
+    assert paper_error({"shortcut_variant": "gated", "gate_bias": -3}) == "fail (>20)"  # 0 to -5 fail
+    assert paper_error({"shortcut_variant": "gated", "gate_bias": -10}) == "-"  # not in the table
     assert {variant for variant, _ in PAPER_TABLE_1} == set(SHORTCUT_VARIANTS)
 
 
