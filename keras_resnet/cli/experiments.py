@@ -61,7 +61,11 @@ def _add_compare_command(subparsers) -> None:
         "resumable), then write comparison.png, comparison.json and comparison.md.",
     )
     parser.add_argument(
-        "models", nargs="+", help="names from `keras-resnet models`, e.g. plain20 plain56 resnet20 resnet56"
+        "models",
+        nargs="+",
+        help="names from `keras-resnet models`, e.g. plain20 plain56 resnet20 resnet56, or a name "
+        "with architecture options, e.g. resnet110:shortcut_variant=gated,gate_bias=-6 or "
+        "resnet110:unit_order=bn_after_add (He et al. 2016's ablations)",
     )
     parser.add_argument("--dataset", default="digits", help="dataset spec, as for train (default digits)")
     parser.add_argument("--epochs", type=int, default=30)

@@ -42,14 +42,18 @@ def compare_models(
     overwrite: bool = False,
     **train_options,
 ) -> dict:
-    """Train `models` (names or `module:function` builders) alike; returns rows, histories, figure.
+    """Train `models` alike; returns rows, histories, figure. A model is a name, a name with
+    architecture options ("resnet110:shortcut_variant=gated", see `models.variants`) or a
+    `module:function` builder; the text is its label in the table and the figure.
 
     `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
     for every model. Each run folder gets its own figures; `comparison.png`, `comparison.json` and
     `comparison.md` go into `out`.
     """
+    from keras_resnet.experiments.ablations import ablation_table
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
+    from keras_resnet.models.variants import is_model_variant
     from keras_resnet.training import progress
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
@@ -60,7 +64,9 @@ def compare_models(
     if batch_size is not None:
         given["batch_size"] = batch_size
     configs = {
-        name: resolve_config({**given, "model": name}, out=str(Path(out) / _folder(name)), resume=False)
+        name: resolve_config(
+            {**given, **_model_fields(name)}, out=str(Path(out) / _folder(name)), resume=False
+        )
         for name in models
     }
     _share_warmup(configs)  # also checks every config before anything trains
@@ -92,6 +98,8 @@ def compare_models(
         title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
     )
     table = format_table(rows)
+    if any(is_model_variant(row["model"]) for row in rows):
+        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(rows)
     result = {
         "rows": rows,
         "histories": histories,
@@ -152,7 +160,19 @@ def _check_models(models) -> list[str]:
     unknown = [m for m in models if ":" not in m and m not in list_models()]
     if unknown:
         raise ValueError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
+    for model in models:
+        _model_fields(model)  # a variant's options are checked before anything trains
     return models
+
+
+def _model_fields(label: str) -> dict:
+    """The `TrainConfig` fields of a model label: "name:key=value,..." becomes name + model_args."""
+    from keras_resnet.models.variants import is_model_variant, parse_model_variant
+
+    if not is_model_variant(label):
+        return {"model": label}
+    name, options = parse_model_variant(label)
+    return {"model": name, "model_args": options}
 
 
 def _folder(name: str) -> str:
@@ -164,7 +184,7 @@ def _row(name: str, run: RunFolder, metrics: dict, history: list[dict]) -> dict:
     from keras_resnet.models.saving import load_keras_file
     from keras_resnet.models.specs import MODEL_SPECS
 
-    spec = MODEL_SPECS.get(name)
+    spec = MODEL_SPECS.get(_model_fields(name)["model"])
     last = history[-1] if history else {}
     test_errors = [100 * (1 - row["test_accuracy"]) for row in history if _finite(row.get("test_accuracy"))]
     model = load_keras_file(run.checkpoint("last"))

@@ -140,7 +140,8 @@ def plot_comparison(
     loss_ax, train_ax, test_ax = fig.subplots(1, 3)
     colours: dict[str, str] = {}
     for label, history in histories.items():
-        depth = "".join(ch for ch in label if ch.isdigit()) or label
+        name, _, variant = label.partition(":")  # "resnet20:shortcut_variant=gated": own colour
+        depth = ("".join(ch for ch in name if ch.isdigit()) or name) + variant
         colour = colours.setdefault(depth, f"C{len(colours)}")
         style = "--" if residual.get(label) is False else "-"
         epochs = [row["epoch"] + 1 for row in history]

@@ -1,8 +1,11 @@
-"""Residual units: basic and bottleneck, post-activation (He et al. 2015) or pre-activation (2016).
+"""Residual units: basic and bottleneck, in any of the activation orders and shortcut variants of
+He et al. 2015 and 2016.
 
 One builder per block kind says which convolutions its branch holds; `residual_unit` wires any
-branch in either activation order, and `shortcut_path` is the single place where the paper's
-shortcut options A-D are decided. Layer names follow keras.applications
+branch in any order of `variants.UNIT_ORDERS` (post-activation, full pre-activation and the
+placements between, the 2016 paper's Fig. 4), `shortcut_path` is the single place where the 2015
+paper's shortcut options A-D are decided, and `join_paths` the one place where the 2016 paper's
+shortcut variants (Fig. 2) join shortcut and branch. Layer names follow keras.applications
 (`conv{stage}_block{i}_{j}_conv`, `..._bn`, `..._add`, `..._out`) so weights map by name.
 """
 
@@ -11,13 +14,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from keras import layers
+from keras import initializers, layers
 
 from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
+from keras_resnet.models.variants import (
+    SHORTCUTS,
+    UNIT_ORDERS,
+    VERSIONS,
+    UnitOrder,
+    check_unit_options,
+)
 
-VERSIONS = ("v1", "v1.5", "v2")
-SHORTCUTS = ("A", "B", "C", "D")
+__all__ = ["SHORTCUTS", "VERSIONS", "BLOCK_BUILDERS", "BlockOptions", "residual_unit", "shortcut_path"]
+
 BOTTLENECK_EXPANSION = 4
+SHORTCUT_SCALE = 0.5  # the paper's lambda for constant scaling and the dropout shortcut's keep rate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +46,28 @@ class BlockOptions:
     kernel_initializer: Any = "he_normal"
     kernel_regularizer: Any = None
     data_format: str = "channels_last"
+    shortcut_variant: str = "identity"
+    unit_order: str | None = None
+    gate_bias: float = -6.0
+
+    def __post_init__(self):
+        resolved = check_unit_options(
+            shortcut_variant=self.shortcut_variant,
+            unit_order=self.unit_order,
+            version=self.version,
+            shortcut=self.shortcut,
+            residual=self.residual,
+        )
+        object.__setattr__(self, "unit_order", resolved)
+
+    @property
+    def order(self) -> UnitOrder:
+        return UNIT_ORDERS[self.unit_order]
 
     @property
     def preact(self) -> bool:
-        return self.version == "v2"
+        """Full pre-activation (version "v2"): the stem ends on its conv, projections read BN-ReLU(x)."""
+        return self.unit_order == "full_preact"
 
     @property
     def channel_axis(self) -> int:
@@ -90,6 +119,12 @@ class BlockOptions:
     def relu(x, *, name: str):
         return layers.Activation("relu", name=name)(x)
 
+    def activate(self, x, steps: tuple[str, ...], *, name: str):
+        """`steps` ("bn", "relu") in order, named `{name}_bn` and `{name}_relu`."""
+        for step in steps:
+            x = self.bn(x, name=f"{name}_bn") if step == "bn" else self.relu(x, name=f"{name}_relu")
+        return x
+
 
 def basic_block(x, *, width: int, stride: int, options: BlockOptions, name: str, drop_rate: float = 0.0):
     """Two 3x3 convolutions (the paper's Fig. 5 left); outputs `width` channels."""
@@ -111,40 +146,35 @@ BLOCK_BUILDERS = {"basic": basic_block, "bottleneck": bottleneck_block}
 
 
 def residual_unit(x, *, branch, options: BlockOptions, name: str, drop_rate: float = 0.0):
-    """H(x) = F(x) + shortcut(x), with F the convs in `branch` as (filters, kernel, stride).
+    """x_{l+1} = f(h(x_l) + F(x_l)), with F the convs in `branch` as (filters, kernel, stride).
 
-    Post-activation: conv-BN-ReLU ..., conv-BN, add, ReLU. Pre-activation: BN-ReLU first, and the
-    add is the unit's output, so the identity path is never touched (He et al. 2016, Fig. 1b).
-    With `residual=False` there is no shortcut: the plain network of the paper's section 4.1.
+    `options.order` places BN and ReLU (He et al. 2016, Fig. 4): original conv-BN-ReLU-conv-BN, add,
+    ReLU; full pre-activation BN-ReLU first and the addition as the unit's output, so the identity
+    path is never touched (Fig. 1b). With `residual=False` there is no shortcut: the plain network
+    of the 2015 paper's section 4.1.
     """
+    order = options.order
     channels = branch[-1][0]
     stride = max(s for _, _, s in branch)
     inputs = x
-    if options.preact:
-        x = options.bn(x, name=f"{name}_preact_bn")
-        x = options.relu(x, name=f"{name}_preact_relu")
-    preactivated = x
-    last = len(branch)
+    x = preactivated = options.activate(x, order.pre, name=f"{name}_preact")
     for j, (filters, kernel, strides) in enumerate(branch, start=1):
-        zero_last = options.zero_init_residual and options.residual and j == last
-        if options.preact:
-            x = options.conv(
-                x,
-                filters,
-                kernel,
-                strides=strides,
-                name=f"{name}_{j}",
-                followed_by_bn=j < last,
-                zero_init=zero_last,
-            )
-            if j < last:
-                x = options.bn(x, name=f"{name}_{j}_bn")
-                x = options.relu(x, name=f"{name}_{j}_relu")
-        else:
-            x = options.conv(x, filters, kernel, strides=strides, name=f"{name}_{j}")
-            x = options.bn(x, name=f"{name}_{j}_bn", zero_init=zero_last)
-            if j < last:
-                x = options.relu(x, name=f"{name}_{j}_relu")
+        last = j == len(branch)
+        bn_follows = order.last_bn or not last
+        zero_init = options.zero_init_residual and options.residual and last
+        x = options.conv(
+            x,
+            filters,
+            kernel,
+            strides=strides,
+            name=f"{name}_{j}",
+            followed_by_bn=bn_follows,
+            zero_init=zero_init and not bn_follows,
+        )
+        if bn_follows:
+            x = options.bn(x, name=f"{name}_{j}_bn", zero_init=zero_init)
+        if order.last_relu or not last:
+            x = options.relu(x, name=f"{name}_{j}_relu")
     if options.se_ratio:
         x = squeeze_excite(x, ratio=options.se_ratio, options=options, name=name)
     if options.residual:
@@ -158,11 +188,49 @@ def residual_unit(x, *, branch, options: BlockOptions, name: str, drop_rate: flo
         )
         if drop_rate > 0.0:
             x = StochasticDepth(drop_rate, name=f"{name}_drop")(x)
-        add_name = f"{name}_out" if options.preact else f"{name}_add"
-        x = layers.Add(name=add_name)([shortcut, x])
-    if not options.preact:
+        x = join_paths(inputs, shortcut, x, options=options, name=name)
+    if "bn" in order.post:
+        x = options.bn(x, name=f"{name}_add_bn")
+    if "relu" in order.post:
         x = options.relu(x, name=f"{name}_out")
     return x
+
+
+def join_paths(inputs, shortcut, branch, *, options: BlockOptions, name: str):
+    """h(x) + F(x), with h by `options.shortcut_variant` (He et al. 2016, Fig. 2 and Table 1).
+
+    The variants change identity shortcuts only: a unit that changes shape keeps the shortcut its
+    `shortcut` option (A-D) gives, as the paper keeps them. g(x) = sigmoid(1x1 conv(x) + b_g) is
+    per channel and position, with b_g = `gate_bias`. The dropout shortcut keeps each element with
+    probability 0.5 unscaled in training and passes 0.5 x at inference: the paper's "scale with
+    an expectation of 0.5" (Keras' Dropout rescales by 2; a Rescaling(0.5) undoes it).
+    """
+    variant = options.shortcut_variant
+    add_name = f"{name}_add" if options.order.post else f"{name}_out"
+    if variant in ("identity", "conv") or shortcut is not inputs:
+        return layers.Add(name=add_name)([shortcut, branch])
+    if variant == "dropout":
+        shortcut = layers.Dropout(1.0 - SHORTCUT_SCALE, name=f"{name}_shortcut_dropout")(shortcut)
+    if variant in ("scaled", "scaled_shortcut", "dropout"):
+        shortcut = layers.Rescaling(SHORTCUT_SCALE, name=f"{name}_shortcut_scale")(shortcut)
+    if variant == "scaled":
+        branch = layers.Rescaling(SHORTCUT_SCALE, name=f"{name}_branch_scale")(branch)
+    if variant in ("gated", "gated_shortcut"):
+        gate = layers.Conv2D(
+            inputs.shape[options.channel_axis],
+            1,
+            activation="sigmoid",
+            kernel_initializer=options.kernel_initializer,
+            kernel_regularizer=options.kernel_regularizer,
+            bias_initializer=initializers.Constant(options.gate_bias),
+            data_format=options.data_format,
+            name=f"{name}_gate",
+        )(inputs)
+        keep = layers.Rescaling(-1.0, offset=1.0, name=f"{name}_gate_complement")(gate)
+        shortcut = layers.Multiply(name=f"{name}_gate_shortcut")([keep, shortcut])
+        if variant == "gated":
+            branch = layers.Multiply(name=f"{name}_gate_branch")([gate, branch])
+    return layers.Add(name=add_name)([shortcut, branch])
 
 
 def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name: str, preactivated=None):
@@ -187,6 +255,9 @@ def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name:
         )
         return y if options.preact else options.bn(y, name=f"{name}_0_bn")
     if stride == 1 and in_channels == channels:
+        if options.shortcut_variant == "conv":  # He et al. 2016, Fig. 2(e): a 1x1 conv, no BN
+            source = x if preactivated is None else preactivated
+            return options.conv(source, channels, 1, name=f"{name}_0", followed_by_bn=False)
         return x
     if in_channels > channels:
         raise ValueError(

@@ -71,6 +71,9 @@ class Constructor(Protocol):
         kernel_regularizer: Any = ...,
         data_format: str | None = ...,
         normalization: tuple[Sequence[float], Sequence[float]] | None = ...,
+        shortcut_variant: str = ...,
+        unit_order: str | None = ...,
+        gate_bias: float = ...,
     ) -> keras.Model: ...
 
 
@@ -97,7 +100,8 @@ Architecture options (described in full by `keras_resnet.ResNet`): block, stage_
 stage_widths, stage_strides, stem, stem_width, version ("v1", "v1.5", "v2"), shortcut ("A"-"D"),
 residual, downsample, zero_init_residual, stochastic_depth_rate, se_ratio, width_multiplier,
 conv_bias, bn_momentum, bn_epsilon, kernel_initializer, kernel_regularizer, data_format,
-normalization ((mean, std) per channel, so the model takes raw pixels).
+normalization ((mean, std) per channel, so the model takes raw pixels), and He et al. 2016's
+ablations: shortcut_variant (Fig. 2), gate_bias, unit_order (Fig. 4).
 
 Returns:
     A functional `keras.Model`.

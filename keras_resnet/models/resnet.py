@@ -51,6 +51,9 @@ def ResNet(
     kernel_regularizer: Any = None,
     data_format: str | None = None,
     normalization: tuple[Sequence[float], Sequence[float]] | None = None,
+    shortcut_variant: str = "identity",
+    unit_order: str | None = None,
+    gate_bias: float = -6.0,
     include_top: bool = True,
     weights: str | None = None,
     input_tensor=None,
@@ -73,6 +76,10 @@ def ResNet(
     branch with rate k/N of it), `se_ratio`, `width_multiplier` (scales every stage width).
     `normalization=(mean, std)` per channel puts a Normalization layer after the input, so the
     model takes raw pixels. Input shapes are in the model's `data_format` order.
+    He et al. 2016 ablations (`models.variants`): `shortcut_variant` on identity shortcuts (Fig. 2:
+    "identity", "scaled", "scaled_shortcut", "gated", "gated_shortcut" with gate bias `gate_bias`,
+    "conv", "dropout"); `unit_order` (Fig. 4: "original", "bn_after_add", "relu_before_add",
+    "relu_preact", "full_preact"; default: "full_preact" for version "v2", else "original").
     """
     arguments = dict(locals())  # every option by name, for the checks and the block options
     data_format = arguments["data_format"] = data_format or keras.config.image_data_format()
@@ -173,8 +180,8 @@ def _check_options(
 def _stages(
     x, *, block: str, stage_blocks, widths, strides, stochastic_depth_rate: float, options: BlockOptions
 ):
-    """Stages conv2, conv3, ... (unit k of N drops its branch at k/N of the rate); pre-activation
-    nets end with a BN-ReLU, since their units' outputs are sums that no activation follows."""
+    """Stages conv2, conv3, ... (unit k of N drops its branch at k/N of the rate); nets whose units
+    end on the sum (pre-activation) end with their pre-activation, BN-ReLU for v2."""
     total_units = sum(stage_blocks)
     unit = 0
     for stage, (blocks, width) in enumerate(zip(stage_blocks, widths), start=2):
@@ -188,10 +195,7 @@ def _stages(
                 name=f"conv{stage}_block{i}",
                 drop_rate=stochastic_depth_rate * unit / total_units,
             )
-    if options.preact:
-        x = options.bn(x, name="post_bn")
-        x = options.relu(x, name="post_relu")
-    return x
+    return options.activate(x, options.order.final, name="post")
 
 
 def _unit_strides(stage_blocks, stage_strides, downsample: str) -> list[int]:
