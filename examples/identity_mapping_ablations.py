@@ -1,10 +1,12 @@
-r"""
+"""
 Title: Identity mappings: the shortcut and activation ablations of He et al. 2016
 Author: keras-resnet developers
 Date created: 2026/12/01
 Last modified: 2026/12/01
 Description: Every shortcut variant and activation placement of the paper's Tables 1-2, built and measured.
 Accelerator: None
+Quick mode: under a minute on a CPU (ResNet-20, 16 images)
+Full mode: a few minutes on a 2-core CPU (every variant of ResNet-110 built and measured, no training)
 """
 
 r"""
