@@ -7,6 +7,8 @@ three steps every `keras-resnet train` ends with.
 
 from __future__ import annotations
 
+import importlib.util
+
 from keras_resnet.training.config import TrainConfig
 
 DEFAULT_EXPORT_QUANTIZE = ("float32", "int8")
@@ -32,6 +34,9 @@ def train_run(
     from keras_resnet.training.fit import train
     from keras_resnet.training.run_folder import RunFolder
 
+    if export and importlib.util.find_spec("tensorflow") is None:
+        print("note: TensorFlow is not installed; no SavedModel/TFLite export (pip install tensorflow)")
+        export = False
     if export:  # checked before training, so a typo costs no training time
         export_quantize = parse_quantize(export_quantize)
     run = RunFolder(out)
