@@ -113,7 +113,8 @@ with open(f"{run}/gradient_norms.csv") as file:
 examples = metrics["dataset"]["train_examples"]
 steps = examples // batch + (examples % batch > 0)
 epoch_seconds = [float(row["epoch_seconds"]) for row in history]
-steady = [s for i, s in enumerate(epoch_seconds) if i not in (0, 2)]  # epochs 1 and 3 compile
+firsts = {session.get("initial_epoch", 0) for session in config.get("sessions", [])}
+steady = [s for i, s in enumerate(epoch_seconds) if i not in firsts]  # a session's first compiles
 summary = {
     "model": model,
     "batch_size": batch,

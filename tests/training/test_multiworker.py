@@ -48,7 +48,7 @@ WORKER = """
     try:
         train(config, out=sys.argv[1], resume=sys.argv[3] == "resume", verbose=0, extra_callbacks=callbacks)
     except TrainingError as err:
-        print("TrainingError:", err)
+        print("TrainingError:", err, flush=True)
         sys.exit(3)
 """
 
@@ -157,7 +157,7 @@ def test_two_jax_workers_end_with_the_same_weights_and_only_the_chief_writes_the
     for code, log in results:
         assert code == 0, log[-3000:]
     chief, worker = (np.load(tmp_path / f"weights-{i}.npz") for i in range(2))
-    assert len(chief.files) == len(worker.files) > 100  # ResNet-20's weights, BN statistics too
+    assert len(chief.files) == len(worker.files) > 80  # ResNet-20: kernels, BN parameters and statistics
     for name in chief.files:
         np.testing.assert_array_equal(chief[name], worker[name])
     config = json.loads((out / "config.json").read_text())
@@ -175,7 +175,9 @@ def test_a_worker_killed_mid_epoch_ends_the_run_with_a_clear_error_and_resume_fi
     out, results = _launch(tmp_path, backend, config, kill="1:1")
     (chief_code, chief_log), (worker_code, _) = results
     assert worker_code == -9  # the SIGKILL
-    assert chief_code == 3, chief_log[-3000:]
+    # The chief stops with our error; JAX's coordination service may then end the process itself
+    # (SIGABRT, "Terminating process because the JAX distributed service detected fatal errors").
+    assert chief_code in (3, -6), chief_log[-3000:]
     assert "TrainingError: lost contact with another worker" in chief_log, chief_log[-3000:]
     history = (out / "history.csv").read_text().splitlines()
     assert len(history) == 2 and not (out / "metrics.json").exists()  # epoch 1 of 2 kept, not finished
