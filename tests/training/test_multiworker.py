@@ -167,10 +167,10 @@ def test_two_jax_workers_end_with_the_same_weights_and_only_the_chief_writes_the
     assert metrics["epochs_trained"] == 1 and metrics["test"]["examples"] == 32
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
-def test_a_worker_killed_mid_epoch_ends_the_run_with_a_clear_error_and_resume_finishes_it(
-    tmp_path, dataset, backend
+def test_a_jax_worker_killed_mid_epoch_ends_the_run_with_a_clear_error_and_resume_finishes_it(
+    tmp_path, dataset
 ):
+    backend = "jax"
     config = _config(dataset, backend, epochs=2, model="tiny_model:tiny_resnet")
     out, results = _launch(tmp_path, backend, config, kill="1:1")
     (chief_code, chief_log), (worker_code, _) = results
