@@ -7,6 +7,7 @@ three steps every `keras-resnet train` ends with.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,9 @@ def train_run(
     from keras_resnet.training.fit import train
     from keras_resnet.training.run_folder import RunFolder
 
+    if export and importlib.util.find_spec("tensorflow") is None:
+        print("note: TensorFlow is not installed; no SavedModel/TFLite export (pip install tensorflow)")
+        export = False
     if export:  # checked before training, so a typo costs no training time
         export_quantize = parse_quantize(export_quantize)
     run = RunFolder(out)

@@ -179,7 +179,13 @@ def summary_table(report: dict) -> str:
             )
     if report.get("gpu", {}).get("status") == "skipped":
         rows.append(f"| GPU suite | skipped: {report['gpu']['reason']} | | |")
+    if "gpu" not in report:
+        rows.append(f"| GPU suite | not measured: run `{GPU_COMMAND}` on a CUDA machine | | |")
     return "\n".join(rows)
+
+
+GPU_COMMAND = "bash examples/scripts/gpu_device_run.sh"
+"""Runs the GPU suite and a GPU training run in one call on a machine with JAX + CUDA (see it)."""
 
 
 def main(argv: list[str]) -> int:

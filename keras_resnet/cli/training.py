@@ -87,6 +87,12 @@ def _add_run_arguments(parser) -> None:
     run.add_argument("--jit-compile", action="store_true", default=None, help="compile with XLA")
     run.add_argument("--distribute", help="mirrored (TensorFlow backend) or data-parallel (JAX backend)")
     run.add_argument(
+        "--pipeline",
+        choices=("auto", "numpy", "tfdata"),
+        help="input pipeline: tfdata, or numpy (digits/npz/synthetic, no TensorFlow needed); "
+        "default auto: tfdata where TensorFlow is installed",
+    )
+    run.add_argument(
         "--no-gradient-norms",
         dest="gradient_norms",
         action="store_false",
@@ -139,6 +145,7 @@ _TRAIN_OPTIONS = (
     "jit_compile",
     "distribute",
     "gradient_norms",
+    "pipeline",
 )
 
 

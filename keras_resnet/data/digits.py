@@ -15,14 +15,38 @@ IMAGE_SIZE = 32
 
 def digits_arrays(size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """(images uint8 (1797, size, size, 3), labels int64 (1797,), class names "0".."9")."""
-    import tensorflow as tf
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
     images = bunch.images[..., None].astype("float32") * (255.0 / 16.0)
-    resized = tf.image.resize(images, (size, size), method="bilinear").numpy()
+    resized = resize_bilinear(images, (size, size))
     x = np.repeat(np.clip(np.round(resized), 0, 255).astype("uint8"), 3, axis=-1)
     return x, bunch.target.astype("int64"), tuple(str(name) for name in bunch.target_names)
+
+
+def resize_bilinear(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of float32 NHWC `images` with half-pixel centres, in NumPy.
+
+    The same arithmetic as `tf.image.resize(..., method="bilinear")` (no antialiasing), so the
+    digits come out identical with or without TensorFlow.
+    """
+
+    def taps(size_in: int, size_out: int):
+        position = (np.arange(size_out, dtype=np.float32) + 0.5) * np.float32(size_in / size_out) - 0.5
+        floor = np.floor(position)
+        low = np.maximum(floor, 0).astype(np.int64)
+        high = np.minimum(np.ceil(position), size_in - 1).astype(np.int64)
+        return low, high, (position - floor).astype(np.float32)
+
+    rows_low, rows_high, row_weight = taps(images.shape[1], size[0])
+    cols_low, cols_high, col_weight = taps(images.shape[2], size[1])
+
+    def across(rows):
+        left, right = rows[:, :, cols_low], rows[:, :, cols_high]
+        return left + (right - left) * col_weight[None, None, :, None]
+
+    top, bottom = across(images[:, rows_low]), across(images[:, rows_high])
+    return top + (bottom - top) * row_weight[None, :, None, None]
 
 
 def digits_batch(

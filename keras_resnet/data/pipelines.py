@@ -1,20 +1,23 @@
-"""Datasets -> batched tf.data input pipelines with the paper's CIFAR augmentation (He et al. 2015, 4.2).
+"""Datasets -> batched input pipelines with the paper's CIFAR augmentation (He et al. 2015, 4.2).
 
 `load_datasets(spec, ...)` turns a dataset spec string (`digits`, `tfds:NAME`, `npz:PATH`,
 `folder:PATH`, `synthetic[:HxWxC[:CLASSES]]`) into train / validation / test pipelines plus a
 `DatasetInfo` (classes, class names, image shape, per-channel mean/std of the training split).
 Pipelines yield *un-normalised* float32 images (0..255) and int32 labels: the model carries its own
 `Normalization` layer built from `info.mean` / `info.std`, so saved models need no preprocessing.
-Where the raw examples come from lives in `keras_resnet.data.sources`. tf.data feeds `model.fit` on every
-Keras backend; TensorFlow is imported inside functions so `import keras_resnet` stays light.
+Where the raw examples come from lives in `keras_resnet.data.sources`. Two pipelines feed
+`model.fit` on every Keras backend: tf.data (the default where TensorFlow is installed) and, for
+in-memory datasets, NumPy batches (`keras_resnet.data.arrays`, the default without TensorFlow).
+TensorFlow is imported inside functions so `import keras_resnet` stays light.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from collections.abc import Callable
 
-from keras_resnet._utils.validation import check_int
+from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.data import sources
 
 PAD_PIXELS = 4
@@ -22,6 +25,9 @@ PAD_PIXELS = 4
 
 STATS_MAX_EXAMPLES = 50_000
 """Mean/std come from at most this many training images (all of CIFAR; a sample of ImageNet)."""
+
+PIPELINES = ("auto", "numpy", "tfdata")
+"""`auto`: tf.data where TensorFlow is installed (and always for folder/tfds), else NumPy."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +44,7 @@ class DatasetInfo:
     validation_examples: int
     test_examples: int
     flip: bool
+    pipeline: str = "tfdata"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -74,6 +81,8 @@ def load_datasets(
     download: bool = False,
     drop_remainder: bool = False,
     eval_multiple: int = 1,
+    pipeline: str = "auto",
+    shard: tuple[int, int] = (0, 1),
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -83,8 +92,12 @@ def load_datasets(
     partial training batch (needed when a batch is split across devices). `eval_multiple > 1`
     pads validation/test to a multiple of it (JAX data-parallel cannot split a ragged last batch):
     their elements become (image, label, weight), weight 0 for the padding at the end.
+    `pipeline` is one of `PIPELINES`; `shard=(index, count)` (NumPy pipeline only) gives this
+    process's `train` its share of every global training batch (`new_train()` stays whole, so a
+    probe batch taken from it is the same in every process).
     """
     check_int("batch size", batch_size)
+    check_choice("pipeline", pipeline, PIPELINES)
     if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
         raise ValueError(f"image size must be two positive integers (height, width), got {image_size!r}")
     if not 0.0 <= validation_fraction < 1.0:
@@ -103,35 +116,84 @@ def load_datasets(
             f"batch size {batch_size} is larger than the training split of {spec!r} "
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
-    info = _describe(spec, raw, flip=raw.flip if flip is None else flip)
-    use_flip = info.flip
-    eval_batch = eval_batch_size or batch_size
+    kind = resolve_pipeline(pipeline, raw, spec=spec)
+    info = _describe(spec, raw, flip=raw.flip if flip is None else flip, pipeline=kind)
+    return _pipelines(
+        raw,
+        info,
+        batch_size=batch_size,
+        eval_batch_size=eval_batch_size or batch_size,
+        seed=seed,
+        augment=augment,
+        drop_remainder=drop_remainder,
+        eval_multiple=eval_multiple,
+        shard=shard,
+    )
 
-    def new_train():
-        return train_pipeline(
-            raw.train,
-            batch_size=batch_size,
-            seed=seed,
-            augment=augment,
-            flip=use_flip,
-            shuffle_buffer=min(raw.train_examples, 10_000),
-            drop_remainder=drop_remainder,
-        )
+
+def _pipelines(
+    raw, info, *, batch_size, eval_batch_size, seed, augment, drop_remainder, eval_multiple, shard
+) -> Datasets:
+    """The `Datasets` of `raw` through the pipeline `info.pipeline` names."""
+    train_options = dict(batch_size=batch_size, seed=seed, augment=augment, flip=info.flip)
+    if info.pipeline == "numpy":
+        from keras_resnet.data import arrays
+
+        def new_train(shard=(0, 1)):
+            return arrays.TrainBatches(
+                raw.train, **train_options, pad=PAD_PIXELS, drop_remainder=drop_remainder, shard=shard
+            )
+
+        def new_eval(split, examples):
+            return arrays.EvalBatches(split, batch_size=eval_batch_size, multiple=eval_multiple)
+    else:
+        if shard[1] > 1:
+            raise ValueError("sharding batches across processes needs the numpy pipeline")
+
+        def new_train():
+            return train_pipeline(
+                sources.tf_dataset(raw.train),
+                **train_options,
+                shuffle_buffer=min(raw.train_examples, 10_000),
+                drop_remainder=drop_remainder,
+            )
+
+        def new_eval(split, examples):
+            dataset = sources.tf_dataset(split)
+            return eval_pipeline(
+                dataset, batch_size=eval_batch_size, examples=examples, multiple=eval_multiple
+            )
 
     return Datasets(
-        train=new_train(),
+        train=new_train(shard=shard) if info.pipeline == "numpy" else new_train(),
         new_train=new_train,
-        validation=eval_pipeline(
-            raw.validation, batch_size=eval_batch, examples=raw.validation_examples, multiple=eval_multiple
-        ),
-        test=eval_pipeline(
-            raw.test, batch_size=eval_batch, examples=raw.test_examples, multiple=eval_multiple
-        ),
+        validation=new_eval(raw.validation, raw.validation_examples),
+        test=new_eval(raw.test, raw.test_examples),
         info=info,
     )
 
 
-def _describe(spec: str, raw: sources.Source, *, flip: bool) -> DatasetInfo:
+def tensorflow_available() -> bool:
+    """True when TensorFlow can be imported (without importing it)."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def resolve_pipeline(pipeline: str, raw: sources.Source, *, spec: str) -> str:
+    """`numpy` or `tfdata` for `pipeline` (one of `PIPELINES`) on this source and machine."""
+    check_choice("pipeline", pipeline, PIPELINES)
+    if pipeline == "auto":
+        return "tfdata" if tensorflow_available() or not raw.in_memory else "numpy"
+    if pipeline == "numpy" and not raw.in_memory:
+        raise ValueError(
+            f"the numpy pipeline needs an in-memory dataset (digits, npz:, synthetic); {spec!r} "
+            "streams through tf.data: use pipeline tfdata"
+        )
+    if pipeline == "tfdata" and not tensorflow_available():
+        raise ValueError("the tfdata pipeline needs TensorFlow, which is not installed: use pipeline numpy")
+    return pipeline
+
+
+def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> DatasetInfo:
     """The `DatasetInfo` of a source; mean and std from its training split unless it knows them."""
     mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
     return DatasetInfo(
@@ -145,6 +207,7 @@ def _describe(spec: str, raw: sources.Source, *, flip: bool) -> DatasetInfo:
         validation_examples=raw.validation_examples,
         test_examples=raw.test_examples,
         flip=flip,
+        pipeline=pipeline,
     )
 
 
@@ -207,15 +270,14 @@ def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int 
 
 
 def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
-    """Per-channel mean and std (0..255 units) over up to `max_examples` unbatched images."""
+    """Per-channel mean and std (0..255 units) over up to `max_examples` unbatched images
+    (an `ArraySplit` or a tf.data dataset of (image, label))."""
     import numpy as np
-    import tensorflow as tf
 
-    images = dataset.take(max_examples).map(lambda image, label: tf.cast(image, tf.float64))
     total = np.zeros(0)
     total_sq = np.zeros(0)
     count = 0
-    for batch in images.batch(1024).as_numpy_iterator():
+    for batch in _image_chunks(dataset, max_examples):
         pixels = batch.reshape(-1, batch.shape[-1])
         if count == 0:
             total, total_sq = np.zeros(pixels.shape[1]), np.zeros(pixels.shape[1])
@@ -227,6 +289,46 @@ def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
     return mean, np.maximum(std, 1e-3)
+
+
+def _image_chunks(dataset, max_examples: int, chunk: int = 1024):
+    """float64 batches of at most `max_examples` images of `dataset`, `chunk` at a time."""
+    if isinstance(dataset, sources.ArraySplit):
+        images = dataset.images[:max_examples]
+        for start in range(0, len(images), chunk):
+            yield images[start : start + chunk].astype("float64")
+        return
+    import tensorflow as tf
+
+    images = dataset.take(max_examples).map(lambda image, label: tf.cast(image, tf.float64))
+    yield from images.batch(chunk).as_numpy_iterator()
+
+
+def numpy_batches(dataset):
+    """The batches of a pipeline of either kind, as tuples of NumPy arrays."""
+    if hasattr(dataset, "as_numpy_iterator"):
+        return dataset.as_numpy_iterator()
+    return (tuple(batch) for batch in dataset)
+
+
+def images_only(dataset):
+    """A pipeline of the images of `dataset`'s batches, for `model.predict`."""
+    from keras_resnet.data import arrays
+
+    if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
+        return dataset  # predict reads the first item of each batch
+    return dataset.map(lambda *example: example[0])
+
+
+def one_hot(dataset, classes: int):
+    """`dataset` with one-hot labels over `classes` (recipes with label smoothing)."""
+    from keras_resnet.data import arrays
+
+    if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
+        return arrays.with_one_hot(dataset, classes)
+    import tensorflow as tf
+
+    return dataset.map(lambda x, y, *weight: (x, tf.one_hot(y, classes), *weight))
 
 
 def _as_float(image, label):

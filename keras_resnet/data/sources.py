@@ -1,9 +1,11 @@
 """Where raw examples come from: one loader per dataset spec form, each checked with clear errors.
 
-Every loader returns a `Source`: unbatched tf.data datasets of (HWC image in 0..255, int label) for
-train / validation / test, plus sizes and class names. Splits that a dataset does not ship are cut
-from its training data with the fixed `SPLIT_SEED`, stratified by class, so a test set never changes
-between runs. `keras_resnet.data.pipelines` turns a `Source` into batched, augmented pipelines.
+Every loader returns a `Source`: the train / validation / test splits of (HWC image in 0..255, int
+label), plus sizes and class names. In-memory datasets (digits, npz, synthetic) hold NumPy arrays
+(`ArraySplit`) and need no TensorFlow; streamed ones (folder, tfds) hold unbatched tf.data datasets.
+Splits that a dataset does not ship are cut from its training data with the fixed `SPLIT_SEED`,
+stratified by class, so a test set never changes between runs. `keras_resnet.data.pipelines` turns
+a `Source` into batched, augmented pipelines.
 """
 
 from __future__ import annotations
@@ -22,8 +24,20 @@ SPEC_FORMS = "digits, tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSE
 
 
 @dataclasses.dataclass(frozen=True)
+class ArraySplit:
+    """One split of an in-memory dataset: uint8 NHWC images and int64 labels."""
+
+    images: object
+    labels: object
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclasses.dataclass(frozen=True)
 class Source:
-    """Unbatched (image, label) datasets for the three splits and what describes them."""
+    """The three splits (`ArraySplit`s, or unbatched (image, label) tf.data datasets) and what
+    describes them."""
 
     train: object
     validation: object
@@ -36,6 +50,11 @@ class Source:
     image_shape: tuple[int, int, int]
     flip: bool = True
     stats: tuple | None = None  # (mean, std) when known without a pass over the data
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the splits are NumPy arrays (no TensorFlow needed to read them)."""
+        return isinstance(self.train, ArraySplit)
 
 
 def load_source(
@@ -131,20 +150,15 @@ def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
 
 
 def load_synthetic(shape_and_classes: str = "") -> Source:
-    """Random uint8 images and labels of a given shape (for benchmarks); generated lazily."""
-    import tensorflow as tf
+    """Random uint8 images and labels of a given shape (for benchmarks), the same on every run."""
+    import numpy as np
 
     shape, classes = _parse_synthetic(shape_and_classes)
     splits = {}
     for index, (split, count) in enumerate(SYNTHETIC_EXAMPLES.items()):
-
-        def example(i, split_index=index):
-            seed = tf.stack([tf.cast(i, tf.int64), tf.constant(split_index, tf.int64)])
-            image = tf.random.stateless_uniform(shape, seed, 0, 256, dtype=tf.int32)
-            label = tf.random.stateless_uniform((), seed + 1, 0, classes, dtype=tf.int32)
-            return tf.cast(image, tf.uint8), label
-
-        splits[split] = tf.data.Dataset.range(count).map(example)
+        rng = np.random.default_rng([SPLIT_SEED, index])
+        images = rng.integers(0, 256, (count, *shape), dtype=np.uint8)
+        splits[split] = ArraySplit(images, rng.integers(0, classes, count, dtype=np.int64))
     # Uniform integers 0..255: mean 127.5, variance (256**2 - 1) / 12.
     std = ((256**2 - 1) / 12) ** 0.5
     return Source(
@@ -219,15 +233,10 @@ def stratified_split(x, y, fraction: float):
 
 
 def _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, *, flip: bool) -> Source:
-    import tensorflow as tf
-
-    def dataset(x, y):
-        return tf.data.Dataset.from_tensor_slices((x, y))
-
     return Source(
-        train=dataset(x_train, y_train),
-        validation=dataset(x_val, y_val),
-        test=dataset(x_test, y_test),
+        train=ArraySplit(x_train, y_train),
+        validation=ArraySplit(x_val, y_val),
+        test=ArraySplit(x_test, y_test),
         train_examples=len(x_train),
         validation_examples=len(x_val),
         test_examples=len(x_test),
@@ -236,3 +245,12 @@ def _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, *, flip:
         image_shape=tuple(x_train.shape[1:]),
         flip=flip,
     )
+
+
+def tf_dataset(split):
+    """`split` as an unbatched tf.data dataset of (image, label) (an `ArraySplit` is sliced)."""
+    if not isinstance(split, ArraySplit):
+        return split
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((split.images, split.labels))

@@ -70,11 +70,11 @@ def export_images(
             f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
             f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on"
         )
-    shuffle_buffer = min(source.train_examples, SHUFFLE_BUFFER)
-    # data/sources.py types Source.train as `object`; a tf.data.Dataset there removes this ignore
-    train = source.train.shuffle(shuffle_buffer, seed=SAMPLE_SEED)  # type: ignore[attr-defined]
+    train = sources.tf_dataset(source.train).shuffle(
+        min(source.train_examples, SHUFFLE_BUFFER), seed=SAMPLE_SEED
+    )
     x_train, _ = _arrays(train, representative)
-    x_test, y_test = _arrays(source.test, validation)
+    x_test, y_test = _arrays(sources.tf_dataset(source.test), validation)
     if len(x_train) == 0 or len(x_test) == 0:
         raise ValueError(
             f"dataset {spec!r} has an empty training or test split; it cannot calibrate or check an export"

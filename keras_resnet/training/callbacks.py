@@ -14,8 +14,9 @@ from keras_resnet.training.run_folder import RunFolder
 
 
 def tensorboard_available() -> bool:
-    """TensorFlow no longer installs TensorBoard; without it a run has no logs/ folder."""
-    return importlib.util.find_spec("tensorboard") is not None
+    """Keras' TensorBoard callback needs TensorFlow and TensorBoard (which TensorFlow no longer
+    installs); without them a run has no logs/ folder."""
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorboard"))
 
 
 class EpochStats(keras.callbacks.Callback):

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     import keras
 
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
-RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "gradient_norms")
-"""Fields that may differ when a run is resumed: they do not change what is trained."""
+RUNTIME_FIELDS = ("data_dir", "download", "jit_compile", "gradient_norms", "pipeline")
+"""Fields that may differ when a run is resumed: they do not change what is trained (`pipeline`
+changes only which random stream draws the same augmentation, so a run can move between machines
+with and without TensorFlow)."""
 
 
 @dataclasses.dataclass
@@ -45,6 +47,7 @@ class TrainConfig:
     validation_fraction: float = 0.1
     augment: bool = True
     gradient_norms: bool = True
+    pipeline: str = "auto"  # input pipeline: auto, numpy or tfdata (`data.pipelines.PIPELINES`)
     model_args: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -97,6 +100,7 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     check_int("epochs", config.epochs)
     check_int("batch size", config.batch_size)
     check_choice("mixed precision", config.mixed_precision, (None, *PRECISIONS))
+    check_choice("pipeline", config.pipeline, ("auto", "numpy", "tfdata"))
     distribution.check_distribute(config.distribute, backend=keras.backend.backend())
     return recipes.resolve_recipe(
         config.recipe,

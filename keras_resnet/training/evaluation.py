@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keras_resnet._utils.validation import check_choice, check_int
+from keras_resnet.training import distribution
 from keras_resnet.training.run_folder import RunFolder
 
 
@@ -20,8 +21,10 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     """
     import numpy as np
 
+    from keras_resnet.data.pipelines import images_only, numpy_batches
+
     labels, weights = [], []
-    for batch in dataset.as_numpy_iterator():
+    for batch in numpy_batches(dataset):
         labels.append(batch[1])
         weights.append(batch[2] if len(batch) > 2 else np.ones(len(batch[1])))
     if not labels:
@@ -29,8 +32,8 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     real = np.concatenate(weights) > 0  # padding (weight 0) is not scored
     y = np.concatenate(labels)[real]
     # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy.
-    images = dataset.map(_images_only)
-    p = np.asarray(model.predict(images, verbose=0), dtype="float64")[real]
+    with distribution.process_local():
+        p = np.asarray(model.predict(images_only(dataset), verbose=0), dtype="float64")[real]
     result = {
         "examples": int(len(y)),
         "accuracy": float(np.mean(p.argmax(axis=1) == y)),
@@ -88,7 +91,3 @@ def evaluate_run(
     split_data = datasets.test if split == "test" else datasets.validation
     result = score(model, split_data, top5=datasets.info.classes > 5)
     return {"model": str(path), "dataset": spec, "split": split, **result}
-
-
-def _images_only(*example):
-    return example[0]

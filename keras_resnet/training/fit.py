@@ -72,7 +72,7 @@ def train(
         truncate_history(run.history, epochs=initial_epoch)
         _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
-            print("note: TensorBoard is not installed (pip install tensorboard); no logs/ folder")
+            print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
         callbacks = make_callbacks(
             run,
@@ -95,6 +95,8 @@ def train(
     if distribution.is_chief():
         run.write_metrics(result)
         shutil.rmtree(run.backup, ignore_errors=True)
+    else:  # a finished worker leaves nothing behind; only the chief's files stay
+        shutil.rmtree(run.root, ignore_errors=True)
     return result
 
 
@@ -152,6 +154,8 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         download=config.download,
         drop_remainder=config.distribute is not None,
         eval_multiple=replicas if config.distribute == "data-parallel" else 1,
+        pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
+        shard=distribution.process_shard(config.distribute),
     )
 
 
@@ -249,9 +253,9 @@ def _steps_per_epoch(examples: int, batch_size: int, *, drop: bool) -> int:
 
 
 def _one_hot(dataset, classes: int):
-    import tensorflow as tf
+    from keras_resnet.data.pipelines import one_hot
 
-    return dataset.map(lambda x, y, *weight: (x, tf.one_hot(y, classes), *weight))
+    return one_hot(dataset, classes)
 
 
 def _best_epoch(history: list[dict]) -> int | None:
