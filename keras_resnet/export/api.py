@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from keras_resnet._utils.ownership import disk_errors_reported, probe_writable
 from keras_resnet.export.destination import check_out_dir, default_out_dir, staged_folder
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
@@ -59,6 +60,8 @@ def export_model(
     )
     model, source = resolve_model(model)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
+    needed = _bytes_needed(model, formats, quantize)
+    probe_writable(out_dir.parent, needed_bytes=needed)  # a full or read-only disk: before the work
     shape = tuple(model.input.shape[1:])
     representative = (
         None
@@ -85,7 +88,10 @@ def export_model(
     jobs = (["saved_model"] if "saved_model" in formats else []) + (
         [f"model_{q}.tflite" for q in quantize] if "tflite" in formats else []
     )
-    with staged_folder(out_dir, overwrite=overwrite) as partial:
+    with (
+        disk_errors_reported(out_dir.parent, needed_bytes=needed),
+        staged_folder(out_dir, overwrite=overwrite) as partial,
+    ):
         for step, name in enumerate(jobs, start=1):
             if verbose:
                 print(f"[{step}/{len(jobs)}] exporting {name}", flush=True)
@@ -100,6 +106,12 @@ def export_model(
     if verbose:
         print(format_report(report), flush=True)
     return report
+
+
+def _bytes_needed(model, formats, quantize) -> int:
+    """About what the export writes: float32 weights for the SavedModel and each TFLite file."""
+    files = ("saved_model" in formats) + (len(quantize) if "tflite" in formats else 0)
+    return int(model.count_params()) * 4 * files + (1 << 20)
 
 
 def _write_file(name: str, folder: Path, prepared, *, calibration, int8_io: bool, num_threads: int):

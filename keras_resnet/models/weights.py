@@ -12,19 +12,21 @@ import warnings
 
 import keras
 
+from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError
+from keras_resnet.models.saving import check_weights_file
+
 WEIGHT_SUFFIXES = (".weights.h5", ".keras")
 
 
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
-    """Load a `.weights.h5` or `.keras` file into `model`, with errors that say what differs."""
+    """Load a `.weights.h5` or `.keras` file into `model`, with errors that say what differs:
+    MissingFileError, CorruptFileError (unreadable file) or ArchitectureMismatchError."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ValueError(
-            f"weights file {path!r} does not exist; pass weights=None for random "
-            "initialisation or the path of a .weights.h5 / .keras file"
+    if os.path.isfile(path) and not path.endswith(WEIGHT_SUFFIXES):
+        raise InvalidInputError(
+            f"weights must be a file ending in {' or '.join(WEIGHT_SUFFIXES)}, got {path!r}"
         )
-    if not path.endswith(WEIGHT_SUFFIXES):
-        raise ValueError(f"weights must be a file ending in {' or '.join(WEIGHT_SUFFIXES)}, got {path!r}")
+    check_weights_file(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -38,7 +40,7 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
             raise ValueError(skipped[0])
     except Exception as err:  # Keras raises several types for a mismatched file
         channels = model.input.shape[-1 if _channels_last(model) else 1]
-        raise ValueError(
+        raise ArchitectureMismatchError(
             f"weights file {path!r} does not match {model.name} as built (input channels "
             f"{channels}, {len(model.weights)} weight tensors): build the model with the same "
             f"architecture options, input channels and classes as the saved one. Keras said: "
