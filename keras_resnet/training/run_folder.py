@@ -104,8 +104,8 @@ class RunFolder:
         config = self.read_config()
         if not isinstance(config.get("train_config"), dict):
             raise ForeignPathError(
-                f"{self.config} is not a keras-resnet run configuration (no train_config); "
-                f"{self.root} is not a run folder: pass a run folder from `keras-resnet train`"
+                f"{self.root} holds no keras-resnet run (its config.json has no train_config) and is "
+                f"left untouched: pass a run folder from `keras-resnet train`, or another --out"
             )
         return config["train_config"]
 
