@@ -25,7 +25,7 @@ import keras_resnet as kr
         (lambda: kr.resnet20(stochastic_depth_rate=1.0), r"\[0, 1\)"),
         (lambda: kr.resnet20(se_ratio=2.0), "se_ratio"),
         (lambda: kr.resnet18(shortcut="A", width_multiplier=0.5), "shortcut 'A' can only add"),
-        (lambda: kr.resnet20(normalization=([0.0], [1.0])), "3 means and 3 stds"),
+        (lambda: kr.resnet20(normalization=([0.0], [1.0])), "3 means and 3 positive stds"),
     ],
 )
 def test_bad_options_raise_a_clear_value_error(call, message):

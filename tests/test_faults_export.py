@@ -22,7 +22,7 @@ from faults_helpers import (
 )
 
 from keras_resnet._utils import ownership
-from keras_resnet.errors import ForeignPathError
+from keras_resnet.errors import ForeignPathError, InvalidInputError
 from keras_resnet.export import destination
 from keras_resnet.export.destination import check_out_dir, clean_leftovers, staged_folder
 from keras_resnet.training.run_folder import RunFolder, init_run_dir, open_run_dir
@@ -69,6 +69,22 @@ def test_a_marked_run_folder_is_replaced_on_overwrite(tmp_path):
     assert ownership.is_ours(run.root, "run") and not (run.checkpoints / "last.keras").exists()
 
 
+def test_resuming_removes_the_temporary_files_of_writes_a_kill_interrupted_and_nothing_else(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    init_run_dir(run, overwrite=False)
+    (run.backup).mkdir()
+    killed = [
+        run.checkpoints / ".best.keras.1b314e70a4fd.tmp.keras",
+        run.backup / ".state.json.0123456789ab.tmp.json",
+    ]
+    for path in killed:
+        path.write_bytes(b"half a file")
+    kept = users_folder(run.root / "notes", {".hidden.txt": "mine", "a.tmp": "mine too"})
+    init_run_dir(run, overwrite=False)
+    assert not any(path.exists() for path in killed)
+    assert tree_hashes(run.root / "notes") == kept
+
+
 @pytest.mark.parametrize("kind,files", FOREIGN)
 def test_an_export_never_replaces_a_folder_it_did_not_write(tmp_path, kind, files):
     before = users_folder(tmp_path / "out", files)
@@ -87,7 +103,7 @@ def test_an_export_replaces_its_own_export_and_a_marker_less_one_that_holds_only
     write_fake_export(tmp_path / "legacy", "a")  # an export from before markers
     commit_fake_export(tmp_path / "legacy", "b")
     assert export_tag(tmp_path / "legacy") == "b"
-    with pytest.raises(ForeignPathError, match="already holds an export"):
+    with pytest.raises(InvalidInputError, match="already exists; pass overwrite=True"):
         check_out_dir(tmp_path / "out", overwrite=False)
 
 

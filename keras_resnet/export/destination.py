@@ -25,7 +25,7 @@ from pathlib import Path
 
 from keras_resnet._utils import ownership
 from keras_resnet._utils.atomic import write_json
-from keras_resnet.errors import ForeignPathError, InvalidInputError
+from keras_resnet.errors import InvalidInputError
 
 DEFAULT_ROOT = Path("saved_models")
 KIND = "export"
@@ -54,9 +54,9 @@ def check_out_dir(out_dir, *, overwrite: bool) -> Path:
         return out_dir
     ownership.check_replaceable(out_dir, KIND, legacy_names=EXPORT_ENTRIES, what="out_dir")
     if not overwrite:
-        raise ForeignPathError(
-            f"out_dir {str(out_dir)!r} already holds an export; pass overwrite=True "
-            f"(CLI: --overwrite) to replace it, or choose another folder"
+        raise InvalidInputError(
+            f"out_dir {str(out_dir)!r} already exists; pass overwrite=True "
+            f"(CLI: --overwrite) to replace the export there, or choose another folder"
         )
     return out_dir
 

@@ -246,7 +246,8 @@ def _normalization(statistics, options: BlockOptions, *, channels: int):
         raise ValueError("normalization must be (mean, std) with one value per channel") from err
     if len(mean) != channels or len(variance) != channels:
         raise InvalidInputError(
-            f"normalization needs {channels} means and {channels} stds, got {len(mean)} and {len(variance)}"
+            f"normalization needs {channels} means and {channels} positive stds, "
+            f"got {len(mean)} and {len(variance)}"
         )
     if min(variance) <= 0:
         raise InvalidInputError(

@@ -69,7 +69,7 @@ def evaluate_run(
         options = run.dataset_options()
         path = run.checkpoint(checkpoint)
     elif not path.exists():
-        raise MissingFileError(f"no such run folder or .keras file: {target}")
+        raise MissingFileError(f"{target} is neither a run folder nor a .keras file (no such path)")
     elif path.suffix != ".keras":
         raise InvalidInputError(f"{target} is neither a run folder nor a .keras file")
     spec = dataset or (options["spec"] if options else None)

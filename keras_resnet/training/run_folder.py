@@ -19,6 +19,7 @@ import csv
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 from keras_resnet._utils import ownership
@@ -38,6 +39,8 @@ __all__ = [
 
 CHECKPOINTS = ("best", "last")
 KIND = "run"  # the ownership marker's kind of artefact
+# The temporary names of `atomic_path` and of the write probe, in a folder of ours.
+_TEMPORARY = re.compile(r"^\.(.+\.[0-9a-f]{12}\.tmp.*|keras-resnet-probe-[0-9a-f]{8}\.tmp)$")
 # Every name a run folder holds; a marker-less folder holding only these may be replaced.
 RUN_ENTRIES = (
     "config.json",
@@ -193,7 +196,7 @@ def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> t
     if not run.is_ours() and not run.is_legacy_run():
         ownership.check_replaceable(run.root, KIND, what="output folder")
     if run.is_run() and not (resume or overwrite):
-        raise ForeignPathError(
+        raise InvalidInputError(
             f"output folder {run.root} holds another run; pass --resume to continue it "
             "or --overwrite to replace it"
         )
@@ -212,6 +215,10 @@ def init_run_dir(run: RunFolder, *, overwrite: bool) -> None:
         ownership.remove_owned(run.root)
     ownership.claim(run.root, KIND)
     run.checkpoints.mkdir(exist_ok=True)
+    for folder in (run.root, run.checkpoints, run.backup):
+        for leftover in folder.glob(".*") if folder.is_dir() else ():
+            if _TEMPORARY.match(leftover.name) and leftover.is_file():
+                leftover.unlink()  # an atomic write or probe a kill interrupted: never a whole file
 
 
 def read_json(path: str | os.PathLike) -> dict:

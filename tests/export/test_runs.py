@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from keras_resnet.errors import MissingFileError
 from keras_resnet.export.runs import export_run
 from tests.export.conftest import ROOT, make_run_folder, row
 
@@ -51,7 +52,7 @@ def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_pr
 
 def test_export_run_refuses_a_folder_that_holds_no_run(tmp_path):
     (tmp_path / "plain").mkdir()
-    with pytest.raises(ValueError, match="not a run folder"):
+    with pytest.raises(MissingFileError, match="not a run folder"):
         export_run(tmp_path / "plain", verbose=False)
     with pytest.raises(ValueError, match="quantize must be one of"):
         export_run(tmp_path / "plain", quantize="int4", verbose=False)
