@@ -161,6 +161,25 @@ def test_a_full_disk_at_each_write_site_is_one_line_and_keeps_the_last_good_stat
         assert _train(run_copy, resume=True)["epochs_trained"] == EPOCHS
 
 
+def test_an_export_onto_a_full_disk_is_one_line_and_keeps_the_previous_export(
+    interrupted_run, tmp_path, monkeypatch
+):
+    import keras_resnet.export.api as api
+    from faults_helpers import commit_fake_export
+
+    commit_fake_export(tmp_path / "export", "a")  # the previous export, ours
+    before = tree_hashes(tmp_path / "export")
+
+    def tensorflow_out_of_space(*args, **kwargs):  # how TensorFlow's file system reports ENOSPC
+        raise RuntimeError("RESOURCE_EXHAUSTED: saved_model/variables: No space left on device")
+
+    monkeypatch.setattr(api, "_write_file", tensorflow_out_of_space)
+    with pytest.raises(DiskFullError, match=f"no space left on the disk of {tmp_path}.*needs about"):
+        api.export_model(str(interrupted_run / "checkpoints/last.keras"), tmp_path / "export", overwrite=True)
+    assert tree_hashes(tmp_path / "export") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]
+
+
 def test_a_read_only_output_folder_is_refused_before_any_data_is_loaded(tmp_path, monkeypatch):
     import keras_resnet.data.pipelines as pipelines
 

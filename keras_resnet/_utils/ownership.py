@@ -113,12 +113,14 @@ def remove_owned(folder: str | os.PathLike) -> None:
 
 
 def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:
-    """Create `folder` if needed and write, fsync and remove a probe file there; a DiskFullError
-    when it is read-only, not ours to write, or has less than `needed_bytes` free."""
+    """Write, fsync and remove a probe file in `folder`; a DiskFullError when it is read-only, not
+    ours to write, or has less than `needed_bytes` free. Folders it had to create for the probe are
+    removed again, so a refused run leaves nothing behind."""
     import shutil
     import uuid
 
     folder = Path(folder)
+    created = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     probe = folder / f".keras-resnet-probe-{uuid.uuid4().hex[:8]}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -126,12 +128,15 @@ def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:
             file.write(b"\0" * 4096)
             file.flush()
             os.fsync(file.fileno())
+        free = shutil.disk_usage(folder).free
     except OSError as err:
         raise disk_full_error(err, folder, needed_bytes) from None
     finally:
         with contextlib.suppress(OSError):
             probe.unlink(missing_ok=True)
-    free = shutil.disk_usage(folder).free
+        for parent in created:  # deepest first; only the empty folders the probe made
+            with contextlib.suppress(OSError):
+                parent.rmdir()
     if needed_bytes and free < needed_bytes:
         raise DiskFullError(
             f"{folder} has {_size(free)} free but this needs about {_size(needed_bytes)}; "
