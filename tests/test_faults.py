@@ -3,15 +3,19 @@ that names the problem and the fix (a specific `keras_resnet.errors` type; exit 
 CLI) or in a recovery that says what it did, and never touches a file the tool did not write."""
 
 import errno
+import os
 import shutil
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
-from faults_helpers import cli_error, tree_hashes, users_folder
+from faults_helpers import ENV, ROOT, cli_error, commit_fake_export, tree_hashes, users_folder
 from tiny_model import tiny_resnet
 
 import keras_resnet as kr
+import keras_resnet.export.api as export_api
 from keras_resnet.errors import (
     ArchitectureMismatchError,
     CorruptFileError,
@@ -164,18 +168,17 @@ def test_a_full_disk_at_each_write_site_is_one_line_and_keeps_the_last_good_stat
 def test_an_export_onto_a_full_disk_is_one_line_and_keeps_the_previous_export(
     interrupted_run, tmp_path, monkeypatch
 ):
-    import keras_resnet.export.api as api
-    from faults_helpers import commit_fake_export
-
     commit_fake_export(tmp_path / "export", "a")  # the previous export, ours
     before = tree_hashes(tmp_path / "export")
 
     def tensorflow_out_of_space(*args, **kwargs):  # how TensorFlow's file system reports ENOSPC
         raise RuntimeError("RESOURCE_EXHAUSTED: saved_model/variables: No space left on device")
 
-    monkeypatch.setattr(api, "_write_file", tensorflow_out_of_space)
+    monkeypatch.setattr(export_api, "_write_file", tensorflow_out_of_space)
     with pytest.raises(DiskFullError, match=f"no space left on the disk of {tmp_path}.*needs about"):
-        api.export_model(str(interrupted_run / "checkpoints/last.keras"), tmp_path / "export", overwrite=True)
+        export_api.export_model(
+            str(interrupted_run / "checkpoints/last.keras"), tmp_path / "export", overwrite=True
+        )
     assert tree_hashes(tmp_path / "export") == before
     assert [p.name for p in tmp_path.iterdir()] == ["export"]
 
@@ -341,12 +344,6 @@ cp "$MNT/run/history.csv" "$LOG/history.csv"
 def test_a_disk_that_fills_up_during_training_ends_in_one_line_and_the_run_resumes(tmp_path):
     """No ENOSPC traceback, no h5py "Exception ignored", no segfault: one line, exit 2; once
     space is freed, --resume finishes every epoch exactly once."""
-    import os
-    import subprocess
-    import sys
-
-    from faults_helpers import ENV, ROOT
-
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed")
     (tmp_path / "mnt").mkdir()
