@@ -144,11 +144,17 @@ def test_overwrite_replaces_an_existing_export(tmp_path):
         verbose=False,
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".keras-resnet.json",  # the marker: an export the tool may replace
         "export_report.json",
         "model_float32.tflite",
     ]
     assert json.loads((tmp_path / "out" / "export_report.json").read_text())["model"] == "second"
-    assert listing(tmp_path) == ["out", "out/export_report.json", "out/model_float32.tflite"]
+    assert listing(tmp_path) == [
+        "out",
+        "out/.keras-resnet.json",
+        "out/export_report.json",
+        "out/model_float32.tflite",
+    ]
 
 
 def test_default_location_is_saved_models_slash_model_name(tmp_path, monkeypatch):

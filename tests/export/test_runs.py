@@ -40,10 +40,11 @@ def test_export_run_writes_the_best_checkpoint_into_the_runs_export_folder_check
 def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_previous_export(tmp_path):
     run = make_run_folder(tmp_path / "run", "digits", checkpoints=("last",))
     (run / "export").mkdir()
-    (run / "export" / "stale.txt").write_text("from an earlier export")
+    (run / "export" / "model_float16.tflite").write_text("from an earlier export")
     report = export_run(run, quantize="float32", verbose=False)
     assert report["source"] == str(run / "checkpoints" / "last.keras")
     assert sorted(p.name for p in (run / "export").iterdir()) == [
+        ".keras-resnet.json",
         "export_report.json",
         "model_float32.tflite",
         "saved_model",
