@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -133,7 +134,7 @@ python -m keras_resnet train $TINY --epochs 1 --out "$WORK/mnt/run" 2>&1
 """
 
 EXPORT_FULL = r"""
-mount -t tmpfs -o size=300k tmpfs "$WORK/mnt" || exit 99
+mount -t tmpfs -o size=64k tmpfs "$WORK/mnt" || exit 99
 python -m keras_resnet export "$BASE/checkpoints/last.keras" --out "$WORK/mnt/export" 2>&1
 """
 
@@ -258,7 +259,7 @@ def run_case(code: str, *, checkout: Path, work: Path, base: Path) -> dict:
     }
 
 
-def measure(checkout: Path) -> list[dict]:
+def measure(checkout: Path, only=None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="faults-base-") as base_root:
         base = Path(base_root) / "run"
         made = run_case(MAKE_BASE, checkout=checkout, work=Path(base_root), base=base)
@@ -266,6 +267,8 @@ def measure(checkout: Path) -> list[dict]:
             raise SystemExit(f"could not make the base run with {checkout}: {made}")
         rows = []
         for number, (group, case, code) in enumerate(_cases(), start=1):
+            if only and number not in only:
+                continue
             with tempfile.TemporaryDirectory(prefix="fault-") as work:
                 result = run_case(code, checkout=checkout, work=Path(work), base=base)
             rows.append({"number": number, "group": group, "case": case, **result})
@@ -285,7 +288,7 @@ def crashed(row: dict) -> bool:
     is not one the CLI reports in one line."""
     if row["traceback"]:
         return True
-    is_exception = row["line"].split(":")[0].count(".") >= 1 and "Error" in row["line"].split(":")[0]
+    is_exception = re.match(r"^[A-Za-z_]\w*(\.\w+)+: ", row["line"]) is not None
     return is_exception and not row["line"].startswith(ONE_LINE_TYPES)
 
 
@@ -338,8 +341,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.table_only:
-        rows = measure(args.code.resolve())
-        (args.out / f"faults-{args.label}.json").write_text(json.dumps(rows, indent=2) + "\n")
+        rows = measure(args.code.resolve(), only=args.only)
+        saved = args.out / f"faults-{args.label}.json"
+        if args.only and saved.is_file():  # measured again: replace those rows only
+            kept = [row for row in json.loads(saved.read_text()) if row["number"] not in args.only]
+            rows = sorted(kept + rows, key=lambda row: row["number"])
+        saved.write_text(json.dumps(rows, indent=2) + "\n")
     measured = {
         label: json.loads((args.out / f"faults-{label}.json").read_text())
         for label in ("before", "after")

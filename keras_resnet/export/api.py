@@ -61,7 +61,7 @@ def export_model(
     model, source = resolve_model(model)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     needed = _bytes_needed(model, formats, quantize)
-    probe_writable(out_dir.parent, needed_bytes=needed)  # a full or read-only disk: before the work
+    probe_writable(out_dir.parent)  # a read-only or full disk: before the work (`needed` is a guess)
     shape = tuple(model.input.shape[1:])
     representative = (
         None
