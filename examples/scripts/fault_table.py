@@ -335,6 +335,7 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=HERE, help="the keras-resnet checkout to measure")
     parser.add_argument("--label", default="after", help="its column in the table (before, after)")
     parser.add_argument("--out", type=Path, default=HERE / "examples" / "results")
+    parser.add_argument("--only", type=int, nargs="+", help="measure only these case numbers again")
     parser.add_argument(
         "--table-only", action="store_true", help="only rewrite faults.md from the JSON files"
     )
