@@ -21,7 +21,6 @@ import keras_resnet as kr
         (lambda: kr.resnet20(input_shape=(32, 32)), "input_shape must be"),
         (lambda: kr.resnet20(classes=0), "classes must be a positive integer"),
         (lambda: kr.resnet20(pooling="avg"), "only applies with include_top=False"),
-        (lambda: kr.resnet20(weights="missing.weights.h5"), "does not exist"),
         (lambda: kr.plain20(stochastic_depth_rate=0.1), "plain net has none"),
         (lambda: kr.resnet20(stochastic_depth_rate=1.0), r"\[0, 1\)"),
         (lambda: kr.resnet20(se_ratio=2.0), "se_ratio"),

@@ -9,9 +9,12 @@ import os
 from pathlib import Path
 
 from keras_resnet.data.sources import Source, stratified_split
+from keras_resnet.errors import CorruptFileError
 
 FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)
 FOLDER_TEST_FRACTION = 0.2
+# The first bytes of each format `image_dataset_from_directory` decodes (jpeg, png, gif, bmp).
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 
 
 def load_folder(
@@ -120,8 +123,28 @@ def _read_folder(directory: Path, size, class_names=None):
     count = len(dataset.file_paths)
     if count == 0:
         raise ValueError(f"no images in {directory}: expected {directory}/<class name>/<image file>")
+    check_image_files(dataset.file_paths)
     names = tuple(dataset.class_names)
     return _Counted(dataset, count, _folder_labels(directory, dataset.file_paths, names)), names
+
+
+def check_image_files(paths) -> None:
+    """Every file starts like the image its name promises, so a text file or a cut-off download
+    named `.jpg` is named here, before training, instead of failing inside TensorFlow's decoder.
+    Reads 8 bytes and the size of each file; a file damaged past its first bytes is not caught."""
+    for path in paths:
+        try:
+            with open(path, "rb") as file:
+                head = file.read(8)
+                file.seek(0, os.SEEK_END)
+                size = file.tell()
+        except OSError as err:
+            raise CorruptFileError(f"cannot read image {path}: {err.strerror}") from None
+        if size < 32 or not head.startswith(IMAGE_SIGNATURES):
+            raise CorruptFileError(
+                f"{path} is not a readable image (empty, truncated or another format); "
+                f"remove or replace it, then run again"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

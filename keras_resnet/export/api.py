@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.atomic import write_text
+from keras_resnet._utils.ownership import disk_errors_reported, probe_writable
 from keras_resnet.export.destination import check_out_dir, default_out_dir, staged_folder
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
@@ -79,6 +80,8 @@ def export_model(
     model, source = resolve_model(model)
     labels = labels if labels is not None else model_class_names(model, source)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
+    needed = _bytes_needed(model, formats, quantize)
+    probe_writable(out_dir.parent)  # a read-only or full disk: before the work (`needed` is a guess)
     shape = tuple(model.input.shape[1:])
     representative = _representative(representative_data, shape)
     check = check_images(validation_data, representative, shape)
@@ -99,7 +102,10 @@ def export_model(
     exported_images = prepared.exported_input(check.images)
     calibration = None if representative is None else prepared.exported_input(representative)
     jobs = _jobs(formats, quantize)
-    with staged_folder(out_dir, overwrite=overwrite) as partial:
+    with (
+        disk_errors_reported(out_dir.parent, needed_bytes=needed),
+        staged_folder(out_dir, overwrite=overwrite) as partial,
+    ):
         for step, name in enumerate(jobs, start=1):
             if verbose:
                 print(f"[{step}/{len(jobs)}] exporting {name}", flush=True)
@@ -127,6 +133,12 @@ def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
     """The files an export writes, in order: `saved_model`, then one `.tflite` per quantisation."""
     saved_model = ["saved_model"] if "saved_model" in formats else []
     return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
+
+
+def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence[str]) -> int:
+    """About what the export writes: float32 weights for the SavedModel and each TFLite file."""
+    files = ("saved_model" in formats) + (len(quantize) if "tflite" in formats else 0)
+    return int(model.count_params()) * 4 * files + (1 << 20)
 
 
 def _write_file(

@@ -9,11 +9,14 @@ and TensorBoard output from `gradients.log`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 
 import keras
+import numpy as np
 
 from keras_resnet._utils.validation import check_choice, check_int
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.gradients.depth import layer_patterns, select_layers
 from keras_resnet.gradients.log import CsvLog, TensorBoardLog, read_csv, write_csv
 from keras_resnet.gradients.records import LOG_KEYS, layer_gradients, log_scalars, measurement_rows
@@ -68,7 +71,11 @@ class GradientNormCallback(keras.callbacks.Callback):
             )
         self.probe = check_batch(probe) if probe is not None else None
         self.every_n_batches = every_n_batches if mode == "probe" else (every_n_batches or 1)
-        self.layer_patterns = layer_patterns(layers)
+        self.layer_patterns = _compiled_patterns(layers)
+        if output_dir is not None and os.path.exists(output_dir) and not os.path.isdir(output_dir):
+            raise InvalidInputError(
+                f"output_dir {os.fspath(output_dir)!r} is a file; gradient_norms.csv needs a folder there"
+            )
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.loss_fn = loss_fn
@@ -109,6 +116,7 @@ class GradientNormCallback(keras.callbacks.Callback):
         model = self.model
         self._slots = select_layers(model, self.layer_patterns)
         if self.mode == "probe":
+            _check_probe_labels(self.probe[1], model)
             self.source = ProbeSource(model, self.probe, self.loss_fn)
         self._step, self._epoch = global_step(model), 0
         self._last_step_measured, self._scalars = None, None
@@ -159,3 +167,34 @@ class GradientNormCallback(keras.callbacks.Callback):
                 rows.layers,
                 None if gradients is None else layer_gradients(gradients, self._slots),
             )
+
+
+def _compiled_patterns(layers):
+    """`layer_patterns(layers)`, with a bad regular expression named in one line."""
+    try:
+        return layer_patterns(layers)
+    except re.error as err:
+        raise InvalidInputError(
+            f"layers: {err.pattern!r} is not a valid regular expression ({err})"
+        ) from None
+
+
+def _check_probe_labels(y, model) -> None:
+    """Probe labels fit the model's classes: integer labels in [0, classes), or one-hot rows of
+    width classes. Checked when training begins, before the first step, not at the first measure."""
+    classes = model.outputs[0].shape[-1] if getattr(model, "outputs", None) else None
+    if classes is None:
+        return
+    labels = np.asarray(keras.ops.convert_to_numpy(y))
+    if labels.ndim >= 2 and labels.shape[-1] > 1:
+        if labels.shape[-1] != classes:
+            raise InvalidInputError(
+                f"probe labels are one-hot rows of width {labels.shape[-1]}, but model "
+                f"{model.name!r} has {classes} classes; give labels of width {classes}"
+            )
+        return
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise InvalidInputError(
+            f"probe labels run from {labels.min()} to {labels.max()}, but model {model.name!r} has "
+            f"{classes} classes (labels 0..{classes - 1}); give labels of the model's classes"
+        )

@@ -19,6 +19,7 @@ import keras
 from keras import layers
 
 from keras_resnet._utils.validation import check_choice, check_fraction
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.blocks import BLOCK_BUILDERS, SHORTCUTS, VERSIONS, BlockOptions
 from keras_resnet.models.specs import MODEL_SPECS, cifar_spec, imagenet_spec
 
@@ -145,6 +146,7 @@ def _check_options(
     stochastic_depth_rate,
     se_ratio,
     width_multiplier,
+    bn_momentum,
 ) -> None:
     """Refuse an invalid combination before any layer is built, naming the valid choices."""
     check_choice("block", block, BLOCK_BUILDERS)
@@ -175,6 +177,7 @@ def _check_options(
         check_fraction("se_ratio", se_ratio, include_low=False, include_high=True)
     if width_multiplier <= 0:
         raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
+    check_fraction("bn_momentum", bn_momentum, include_high=True)
 
 
 def _stages(
@@ -246,10 +249,15 @@ def _normalization(statistics, options: BlockOptions, *, channels: int):
         variance = [float(s) ** 2 for s in std]
     except (TypeError, ValueError) as err:
         raise ValueError("normalization must be (mean, std) with one value per channel") from err
-    if len(mean) != channels or len(variance) != channels or min(variance) <= 0:
-        raise ValueError(
+    if len(mean) != channels or len(variance) != channels:
+        raise InvalidInputError(
             f"normalization needs {channels} means and {channels} positive stds, "
             f"got {len(mean)} and {len(variance)}"
+        )
+    if min(variance) <= 0:
+        raise InvalidInputError(
+            f"normalization stds must be positive (an image is divided by them); got std "
+            f"{[float(s) for s in std]}: a channel with std 0 is constant, use std 1 for it"
         )
     return layers.Normalization(axis=options.channel_axis, mean=mean, variance=variance, name="normalization")
 
@@ -298,6 +306,8 @@ def list_models() -> list[str]:
 
 def build(name: str, /, **kwargs) -> keras.Model:
     """Build a named model from the spec table; keyword arguments (`name=` too) override it."""
+    if not isinstance(name, str):
+        raise InvalidInputError(f"model name must be a string such as 'resnet20'; got {name!r}")
     spec = MODEL_SPECS.get(name)
     if spec is None:
         close = difflib.get_close_matches(name, MODEL_SPECS, n=3)

@@ -14,10 +14,11 @@ from typing import Any
 
 import keras
 
-from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError
+from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError, MissingFileError
 from keras_resnet.models.pretrained.files import TORCH_SUFFIXES, read_torch_state
 from keras_resnet.models.pretrained.porting import port_torch_state
 from keras_resnet.models.pretrained.registry import is_source_name, looks_like_source_name, resolve
+from keras_resnet.models.saving import check_weights_file
 
 # A torch state dict (name -> array or tensor), a torch module, or a .pth/.pt/.safetensors path.
 TorchSource = Any
@@ -28,7 +29,8 @@ LAYOUTS = ("torchvision", "timm", "keras.applications")
 
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
     """Load a `.weights.h5`, `.keras`, `.safetensors` or `.pth` file into `model`, with errors that
-    say what differs; `.safetensors`/`.pth` files are torchvision/timm state dicts."""
+    say what differs: MissingFileError, CorruptFileError (unreadable file) or
+    ArchitectureMismatchError; `.safetensors`/`.pth` files are torchvision/timm state dicts."""
     if is_source_name(path):
         raise InvalidInputError(
             f"weights={path!r} names a weight source, which needs a named model: "
@@ -38,7 +40,7 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
     if not os.path.isfile(path):
         if looks_like_source_name(path):
             resolve(model.name, path)  # raises: an unknown source, named with the valid ones
-        raise InvalidInputError(
+        raise MissingFileError(
             f"weights file {path!r} does not exist; pass weights=None for random initialisation, "
             "a source ('torchvision', 'timm', 'keras.applications', 'imagenet') or the path of a "
             f"{' / '.join(WEIGHT_SUFFIXES)} file"
@@ -51,6 +53,7 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
         include_top = any(layer.name == "predictions" for layer in model.layers)
         port_torch_state(read_torch_state(path), model, skip_head=not include_top)
         return
+    check_weights_file(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

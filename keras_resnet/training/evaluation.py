@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keras_resnet._utils.validation import check_choice, check_int
+from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.training import distribution
 from keras_resnet.training.run_folder import RunFolder
 
@@ -70,8 +71,10 @@ def evaluate_run(
         run = RunFolder(path)
         options = run.dataset_options()
         path = run.checkpoint(checkpoint)
-    elif not (path.is_file() and path.suffix == ".keras"):
-        raise ValueError(f"{target} is neither a run folder nor a .keras file")
+    elif not path.exists():
+        raise MissingFileError(f"{target} is neither a run folder nor a .keras file (no such path)")
+    elif path.suffix != ".keras":
+        raise InvalidInputError(f"{target} is neither a run folder nor a .keras file")
     spec = dataset or (options["spec"] if options else None)
     if spec is None:
         raise ValueError("pass --dataset to evaluate a .keras file")
@@ -87,7 +90,15 @@ def evaluate_run(
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:
-        raise ValueError(f"{spec} images are {datasets.info.image_shape} but the model expects {expected}")
+        raise InvalidInputError(
+            f"{spec} images are {datasets.info.image_shape} but the model expects {expected}"
+        )
+    classes = model.outputs[0].shape[-1]
+    if datasets.info.classes != classes:
+        raise InvalidInputError(
+            f"{spec} has {datasets.info.classes} classes but the model predicts {classes}; "
+            f"evaluate on a dataset with the model's {classes} classes (the one it was trained on)"
+        )
     split_data = datasets.test if split == "test" else datasets.validation
     result = score(model, split_data, top5=datasets.info.classes > 5)
     return {"model": str(path), "dataset": spec, "split": split, **result}

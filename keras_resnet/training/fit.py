@@ -14,9 +14,10 @@ import math
 import shutil
 import time
 
+from keras_resnet._utils.ownership import disk_errors_reported
 from keras_resnet._utils.provenance import provenance
 from keras_resnet.errors import TrainingError
-from keras_resnet.training import distribution, recipes
+from keras_resnet.training import distribution, preflight, recipes
 from keras_resnet.training.callbacks import make_callbacks, tensorboard_available
 from keras_resnet.training.checkpoints import restore_backup
 from keras_resnet.training.config import TrainConfig, check_config, default_model_builder, resumed_config
@@ -58,16 +59,22 @@ def train(
             print(f"run {run.root} is already complete; nothing to do")
             return run.read_metrics()
     recipe = check_config(config)
+    preflight.check_output(run.root)
+    preflight.check_model_args(config.model, config.model_args, build_model)
     start = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
         datasets = load_config_data(config, replicas)
         info = datasets.info
+        preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
         model, compiled = _build_and_compile(config, recipe, info, steps, build_model, verbose=verbose != 0)
+        needed = preflight.check_space(run.root, model)
         if not distribution.is_chief():  # a non-chief worker writes into a scratch folder
             run = RunFolder(run.root / f".worker-{distribution.task_index()}")
         init_run_dir(run, overwrite=overwrite)
+        if saved is not None:
+            preflight.set_aside_corrupt_best(run)
         initial_epoch = restore_backup(model, run.backup) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
         _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps)
@@ -76,24 +83,28 @@ def train(
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
         callbacks = make_callbacks(
             run,
-            best_threshold=best_value(read_history(run.history), "val_accuracy"),
+            best_threshold=best_value(read_history(run.history), "val_accuracy")
+            if run.best.is_file()
+            else None,
             loggers=[gradients] if gradients else [],
             extra=[*compiled.callbacks, *extra_callbacks],
         )
-        _fit(
-            model,
-            datasets,
-            config,
-            run,
-            callbacks=callbacks,
-            initial_epoch=initial_epoch,
-            one_hot=compiled.one_hot,
-            verbose=verbose,
-        )
-        result = _scores(model, run, datasets.test, top5=recipe.top5)
+        with disk_errors_reported(run.root, needed_bytes=needed):
+            _fit(
+                model,
+                datasets,
+                config,
+                run,
+                callbacks=callbacks,
+                initial_epoch=initial_epoch,
+                one_hot=compiled.one_hot,
+                verbose=verbose,
+            )
+            result = _scores(model, run, datasets.test, top5=recipe.top5)
     result.update(_run_summary(run, info, compiled, seconds=time.perf_counter() - start))
     if distribution.is_chief():
-        run.write_metrics(result)
+        with disk_errors_reported(run.root, needed_bytes=needed):
+            run.write_metrics(result)
         shutil.rmtree(run.backup, ignore_errors=True)
     else:  # a finished worker leaves nothing behind; only the chief's files stay
         shutil.rmtree(run.root, ignore_errors=True)

@@ -4,8 +4,13 @@ A run folder holds the resolved configuration (`config.json`), one row per epoch
 (`history.csv`), checkpoints, the resume backup and, once finished, `metrics.json`. Everything
 else asks a `RunFolder` for paths and facts (which checkpoint to use, which dataset the run was
 trained on) instead of building paths or reading JSON keys itself. Other runs are never clobbered:
-a folder holding another run is refused unless resuming or overwriting it, and a non-empty folder
-that is not a run is always refused, since it may be someone's data.
+a folder holding another run is refused unless resuming or overwriting it, and only a folder the
+tool can prove it wrote (`_utils.ownership`) is ever resumed or replaced.
+
+Run folders from before the ownership marker (a `config.json` with `train_config`, no marker) are
+recognised by content: `--resume` continues them (and marks them), but `--overwrite` deletes one
+only when it holds nothing but names a run folder holds (`RUN_ENTRIES`); anything else in it
+(a `thesis.txt`) makes it foreign, and it is refused.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import csv
 import json
 import math
 import os
-import shutil
+import re
 from pathlib import Path
 
+from keras_resnet._utils import ownership
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import CorruptFileError, ForeignPathError, InvalidInputError, MissingFileError
 
 __all__ = [
     "RunFolder",
@@ -31,6 +38,23 @@ __all__ = [
 ]
 
 CHECKPOINTS = ("best", "last")
+KIND = "run"  # the ownership marker's kind of artefact
+# The temporary names of `atomic_path` and of the write probe, in a folder of ours.
+_TEMPORARY = re.compile(r"^\.(.+\.[0-9a-f]{12}\.tmp.*|keras-resnet-probe-[0-9a-f]{8}\.tmp)$")
+# Every name a run folder holds; a marker-less folder holding only these may be replaced.
+RUN_ENTRIES = (
+    "config.json",
+    "history.csv",
+    "metrics.json",
+    "curves.png",
+    "gradient_norms.csv",
+    "gradient_heatmap.png",
+    "gradient_depth_profile.png",
+    "logs",
+    "checkpoints",
+    "backup",
+    "export",
+)
 
 
 class RunFolder:
@@ -56,18 +80,37 @@ class RunFolder:
     def is_run(self) -> bool:
         return self.config.is_file()
 
+    def is_ours(self) -> bool:
+        """Whether the folder carries the tool's run marker."""
+        return ownership.is_ours(self.root, KIND)
+
+    def is_legacy_run(self) -> bool:
+        """A run folder written before the marker: no marker, a config.json with `train_config`."""
+        if self.is_ours() or not self.is_run():
+            return False
+        try:
+            return "train_config" in read_json(self.config)
+        except (ValueError, OSError):
+            return False
+
     def is_finished(self) -> bool:
         return self.metrics.is_file()
 
     def read_config(self) -> dict:
-        """The whole config.json; ValueError when the folder holds no run or the file is damaged."""
+        """The whole config.json; MissingFileError without a run, CorruptFileError when damaged."""
         if not self.is_run():
-            raise ValueError(f"{self.root} is not a run folder (no config.json)")
+            raise MissingFileError(f"{self.root} is not a run folder (no config.json)")
         return read_json(self.config)
 
     def train_config(self) -> dict:
         """The options the run was trained with (the `TrainConfig` fields)."""
-        return self.read_config()["train_config"]
+        config = self.read_config()
+        if not isinstance(config.get("train_config"), dict):
+            raise ForeignPathError(
+                f"{self.root} holds no keras-resnet run (its config.json has no train_config) and is "
+                f"left untouched: pass a run folder from `keras-resnet train`, or another --out"
+            )
+        return config["train_config"]
 
     def dataset_options(self) -> dict:
         """The run's data: spec, data_dir, image_size (or None) and validation_fraction, so a
@@ -87,7 +130,7 @@ class RunFolder:
         for path in candidates:
             if path.is_file():
                 return path
-        raise ValueError(
+        raise MissingFileError(
             f"run {self.root} has no {'' if which == 'auto' else which + ' '}checkpoint "
             f"yet (looked for {', '.join(str(p) for p in candidates)})"
         )
@@ -141,32 +184,41 @@ def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> t
     """Check a run folder without writing; returns (folder, the saved config when resuming, else None).
 
     A folder that holds another run is refused unless `resume` (continue it) or `overwrite`
-    (replace it, in `init_run_dir`). A non-empty folder that is not a run is always refused.
-    `--resume` on a folder with no run starts a new one.
+    (replace it, in `init_run_dir`). A non-empty folder the tool cannot prove is a run of its
+    own is refused whatever the flags (ForeignPathError). `--resume` on an empty folder or one
+    of ours without a run yet starts a new one.
     """
     if resume and overwrite:
-        raise ValueError("--resume and --overwrite contradict each other; pick one")
+        raise InvalidInputError("--resume and --overwrite contradict each other; pick one")
     run = RunFolder(root)
     if run.root.exists() and not run.root.is_dir():
-        raise ValueError(f"output path {run.root} is a file, not a folder")
-    if run.root.is_dir() and any(run.root.iterdir()) and not run.is_run():
-        raise ValueError(
-            f"output folder {run.root} is not empty and holds no run (no config.json); pick another --out"
-        )
+        raise InvalidInputError(f"output path {run.root} is a file, not a folder; choose a folder for --out")
+    if not run.is_ours() and not run.is_legacy_run():
+        ownership.check_replaceable(run.root, KIND, what="output folder")
     if run.is_run() and not (resume or overwrite):
-        raise ValueError(
+        raise InvalidInputError(
             f"output folder {run.root} holds another run; pass --resume to continue it "
             "or --overwrite to replace it"
         )
-    return run, run.read_config() if run.is_run() and resume else None
+    if overwrite and run.is_legacy_run():
+        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+    if not (run.is_run() and resume):
+        return run, None
+    run.train_config()  # a damaged config.json: one line now, not a KeyError later
+    return run, run.read_config()
 
 
 def init_run_dir(run: RunFolder, *, overwrite: bool) -> None:
-    """Create the folder (emptying it first when overwriting another run)."""
+    """Create and mark the folder; when overwriting, first empty it, provided it is ours."""
     if overwrite and run.is_run():
-        shutil.rmtree(run.root)
-    run.root.mkdir(parents=True, exist_ok=True)
+        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+        ownership.remove_owned(run.root)
+    ownership.claim(run.root, KIND)
     run.checkpoints.mkdir(exist_ok=True)
+    for folder in (run.root, run.checkpoints, run.backup):
+        for leftover in folder.glob(".*") if folder.is_dir() else ():
+            if _TEMPORARY.match(leftover.name) and leftover.is_file():
+                leftover.unlink()  # an atomic write or probe a kill interrupted: never a whole file
 
 
 def read_json(path: str | os.PathLike) -> dict:
@@ -174,7 +226,7 @@ def read_json(path: str | os.PathLike) -> dict:
         with open(path) as file:
             return json.load(file)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); the run folder is damaged") from None
+        raise CorruptFileError(f"{path} is not valid JSON ({err}); the run folder is damaged") from None
 
 
 def read_history(path: str | os.PathLike) -> list[dict]:

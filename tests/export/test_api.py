@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import keras_resnet as kr
+from keras_resnet.errors import ForeignPathError
 from keras_resnet.export.api import export_model
 from tests.export.conftest import ALL_QUANTIZATIONS, listing, random_images, row, run_tflite, tiny_classifier
 
@@ -143,11 +144,17 @@ def test_overwrite_replaces_an_existing_export(tmp_path):
         verbose=False,
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".keras-resnet.json",  # the marker: an export the tool may replace
         "export_report.json",
         "model_float32.tflite",
     ]
     assert json.loads((tmp_path / "out" / "export_report.json").read_text())["model"] == "second"
-    assert listing(tmp_path) == ["out", "out/export_report.json", "out/model_float32.tflite"]
+    assert listing(tmp_path) == [
+        "out",
+        "out/.keras-resnet.json",
+        "out/export_report.json",
+        "out/model_float32.tflite",
+    ]
 
 
 def test_default_location_is_saved_models_slash_model_name(tmp_path, monkeypatch):
@@ -187,11 +194,11 @@ def test_bad_export_options_are_refused_with_the_valid_choices(tmp_path, options
     assert listing(tmp_path) == []
 
 
-def test_existing_out_dir_is_not_overwritten_without_overwrite(tmp_path):
+def test_existing_out_dir_the_tool_did_not_write_is_never_overwritten(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="already exists; pass overwrite=True"):
-        export_model(tiny_classifier(), tmp_path / "out", verbose=False)
+    with pytest.raises(ForeignPathError, match="left untouched"):
+        export_model(tiny_classifier(), tmp_path / "out", verbose=False, overwrite=True)
     assert listing(tmp_path) == ["out", "out/keep.txt"]
 
 

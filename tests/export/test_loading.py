@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from keras_resnet.errors import MissingFileError
 from keras_resnet.export.api import export_model, load_model_for_export
 from tests.export.conftest import listing, make_run_folder, tiny_classifier
 
@@ -48,7 +49,7 @@ def _empty_run_folder(folder: Path) -> Path:
 @pytest.mark.parametrize(
     "make_path, message",
     [
-        (_corrupt_keras, "not a valid .keras file"),
+        (_corrupt_keras, "is corrupt or truncated"),
         (_foreign_zip_keras, "could not load .* as a Keras model"),
         (_text_file, "is not a Keras model file: expected a .keras file"),
         (_weights_file, "holds weights only"),
@@ -81,5 +82,5 @@ def test_load_model_for_export_takes_a_run_folders_best_else_last_checkpoint(tmp
     (run / "checkpoints" / "best.keras").unlink()
     assert load_model_for_export(run).name == "run_last"
     (run / "checkpoints" / "last.keras").unlink()
-    with pytest.raises(ValueError, match="has no checkpoint yet"):
+    with pytest.raises(MissingFileError, match="has no checkpoint yet"):
         load_model_for_export(run)

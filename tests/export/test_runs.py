@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from keras_resnet.errors import MissingFileError
 from keras_resnet.export.runs import export_run
 from tests.export.conftest import ROOT, make_run_folder, row
 
@@ -39,10 +40,11 @@ def test_export_run_writes_the_best_checkpoint_into_the_runs_export_folder_check
 def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_previous_export(tmp_path):
     run = make_run_folder(tmp_path / "run", "digits", checkpoints=("last",))
     (run / "export").mkdir()
-    (run / "export" / "stale.txt").write_text("from an earlier export")
+    (run / "export" / "model_float16.tflite").write_text("from an earlier export")
     report = export_run(run, quantize="float32", verbose=False)
     assert report["source"] == str(run / "checkpoints" / "last.keras")
     assert sorted(p.name for p in (run / "export").iterdir()) == [
+        ".keras-resnet.json",
         "export_report.json",
         "model_float32.tflite",
         "saved_model",
@@ -51,7 +53,7 @@ def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_pr
 
 def test_export_run_refuses_a_folder_that_holds_no_run(tmp_path):
     (tmp_path / "plain").mkdir()
-    with pytest.raises(ValueError, match="not a run folder"):
+    with pytest.raises(MissingFileError, match="not a run folder"):
         export_run(tmp_path / "plain", verbose=False)
     with pytest.raises(ValueError, match="quantize must be one of"):
         export_run(tmp_path / "plain", quantize="int4", verbose=False)

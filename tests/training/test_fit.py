@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from tiny_model import tiny_resnet
 
+from keras_resnet.errors import ForeignPathError
 from keras_resnet.training.callbacks import make_callbacks
 from keras_resnet.training.config import TrainConfig
 from keras_resnet.training.evaluation import evaluate_run
@@ -222,7 +223,7 @@ def test_an_output_folder_holding_another_run_is_refused_unless_resume_or_overwr
         _train(out, _config(epochs=9), resume=True)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "thesis.txt").write_text("precious")
-    with pytest.raises(ValueError, match="not empty and holds no run"):
+    with pytest.raises(ForeignPathError, match="did not write.*left untouched"):
         _train(tmp_path / "notes", overwrite=True)
     assert (tmp_path / "notes" / "thesis.txt").read_text() == "precious"
 
