@@ -71,22 +71,18 @@ def export_model(
         num_threads: LiteRT interpreter threads for the check and the latency figures.
         latency_repeats: runs per file for the ms/image figure.
         verbose: print progress and the report as a table.
-        labels: class names written to `labels.txt` (default: the model's own, from a pretrained
-            build or a `.keras` file's labels).
+        labels: class names for `labels.txt` (default: the model's own, if it carries any).
     """
     formats, quantize = check_options(
         formats=formats, quantize=quantize, representative_data=representative_data
     )
     model, source = resolve_model(model)
-    labels = labels if labels is not None else model_class_names(model, source)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
-    needed = _bytes_needed(model, formats, quantize)
-    probe_writable(out_dir.parent)  # a read-only or full disk: before the work (`needed` is a guess)
+    probe_writable(out_dir.parent)  # a read-only or full disk: found before the work
     shape = tuple(model.input.shape[1:])
     representative = _representative(representative_data, shape)
     check = check_images(validation_data, representative, shape)
     prepared = prepare_model(model, include_preprocessing=include_preprocessing)
-
     keras_runner = KerasRunner(prepared.reference)
     reference = keras_runner.predict(check.images)
     report = new_report(
@@ -103,7 +99,7 @@ def export_model(
     calibration = None if representative is None else prepared.exported_input(representative)
     jobs = _jobs(formats, quantize)
     with (
-        disk_errors_reported(out_dir.parent, needed_bytes=needed),
+        disk_errors_reported(out_dir.parent, needed_bytes=_bytes_needed(model, formats, quantize)),
         staged_folder(out_dir, overwrite=overwrite) as partial,
     ):
         for step, name in enumerate(jobs, start=1):
@@ -116,8 +112,7 @@ def export_model(
             row.update(compare(reference, runner.predict(exported_images), check.labels))
             row["latency_ms"] = runner.latency_ms(exported_images[0], repeats=latency_repeats)
             report["files"].append(row)
-        if labels is not None:
-            write_text(partial / LABELS_FILE, labels_text(labels))
+        _write_labels(partial, labels if labels is not None else model_class_names(model, source))
         write_report(partial, report)
     if verbose:
         print(format_report(report), flush=True)
@@ -133,6 +128,12 @@ def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
     """The files an export writes, in order: `saved_model`, then one `.tflite` per quantisation."""
     saved_model = ["saved_model"] if "saved_model" in formats else []
     return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
+
+
+def _write_labels(folder: Path, labels: Sequence[str] | None) -> None:
+    """`labels.txt`, one class name a line, when the model's classes have names."""
+    if labels is not None:
+        write_text(folder / LABELS_FILE, labels_text(labels))
 
 
 def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence[str]) -> int:
