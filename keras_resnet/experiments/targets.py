@@ -65,7 +65,7 @@ def load_target(
     if path.is_dir():
         run = RunFolder(path)
         options = _recorded_data(run)
-        model_path, label = run.checkpoint(checkpoint), path.name
+        model_path, label = None, path.name
     elif path.is_file() and path.suffix == ".keras":
         model_path, label = path, path.stem
     elif not path.exists():
@@ -76,6 +76,7 @@ def load_target(
     if spec is None:
         what = "run folder records no dataset" if options is not None else "is a .keras file"
         raise InvalidInputError(f"{target} {what}: pass --dataset SPEC to say which images to score on")
+    model_path = model_path or run.checkpoint(checkpoint)
     model = load_keras_file(model_path)
     images, labels = _split_arrays(model, spec, split, options, data_dir=data_dir)
     if len(labels) == 0:
