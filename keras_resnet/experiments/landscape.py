@@ -12,6 +12,8 @@ mode; a grid point whose output is not finite is recorded as NaN, not an error.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from pathlib import Path
 
@@ -159,7 +161,9 @@ def run_landscape(
 ) -> dict:
     """`loss_landscape` of each target; per target `out/LABEL/` gets landscape.png (2-D contours),
     landscape_1d.png, landscape.csv, landscape.json and summary.txt; with several targets,
-    `out/landscape_pair.png` puts them side by side on shared contour levels."""
+    `out/landscape_pair.png` puts them side by side on shared contour levels. A landscape already
+    in `out/LABEL/landscape.json` for the same model file (unchanged since), data and settings is
+    reused, so nets can be added one at a time to the pair."""
     from keras_resnet.experiments.landscape_plots import (
         plot_landscape,
         plot_landscape_1d,
@@ -174,6 +178,19 @@ def run_landscape(
     for target in targets:
         loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
         label = loaded.label if loaded.label not in results else f"{loaded.label}-{len(results) + 1}"
+        settings = {
+            **loaded.describe(),
+            "source_modified": os.stat(loaded.source).st_mtime,
+            "grid": grid,
+            "span": span,
+            "one_d": one_d,
+            "seed": seed,
+        }
+        results[label] = _previous(out / label / "landscape.json", settings)
+        if results[label] is not None:
+            if verbose:
+                print(f"landscape: {label} (reusing {out / label / 'landscape.json'})")
+            continue
         if verbose:
             print(f"landscape: {label} ({loaded.source}, {len(loaded.labels)} {split} images)")
         result = loss_landscape(
@@ -187,7 +204,7 @@ def run_landscape(
             batch_size=batch_size,
             verbose=verbose,
         )
-        result.update(loaded.describe())
+        result.update(loaded.describe(), settings=settings)
         folder = out / label
         result["figures"] = [plot_landscape_1d(result, folder / "landscape_1d.png", title=label)]
         if not one_d:
@@ -196,6 +213,23 @@ def run_landscape(
         results[label] = result
     pair = plot_landscape_pair(results, out / "landscape_pair.png") if len(results) > 1 else None
     return {"results": results, "pair": pair, "summary": format_summary(results)}
+
+
+def _previous(path: Path, settings: dict) -> dict | None:
+    """The saved landscape at `path` if it was made with `settings`, its grids rebuilt; else None."""
+    import numpy as np
+
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("settings") != settings:
+        return None
+    shape = (saved["grid"],) if saved["mode"] == "1d" else (saved["grid"], saved["grid"])
+    for key in ("loss", "accuracy"):
+        values = [np.nan if r[key] is None else r[key] for r in saved["records"]]
+        saved[key] = np.array(values, dtype="float64").reshape(shape)
+    return saved
 
 
 def _write(result: dict, folder: Path) -> None:

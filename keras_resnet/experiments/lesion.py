@@ -12,6 +12,8 @@ pick among the non-downsampling units, so their counts compare.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json, write_text
@@ -95,13 +97,33 @@ def run_lesion(
     verbose: int = 1,
 ) -> dict:
     """Run `lesion_study` on each target (run folder or `.keras`); write lesion.json, lesion.md,
-    lesion_single.png (Fig. 3) and lesion_random.png (Fig. 5a) into `out`."""
+    lesion_single.png (Fig. 3) and lesion_random.png (Fig. 5a) into `out`.
+
+    A study already in `out/lesion.json` for the same model file (unchanged since), data and
+    settings is reused, so nets can be added one at a time to a figure.
+    """
     from keras_resnet.experiments.lesion_plots import plot_lesion_random, plot_lesion_single
 
+    out = Path(out)
+    previous = _previous_studies(out / "lesion.json")
     studies = {}
     for target in _check_targets(targets):
         loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
         label = _unique(loaded.label, studies)
+        settings = {
+            **loaded.describe(),
+            "source_modified": os.stat(loaded.source).st_mtime,
+            "draws": draws,
+            "counts": None if counts is None else sorted(set(counts)),
+            "seed": seed,
+        }
+        settings.pop("label")
+        reused = previous.get(label)
+        if reused is not None and reused.get("settings") == settings:
+            if verbose:
+                print(f"lesion: {label} (reusing the study in {out / 'lesion.json'})")
+            studies[label] = reused
+            continue
         if verbose:
             print(f"lesion: {label} ({loaded.source}, {len(loaded.labels)} {split} images)")
         study = lesion_study(
@@ -114,8 +136,7 @@ def run_lesion(
             batch_size=batch_size,
             verbose=verbose,
         )
-        studies[label] = {**loaded.describe(), **study}
-    out = Path(out)
+        studies[label] = {**loaded.describe(), **study, "settings": settings}
     figures = {
         "single": plot_lesion_single(studies, out / "lesion_single.png"),
         "random": plot_lesion_random(studies, out / "lesion_random.png"),
@@ -166,6 +187,14 @@ def format_table(studies: dict) -> str:
             cells[-1] = cells[-1] or "n/a"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _previous_studies(path: Path) -> dict:
+    """The studies of an earlier run into the same folder; {} when there is none or it is unreadable."""
+    try:
+        return json.loads(path.read_text())["studies"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _check_counts(counts, draws, pool_size: int) -> list[int]:

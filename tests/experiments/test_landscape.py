@@ -65,7 +65,7 @@ def test_one_direction_gives_a_slice_through_the_origin():
     assert all(record["beta"] == 0.0 for record in result["records"])
 
 
-def test_a_non_finite_grid_point_is_recorded_not_raised(tmp_path):
+def test_a_non_finite_grid_point_is_recorded_not_raised(tmp_path, monkeypatch):
     _tiny_cnn().save(tmp_path / "tiny.keras")
     result = run_landscape(
         [tmp_path / "tiny.keras"],
@@ -84,6 +84,20 @@ def test_a_non_finite_grid_point_is_recorded_not_raised(tmp_path):
     assert any(r["loss"] is None for r in saved["records"]) and saved["seed"] == 0
     assert "non-finite points" in (folder / "summary.txt").read_text()
     assert (folder / "landscape.png").stat().st_size > 10_000
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished landscape was computed again")
+
+    monkeypatch.setattr("keras_resnet.experiments.landscape.loss_landscape", must_not_run)
+    again = run_landscape(
+        [tmp_path / "tiny.keras"],
+        out=tmp_path / "out",
+        dataset="synthetic:8x8x1:3",
+        grid=3,
+        span=1e38,
+        verbose=0,
+    )
+    np.testing.assert_array_equal(again["results"]["tiny"]["loss"], only["loss"])  # NaN included
 
 
 @pytest.mark.parametrize("grid", [1, 4, 0])

@@ -115,7 +115,7 @@ def test_random_deletions_are_seeded_recorded_and_drawn_from_non_downsampling_un
     assert first["seed"] == 7 and first["kind"] == "residual"
 
 
-def test_run_lesion_writes_figures_and_tables_for_residual_and_plain(tmp_path):
+def test_run_lesion_writes_figures_and_tables_for_residual_and_plain(tmp_path, monkeypatch):
     for name, residual in (("res", True), ("plain", False)):
         model = kr.cifar_resnet(8, input_shape=(8, 8, 1), classes=3, residual=residual)
         model.save(tmp_path / f"{name}.keras")
@@ -127,6 +127,13 @@ def test_run_lesion_writes_figures_and_tables_for_residual_and_plain(tmp_path):
     assert [s["kind"] for s in saved.values()] == ["residual", "plain"]
     assert "passing its input straight" in saved["plain"]["deletion"]
     assert "| res | residual |" in result["table"] and "n/a" in result["table"]
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished study was computed again")
+
+    monkeypatch.setattr("keras_resnet.experiments.lesion.lesion_study", must_not_run)
+    again = run_lesion(targets, out=tmp_path / "out", dataset="synthetic:8x8x1:3", draws=1, verbose=0)
+    assert again["table"] == result["table"]  # both studies reused from lesion.json
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):
