@@ -5,15 +5,15 @@
 # examples/figures/landscape_pair_digits.png, each net's contours and 1-D slices to
 # examples/figures/landscape_{2d,1d}_NET_digits.png, the summaries to
 # examples/results/landscape_digits.md and every grid value to landscape_digits_NET.csv.
-#   examples/scripts/landscape_digits.sh [PLAIN56_RUN] [RESNET56_RUN]   (GRID=21 EXAMPLES=512 PYTHON=...)
+#   examples/scripts/landscape_digits.sh [PLAIN56_RUN] [RESNET56_RUN]   (GRID=11 EXAMPLES=256 PYTHON=...)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python}
 PLAIN=${1:-runs/compare-digits/plain56}
 RESNET=${2:-runs/compare-digits/resnet56}
 OUT=${OUT:-runs/landscape-digits}
-GRID=${GRID:-21}
-EXAMPLES=${EXAMPLES:-512}
+GRID=${GRID:-11}
+EXAMPLES=${EXAMPLES:-256}
 
 mkdir -p "$(dirname "$OUT")"
 START=$SECONDS
