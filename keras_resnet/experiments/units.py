@@ -87,11 +87,12 @@ def delete_units(model, units) -> object:
 
     def call(layer, *args, **kwargs):
         unit = replaced.get(layer.name)
-        if unit is not None and unit.residual:
-            return args[0][unit.shortcut_input]
-        if unit is not None:
-            return produced[unit.input_layer]
-        output = layer(*args, **kwargs)
+        if unit is None:
+            output = layer(*args, **kwargs)
+        elif unit.residual:
+            output = args[0][unit.shortcut_input]
+        else:  # consecutive plain units: the next one's input is this one's replaced output
+            output = produced[unit.input_layer]
         if layer.name in sources:
             produced[layer.name] = output
         return output

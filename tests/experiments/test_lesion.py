@@ -86,6 +86,11 @@ def test_the_plain_contrast_passes_a_units_input_on_and_cannot_delete_downsampli
     np.testing.assert_allclose(delete_units(model, units[:1])(x), rest(head(x)), rtol=1e-5, atol=1e-6)
     with pytest.raises(InvalidInputError, match="changes the shape"):
         delete_units(model, units[1:2])
+    deep = kr.cifar_resnet(14, input_shape=(16, 16, 3), classes=4, residual=False, classifier_activation=None)
+    first, second = find_units(deep)[:2]  # consecutive: the second's input is the first's output
+    rest = keras.Model(deep.get_layer("conv2_block2_out").output, deep.output)
+    head = keras.Model(deep.input, deep.get_layer(first.input_layer).output)
+    np.testing.assert_allclose(delete_units(deep, [first, second])(x), rest(head(x)), rtol=1e-5, atol=1e-6)
 
 
 def test_a_model_without_units_is_refused():
