@@ -99,8 +99,9 @@ def run_lesion(
     """Run `lesion_study` on each target (run folder or `.keras`); write lesion.json, lesion.md,
     lesion_single.png (Fig. 3) and lesion_random.png (Fig. 5a) into `out`.
 
-    A study already in `out/lesion.json` for the same model file (unchanged since), data and
-    settings is reused, so nets can be added one at a time to a figure.
+    Each net's study is also kept in `out/LABEL/study.json`; a study found there (or in an earlier
+    `out/lesion.json`) for the same model file (unchanged since), data and settings is reused, so
+    nets can be studied one at a time, or in parallel, and drawn together.
     """
     from keras_resnet.experiments.lesion_plots import plot_lesion_random, plot_lesion_single
 
@@ -118,7 +119,7 @@ def run_lesion(
             "seed": seed,
         }
         settings.pop("label")
-        reused = previous.get(label)
+        reused = _previous_studies(out / label / "study.json", single=True) or previous.get(label)
         if reused is not None and reused.get("settings") == settings:
             if verbose:
                 print(f"lesion: {label} (reusing the study in {out / 'lesion.json'})")
@@ -137,6 +138,7 @@ def run_lesion(
             verbose=verbose,
         )
         studies[label] = {**loaded.describe(), **study, "settings": settings}
+        write_json(out / label / "study.json", studies[label])
     figures = {
         "single": plot_lesion_single(studies, out / "lesion_single.png"),
         "random": plot_lesion_random(studies, out / "lesion_random.png"),
@@ -189,10 +191,11 @@ def format_table(studies: dict) -> str:
     return "\n".join(lines)
 
 
-def _previous_studies(path: Path) -> dict:
-    """The studies of an earlier run into the same folder; {} when there is none or it is unreadable."""
+def _previous_studies(path: Path, *, single: bool = False) -> dict:
+    """The studies saved at `path` (`single`: the one study); {} when there is none or it is unreadable."""
     try:
-        return json.loads(path.read_text())["studies"]
+        saved = json.loads(path.read_text())
+        return saved if single else saved["studies"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
