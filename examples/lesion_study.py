@@ -131,9 +131,10 @@ show(result["figures"]["random"], "several units deleted")
 
 On ResNet-56 and plain-56 trained on digits (`examples/scripts/compare_digits.sh`, then
 `examples/scripts/lesion_digits.sh`; figures in `examples/figures/lesion_*_digits.png`, numbers in
-`examples/results/lesion_digits.md`), the README's "Lesion study" section gives the result:
-deleting one non-downsampling unit of the residual net leaves its error close to the intact net's,
-deleting a downsampling unit costs more, and the plain net's error jumps when any unit is deleted.
+`examples/results/lesion_digits.md`), the README's lesion section gives the result: deleting any
+one unit after the first stage leaves the residual net's error close to the intact net's, the
+first stage's units matter most there (not the downsampling units, unlike the paper's CIFAR-10
+nets), and the plain net's error jumps to near chance when any unit is deleted.
 
 ## Try it yourself
 

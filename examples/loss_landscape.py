@@ -119,7 +119,7 @@ surface curves upwards along both axes ("locally convex"). A smooth bowl has one
 points convex; a chaotic surface has many minima. The repository's measurement on plain-56 and
 ResNet-56 trained on digits (`examples/scripts/landscape_digits.sh`; figures
 `examples/figures/landscape_*_digits.png`, numbers in `examples/results/landscape_digits.md`) is in
-the README's "Loss landscapes" section, including where digits, an easy dataset, makes the
+the README's loss-landscape section, including where digits, an easy dataset, makes the
 contrast weaker than the paper's CIFAR-10 picture.
 
 ## Try it yourself
