@@ -117,10 +117,19 @@ def _split_arrays(model, spec: str, split: str, options: dict | None, *, data_di
             f"{spec} images are {tuple(data.info.image_shape)} but the model expects {expected}"
         )
     pipeline = {"train": data.train, "validation": data.validation, "test": data.test}[split]
-    batches = [(np.asarray(batch[0]), np.asarray(batch[1])) for batch in pipeline.as_numpy_iterator()]
+    batches = [(np.asarray(batch[0]), np.asarray(batch[1])) for batch in _numpy_batches(pipeline)]
     if not batches:
         return np.zeros((0, *expected), "float32"), np.zeros((0,), "int64")
-    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    labels = np.concatenate([b[1] for b in batches])
+    labels = labels.argmax(axis=-1) if labels.ndim > 1 else labels  # one-hot labels -> class ids
+    return np.concatenate([b[0] for b in batches]), labels.astype("int64")
+
+
+def _numpy_batches(pipeline):
+    """(images, labels, ...) batches as NumPy from a tf.data pipeline or a Keras PyDataset."""
+    if hasattr(pipeline, "as_numpy_iterator"):
+        return pipeline.as_numpy_iterator()
+    return (pipeline[index] for index in range(len(pipeline)))
 
 
 def score_arrays(model, images, labels, *, batch_size: int = 256, compiled: bool = False) -> dict:
