@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from keras_resnet._version import __version__
-from keras_resnet.cli import bench, experiments, export, inference, models, training
+from keras_resnet.cli import analysis, bench, experiments, export, inference, models, training
 from keras_resnet.cli.arguments import CommandError
 from keras_resnet.errors import KerasResNetError
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show TensorFlow's C++ log lines (hidden by default)",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for commands in (models, training, export, inference, experiments, bench):
+    for commands in (models, training, export, inference, experiments, analysis, bench):
         commands.add_commands(subparsers)
     return parser
 
