@@ -28,7 +28,7 @@ SESSION = """
         pass
     out = sys.argv[1]
     tiny = ["--model", "tiny_model:tiny_resnet"]
-    train = ["train", *tiny, "--epochs", "2", "--batch-size", "64", "--out", f"{out}/run", "--verbose", "0"]
+    train = ["train", *tiny, "--epochs", "2", "--batch-size", "128", "--out", f"{out}/run", "--verbose", "0"]
     codes = [main(train)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -50,6 +50,10 @@ def test_train_evaluate_gradient_norms_and_experiments_run_with_tensorflow_not_i
         **os.environ,
         "KERAS_BACKEND": backend,
         "PYTHONPATH": os.pathsep.join([NO_TENSORFLOW, ROOT, TESTS, os.environ.get("PYTHONPATH", "")]),
+        # The four commands build the same tiny models: a step JAX compiled before is read back.
+        "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache"),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
     }
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(SESSION), str(tmp_path)],

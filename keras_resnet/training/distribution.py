@@ -6,9 +6,11 @@ MultiWorkerMirroredStrategy, so a TF_CONFIG cluster of several workers is refuse
 uses `keras.distribution.DataParallel` over `keras.distribution.list_devices()`; with Keras'
 `KERAS_DISTRIBUTION_JOB_ADDRESSES`, `KERAS_DISTRIBUTION_NUM_PROCESSES` and
 `KERAS_DISTRIBUTION_PROCESS_ID` set, it first joins the JAX processes of several machines
-(`keras.distribution.initialize`) and each process reads its own share of every batch. Every
-process runs the same command; only the chief (process 0) writes the run folder, the others work
-in a scratch folder they remove when they finish.
+(`jax.distributed.initialize`, read from the same variables as `keras.distribution.initialize`) and
+each process reads its own share of every batch. Every process runs the same command; only the
+chief (process 0) writes the run folder, the others work in a scratch folder they remove when they
+finish. `KERAS_RESNET_HEARTBEAT_TIMEOUT` (seconds, JAX's default 100) sets how long the others wait
+on a silent process before they stop with a clear error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 from collections.abc import Iterator
 
 from keras_resnet._utils.validation import check_choice
-from keras_resnet.errors import TrainingError
+from keras_resnet.errors import InvalidInputError, TrainingError
 
 CHOICES = ("mirrored", "data-parallel")
 LOST_PEER_ERRORS = ("JaxRuntimeError", "XlaRuntimeError")
@@ -110,7 +112,7 @@ def distribution_scope(kind: str | None) -> Iterator[int]:
 
         several = jax_processes() > 1
         if several and not _joined:
-            keras.distribution.initialize()  # reads the KERAS_DISTRIBUTION_* variables
+            _join_jax_processes()
             _joined.append(True)
         devices = keras.distribution.list_devices()
         # Several processes: each feeds its own share of a batch (the NumPy pipeline's shard).
@@ -128,6 +130,33 @@ def distribution_scope(kind: str | None) -> Iterator[int]:
 
 
 _joined: list = []  # a process joins the JAX cluster once
+HEARTBEAT_TIMEOUT_VARIABLE = "KERAS_RESNET_HEARTBEAT_TIMEOUT"
+
+
+def heartbeat_timeout() -> int:
+    """Seconds without a heartbeat after which JAX declares a process of the job lost (JAX's 100
+    unless KERAS_RESNET_HEARTBEAT_TIMEOUT says otherwise)."""
+    value = os.environ.get(HEARTBEAT_TIMEOUT_VARIABLE) or "100"
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidInputError(
+            f"{HEARTBEAT_TIMEOUT_VARIABLE} must be a whole number of seconds >= 1, got {value!r}"
+        )
+    return int(value)
+
+
+def _join_jax_processes() -> None:
+    """Join the JAX processes named by Keras' KERAS_DISTRIBUTION_* variables, as
+    `keras.distribution.initialize` does, with our heartbeat timeout (Keras passes none). The
+    caller has seeded Keras (`train` does), so every process draws the same initial weights."""
+    import jax
+
+    coordinator = os.environ["KERAS_DISTRIBUTION_JOB_ADDRESSES"].split(",")[0]
+    jax.distributed.initialize(
+        coordinator_address=coordinator,
+        num_processes=jax_processes(),
+        process_id=jax_process_id(),
+        heartbeat_timeout_seconds=heartbeat_timeout(),
+    )
 
 
 @contextlib.contextmanager

@@ -34,9 +34,15 @@ def _ours(model: str):
     return kr.build(model, input_shape=(64, 64, 3), classifier_activation=None)
 
 
+@functools.lru_cache(maxsize=1)
+def _state(layout: str) -> dict:
+    """The seeded weights of a layout (torchvision and timm ResNets share theirs: drawn once)."""
+    return seeded_state(json.loads(layout))
+
+
 def _ported_logits(source: str, model: str) -> np.ndarray:
     ours = _ours(model)
-    kr.port_weights(seeded_state(LAYOUTS[f"{source}/{model}"]), ours, layout=source)
+    kr.port_weights(_state(json.dumps(LAYOUTS[f"{source}/{model}"])), ours, layout=source)
     images = np.transpose(seeded_images(), (0, 2, 3, 1))  # NCHW -> NHWC
     return np.asarray(ours(images, training=False))
 

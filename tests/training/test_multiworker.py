@@ -1,11 +1,11 @@
 """Two worker processes on this machine train one run, as on two machines.
 
-JAX processes joined by `keras.distribution.initialize` (Keras' KERAS_DISTRIBUTION_* variables on
-127.0.0.1) with `--distribute data-parallel`: both workers end with the same weights, only the chief
-writes the run folder, and a worker killed mid-epoch ends the run with a clear error (not a hang)
-and a folder that `--resume` finishes. TensorFlow's MultiWorkerMirroredStrategy (TF_CONFIG) fails
-inside Keras 3's `fit` (keras-team/keras#20585): `--distribute mirrored` refuses a TF_CONFIG
-cluster with a clear error, and a strict xfail test says when Keras fixes it."""
+JAX processes joined from Keras' KERAS_DISTRIBUTION_* variables (on 127.0.0.1) with `--distribute
+data-parallel`: both workers end with the same weights, only the chief writes the run folder, and a
+worker killed mid-epoch ends the run with a clear error (not a hang) and a folder that `--resume`
+finishes. TensorFlow's MultiWorkerMirroredStrategy (TF_CONFIG) fails inside Keras 3's `fit`
+(keras-team/keras#20585): `--distribute mirrored` refuses a TF_CONFIG cluster with a clear error,
+and a strict xfail test says when Keras fixes it."""
 
 import contextlib
 import json
@@ -102,6 +102,8 @@ def _worker_envs(backend: str, workers: int) -> list[dict]:
             "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{ports[0]}",
             "KERAS_DISTRIBUTION_NUM_PROCESSES": str(workers),
             "KERAS_DISTRIBUTION_PROCESS_ID": str(i),
+            # A killed worker is declared lost after this many silent seconds (JAX's default: 100).
+            "KERAS_RESNET_HEARTBEAT_TIMEOUT": "10",
         }
         for i in range(workers)
     ]
@@ -187,6 +189,20 @@ def test_a_jax_worker_killed_mid_epoch_ends_the_run_with_a_clear_error_and_resum
     for code, log in results:
         assert code == 0, log[-3000:]
     assert json.loads((out / "metrics.json").read_text())["epochs_trained"] == 2
+
+
+def test_the_heartbeat_timeout_is_jax_default_unless_set_and_must_be_whole_seconds(monkeypatch):
+    from keras_resnet.errors import InvalidInputError
+    from keras_resnet.training import distribution
+
+    monkeypatch.delenv("KERAS_RESNET_HEARTBEAT_TIMEOUT", raising=False)
+    assert distribution.heartbeat_timeout() == 100
+    monkeypatch.setenv("KERAS_RESNET_HEARTBEAT_TIMEOUT", "7")
+    assert distribution.heartbeat_timeout() == 7
+    for bad in ("0", "1.5", "soon"):
+        monkeypatch.setenv("KERAS_RESNET_HEARTBEAT_TIMEOUT", bad)
+        with pytest.raises(InvalidInputError, match="KERAS_RESNET_HEARTBEAT_TIMEOUT must be a whole number"):
+            distribution.heartbeat_timeout()
 
 
 def test_mirrored_across_tf_config_workers_is_refused_with_a_clear_error(monkeypatch):
