@@ -187,7 +187,7 @@ def _chain(err, limit: int = 8):
         err, limit = err.__cause__ or err.__context__, limit - 1
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"

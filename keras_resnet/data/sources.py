@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SPLIT_SEED = 0
 """Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
@@ -27,8 +31,8 @@ SPEC_FORMS = "digits, tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSE
 class ArraySplit:
     """One split of an in-memory dataset: uint8 NHWC images and int64 labels."""
 
-    images: object
-    labels: object
+    images: np.ndarray
+    labels: np.ndarray
 
     def __len__(self) -> int:
         return len(self.labels)

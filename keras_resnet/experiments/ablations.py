@@ -68,9 +68,11 @@ def paper_error(options: dict) -> str:
         return "-" if errors is None else f"{errors[0]:.2f} (110) / {errors[1]:.2f} (164)"
     variant = options.get("shortcut_variant", "identity")
     gated = variant in ("gated", "gated_shortcut")
-    key = (variant, float(options.get("gate_bias", -6.0)) if gated else None)
-    if variant == "gated" and -5.0 <= key[1] <= 0.0:  # the paper: "fail" for every init from 0 to -5
-        key = ("gated", 0.0)
+    key: tuple[str, float | None] = (variant, None)
+    if gated:
+        bias = float(options.get("gate_bias", -6.0))
+        # the paper: "fail" for every gate init from 0 to -5
+        key = ("gated", 0.0) if variant == "gated" and -5.0 <= bias <= 0.0 else (variant, bias)
     if key not in PAPER_TABLE_1:
         return "-"
     error = PAPER_TABLE_1[key]
