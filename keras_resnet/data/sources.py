@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+    import tensorflow as tf
 
 SPLIT_SEED = 0
 """Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
@@ -43,9 +44,9 @@ class Source:
     """The three splits (`ArraySplit`s, or unbatched (image, label) tf.data datasets) and what
     describes them."""
 
-    train: object
-    validation: object
-    test: object
+    train: ArraySplit | tf.data.Dataset
+    validation: ArraySplit | tf.data.Dataset
+    test: ArraySplit | tf.data.Dataset
     train_examples: int
     validation_examples: int
     test_examples: int
