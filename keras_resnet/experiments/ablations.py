@@ -7,6 +7,8 @@ Table 1 varies the shortcut (`shortcut_variant`, Fig. 2), Table 2 the activation
 
 from __future__ import annotations
 
+from typing import Any
+
 from keras_resnet.models.variants import SHORTCUT_VARIANTS, UNIT_ORDERS
 
 __all__ = [
@@ -110,7 +112,7 @@ def ablation_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def parameter_rows(model: str = "resnet110", **overrides) -> list[dict]:
+def parameter_rows(model: str = "resnet110", **overrides: Any) -> list[dict]:
     """Trainable parameters and MACs of every shortcut variant and unit order of `model`."""
     from keras_resnet.models.complexity import model_stats
     from keras_resnet.models.resnet import build
