@@ -25,37 +25,6 @@ import keras_resnet as kr
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_TOOLS = ("mkdocs", "mkdocstrings_handlers.python")
 
-# Public names whose docstrings still leave arguments unnamed, in modules other branches were editing
-# while this test was written (models/resnet.py, models/weights.py). The entries are "name(parameter)";
-# after the merge, document those arguments and empty this set: the test also fails on an entry that
-# is no longer missing, so the set only ever shrinks.
-NOT_YET_DOCUMENTED = {
-    *(
-        f"ResNet({p})"
-        for p in (
-            "stem_width",
-            "conv_bias",
-            "bn_momentum",
-            "bn_epsilon",
-            "kernel_initializer",
-            "kernel_regularizer",
-            "include_top",
-            "weights",
-            "input_tensor",
-            "input_shape",
-            "pooling",
-            "classes",
-            "classifier_activation",
-            "name",
-        )
-    ),
-    "build(kwargs)",
-    "cifar_resnet(block)",
-    "cifar_resnet(kwargs)",
-    "imagenet_resnet(kwargs)",
-    "load_weights_file(path)",
-}
-
 
 def _docs_tools_missing() -> list[str]:
     return [name for name in DOCS_TOOLS if importlib.util.find_spec(name.split(".")[0]) is None]
@@ -124,11 +93,10 @@ def test_every_public_callable_has_a_docstring_naming_each_argument():
     callables = {name: getattr(kr, name) for name in kr.__all__ if callable(getattr(kr, name))}
     without_docstring = sorted(name for name, obj in callables.items() if not inspect.getdoc(obj))
     assert not without_docstring, f"public names without a docstring: {without_docstring}"
-    missing = {entry for name, obj in callables.items() for entry in _undocumented_arguments(name, obj)}
-    undocumented = sorted(missing - NOT_YET_DOCUMENTED)
+    undocumented = sorted(
+        entry for name, obj in callables.items() for entry in _undocumented_arguments(name, obj)
+    )
     assert not undocumented, f"arguments that no docstring names: {undocumented}"
-    stale = sorted(NOT_YET_DOCUMENTED - missing)
-    assert not stale, f"documented now, remove from NOT_YET_DOCUMENTED: {stale}"
 
 
 def _attribute_docstrings(module_name: str) -> set[str]:

@@ -18,49 +18,8 @@ import pytest
 
 import keras_resnet as kr
 from keras_resnet.cli import main as cli_main
-from keras_resnet.models.specs import MODEL_SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# Unannotated public callables in modules other branches were editing while this test was written
-# (models/resnet.py, gradients/callback.py); the entries are "name(parameter)" or "name -> return".
-# After the merge, annotate them and empty this set: the test also fails on an entry that is
-# annotated now, so the set only ever shrinks.
-NOT_YET_ANNOTATED = {
-    "ResNet(input_tensor)",
-    "build(kwargs)",
-    "cifar_resnet(kwargs)",
-    "imagenet_resnet(kwargs)",
-    # every named constructor shows ResNet's signature (models/constructors.py copies it)
-    *(f"{name}(input_tensor)" for name in MODEL_SPECS),
-    "GradientNormCallback.__init__(probe)",
-    "GradientNormCallback.__init__(loss_fn)",
-    "GradientNormCallback.from_dataset(dataset)",
-    "GradientNormCallback.from_dataset(kwargs)",
-    *(
-        f"GradientNormCallback.{method}({parameter})"
-        for method, parameters in {
-            "set_model": ("model",),
-            "on_train_begin": ("logs",),
-            "on_epoch_begin": ("epoch", "logs"),
-            "on_train_batch_end": ("batch", "logs"),
-            "on_epoch_end": ("epoch", "logs"),
-            "on_train_end": ("logs",),
-        }.items()
-        for parameter in parameters
-    ),
-    *(
-        f"GradientNormCallback.{method} -> return"
-        for method in (
-            "set_model",
-            "on_train_begin",
-            "on_epoch_begin",
-            "on_train_batch_end",
-            "on_epoch_end",
-            "on_train_end",
-        )
-    ),
-}
 
 
 def _unannotated(qualname: str, function) -> list[str]:
@@ -106,11 +65,10 @@ def test_the_public_api_has_callables_to_check():
 
 
 def test_every_public_function_and_class_is_fully_annotated():
-    missing = {entry for name, function in public_callables() for entry in _unannotated(name, function)}
-    unannotated = sorted(missing - NOT_YET_ANNOTATED)
+    unannotated = sorted(
+        entry for name, function in public_callables() for entry in _unannotated(name, function)
+    )
     assert not unannotated, f"public callables lacking annotations: {unannotated}"
-    stale = sorted(NOT_YET_ANNOTATED - missing)
-    assert not stale, f"annotated now, remove from NOT_YET_ANNOTATED: {stale}"
 
 
 def test_mypy_is_clean_on_the_package(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json
@@ -45,7 +46,7 @@ DISK_ERRNOS = {28, 122, 30, 13, 1}  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
 DISK_MESSAGES = ("No space left on device", "Disk quota exceeded", "Read-only file system")
 
 
-def claim(folder: str | os.PathLike, kind: str, **fields) -> Path:
+def claim(folder: str | os.PathLike, kind: str, **fields: object) -> Path:
     """Create `folder` if needed and write its marker (tool, version, kind); returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ def is_ours(folder: str | os.PathLike, kind: str) -> bool:
     return marker is not None and marker.get("kind") == kind
 
 
-def only_tool_files(folder: str | os.PathLike, names) -> bool:
+def only_tool_files(folder: str | os.PathLike, names: Iterable[str]) -> bool:
     """Whether every entry of `folder` is one of `names` (what the tool writes there)."""
     names = set(names) | {MARKER}
     return all(
@@ -77,7 +78,9 @@ def only_tool_files(folder: str | os.PathLike, names) -> bool:
     )
 
 
-def check_replaceable(folder: str | os.PathLike, kind: str, *, legacy_names=(), what: str = "folder") -> None:
+def check_replaceable(
+    folder: str | os.PathLike, kind: str, *, legacy_names: Iterable[str] = (), what: str = "folder"
+) -> None:
     """Refuse (ForeignPathError) to replace a non-empty `folder` the tool cannot prove it wrote.
 
     Ours: it carries the marker of `kind`, or (a folder from before markers) holds only
@@ -144,7 +147,7 @@ def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:
         )
 
 
-def disk_full_error(err: OSError, folder, needed_bytes: int = 0) -> DiskFullError:
+def disk_full_error(err: OSError, folder: str | os.PathLike, needed_bytes: int = 0) -> DiskFullError:
     """The one-line DiskFullError for an OSError of `DISK_ERRNOS` while writing into `folder`."""
     need = f" (it needs about {_size(needed_bytes)} free)" if needed_bytes else ""
     if err.errno in (30, 13, 1):
@@ -166,7 +169,7 @@ def is_disk_error(err: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def disk_errors_reported(folder: str | os.PathLike, *, needed_bytes: int = 0):
+def disk_errors_reported(folder: str | os.PathLike, *, needed_bytes: int = 0) -> Iterator[None]:
     """Turn a full disk or a refused write inside the block into the one-line DiskFullError."""
     try:
         yield
@@ -187,7 +190,7 @@ def _chain(err, limit: int = 8):
         err, limit = err.__cause__ or err.__context__, limit - 1
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"

@@ -42,8 +42,7 @@ def pipeline_throughput(
     if min(batches, repeats) < 1 or warmup_batches < 0:
         raise ValueError("batches and repeats must be >= 1 and warmup_batches >= 0")
     datasets = load_datasets(dataset, batch_size=batch_size, seed=seed, flip=flip, drop_remainder=True)
-    # data/pipelines.py types Datasets.train as `object`; a tf.data.Dataset there removes this ignore
-    iterator = datasets.train.repeat().as_numpy_iterator()  # type: ignore[attr-defined]
+    iterator = datasets.train.repeat().as_numpy_iterator()
     start = time.perf_counter()
     for _ in itertools.islice(iterator, warmup_batches):  # fills the shuffle buffer
         pass

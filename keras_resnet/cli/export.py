@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def add_commands(subparsers) -> None:
     _add_export_command(subparsers)
@@ -64,6 +69,7 @@ def _run_export(args) -> None:
         args.model, dataset=args.dataset, data_dir=args.data_dir, input_shape=input_shape
     )
     representative = images.representative if images else None
+    validation: tuple[np.ndarray, np.ndarray] | np.ndarray | None  # (x, y), or x without labels
     validation = images.validation if images else None
     if args.representative_npz is not None:
         representative = load_images_npz(args.representative_npz)

@@ -10,10 +10,14 @@ TensorFlow's: the same seed gives a different (equally random) order than the tf
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import keras
 import numpy as np
 
 from keras_resnet.data.sources import ArraySplit
+
+BatchesT = TypeVar("BatchesT", "TrainBatches", "EvalBatches")
 
 
 def augment_batch(images: np.ndarray, offsets: np.ndarray, flips: np.ndarray, *, pad: int) -> np.ndarray:
@@ -75,7 +79,7 @@ class TrainBatches(keras.utils.PyDataset):
             images = augment_batch(images, offsets[chosen], flips[chosen], pad=self.pad)
         return images.astype(np.float32), _labels(self.split.labels[order[chosen]], self.classes)
 
-    def on_epoch_end(self):
+    def on_epoch_end(self) -> None:
         self.epoch += 1
         self._plan = self._epoch_plan(self.epoch)
 
@@ -120,7 +124,7 @@ class EvalBatches(keras.utils.PyDataset):
         return (*batch, real.astype(np.float32)) if self.multiple > 1 else batch
 
 
-def with_one_hot(dataset, classes: int):
+def with_one_hot(dataset: BatchesT, classes: int) -> BatchesT:
     """A copy of a `TrainBatches` / `EvalBatches` whose labels are one-hot over `classes`."""
     import copy
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet.data.sources import Source, stratified_split
 from keras_resnet.errors import CorruptFileError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)
 FOLDER_TEST_FRACTION = 0.2
@@ -99,7 +103,19 @@ def load_tfds(
     counts = [int(d.cardinality()) for d in datasets]
     if min(counts[0], counts[2]) < 0:  # unknown cardinality: count once
         counts = [int(d.reduce(0, lambda n, _: n + 1)) for d in datasets]
-    return Source(*datasets, *counts, len(names), names, shape, flip=True)
+    train, validation, test = datasets
+    return Source(
+        train=train,
+        validation=validation,
+        test=test,
+        train_examples=counts[0],
+        validation_examples=counts[1],
+        test_examples=counts[2],
+        classes=len(names),
+        class_names=names,
+        image_shape=shape,
+        flip=True,
+    )
 
 
 def _read_folder(directory: Path, size, class_names=None):
@@ -149,7 +165,7 @@ def check_image_files(paths) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class _Counted:
-    dataset: object
+    dataset: tf.data.Dataset
     count: int
     labels: list
 

@@ -16,9 +16,17 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.data import sources
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+Batches = Union["tf.data.Dataset", "keras.utils.PyDataset"]
+"""What `fit` reads: a tf.data pipeline, or NumPy batches (`arrays.TrainBatches`, `EvalBatches`)."""
 
 PAD_PIXELS = 4
 """The paper pads 4 pixels on each side, then takes a random crop of the original size."""
@@ -60,11 +68,11 @@ class Datasets:
     would shift every batch `fit` then sees).
     """
 
-    train: object
-    validation: object
-    test: object
+    train: Batches
+    validation: Batches
+    test: Batches
     info: DatasetInfo
-    new_train: Callable[[], object] | None = None
+    new_train: Callable[[], Batches] | None = None
 
 
 def load_datasets(
@@ -136,21 +144,24 @@ def _pipelines(
 ) -> Datasets:
     """The `Datasets` of `raw` through the pipeline `info.pipeline` names."""
     train_options = dict(batch_size=batch_size, seed=seed, augment=augment, flip=info.flip)
+    new_train: Callable[[], Batches]
     if info.pipeline == "numpy":
         from keras_resnet.data import arrays
 
-        def new_train(shard=(0, 1)):
+        def new_batches(shard: tuple[int, int] = (0, 1)) -> arrays.TrainBatches:
             return arrays.TrainBatches(
                 raw.train, **train_options, pad=PAD_PIXELS, drop_remainder=drop_remainder, shard=shard
             )
 
         def new_eval(split, examples):
             return arrays.EvalBatches(split, batch_size=eval_batch_size, multiple=eval_multiple)
+
+        train, new_train = new_batches(shard=shard), new_batches
     else:
         if shard[1] > 1:
             raise ValueError("sharding batches across processes needs the numpy pipeline")
 
-        def new_train():
+        def new_pipeline() -> tf.data.Dataset:
             return train_pipeline(
                 sources.tf_dataset(raw.train),
                 **train_options,
@@ -164,8 +175,9 @@ def _pipelines(
                 dataset, batch_size=eval_batch_size, examples=examples, multiple=eval_multiple
             )
 
+        train, new_train = new_pipeline(), new_pipeline
     return Datasets(
-        train=new_train(shard=shard) if info.pipeline == "numpy" else new_train(),
+        train=train,
         new_train=new_train,
         validation=new_eval(raw.validation, raw.validation_examples),
         test=new_eval(raw.test, raw.test_examples),
@@ -196,11 +208,12 @@ def resolve_pipeline(pipeline: str, raw: sources.Source, *, spec: str) -> str:
 def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> DatasetInfo:
     """The `DatasetInfo` of a source; mean and std from its training split unless it knows them."""
     mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
+    height, width, channels = raw.image_shape
     return DatasetInfo(
         spec=spec,
         classes=raw.classes,
         class_names=tuple(raw.class_names),
-        image_shape=tuple(int(d) for d in raw.image_shape),
+        image_shape=(int(height), int(width), int(channels)),
         mean=tuple(float(m) for m in mean),
         std=tuple(float(s) for s in std),
         train_examples=raw.train_examples,

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import tensorflow as tf
 
 SPLIT_SEED = 0
 """Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
@@ -27,8 +32,8 @@ SPEC_FORMS = "digits, tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSE
 class ArraySplit:
     """One split of an in-memory dataset: uint8 NHWC images and int64 labels."""
 
-    images: object
-    labels: object
+    images: np.ndarray
+    labels: np.ndarray
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -39,9 +44,9 @@ class Source:
     """The three splits (`ArraySplit`s, or unbatched (image, label) tf.data datasets) and what
     describes them."""
 
-    train: object
-    validation: object
-    test: object
+    train: ArraySplit | tf.data.Dataset
+    validation: ArraySplit | tf.data.Dataset
+    test: ArraySplit | tf.data.Dataset
     train_examples: int
     validation_examples: int
     test_examples: int

@@ -7,6 +7,8 @@ Table 1 varies the shortcut (`shortcut_variant`, Fig. 2), Table 2 the activation
 
 from __future__ import annotations
 
+from typing import Any
+
 from keras_resnet.models.variants import SHORTCUT_VARIANTS, UNIT_ORDERS
 
 __all__ = [
@@ -68,9 +70,11 @@ def paper_error(options: dict) -> str:
         return "-" if errors is None else f"{errors[0]:.2f} (110) / {errors[1]:.2f} (164)"
     variant = options.get("shortcut_variant", "identity")
     gated = variant in ("gated", "gated_shortcut")
-    key = (variant, float(options.get("gate_bias", -6.0)) if gated else None)
-    if variant == "gated" and -5.0 <= key[1] <= 0.0:  # the paper: "fail" for every init from 0 to -5
-        key = ("gated", 0.0)
+    key: tuple[str, float | None] = (variant, None)
+    if gated:
+        bias = float(options.get("gate_bias", -6.0))
+        # the paper: "fail" for every gate init from 0 to -5
+        key = ("gated", 0.0) if variant == "gated" and -5.0 <= bias <= 0.0 else (variant, bias)
     if key not in PAPER_TABLE_1:
         return "-"
     error = PAPER_TABLE_1[key]
@@ -108,7 +112,7 @@ def ablation_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def parameter_rows(model: str = "resnet110", **overrides) -> list[dict]:
+def parameter_rows(model: str = "resnet110", **overrides: Any) -> list[dict]:
     """Trainable parameters and MACs of every shortcut variant and unit order of `model`."""
     from keras_resnet.models.complexity import model_stats
     from keras_resnet.models.resnet import build

@@ -156,11 +156,11 @@ def _complete_from_journal(out_dir: Path, journal: Path) -> None:
     staged completely, else the old one back; then drop the journal."""
     try:
         entries = json.loads(journal.read_text(encoding="utf-8"))
-        new, old = out_dir.with_name(entries["new"]), out_dir.with_name(entries["old"])
+        staged: tuple[Path, ...] = (out_dir.with_name(entries["new"]), out_dir.with_name(entries["old"]))
     except (OSError, ValueError, KeyError, TypeError):
-        new = old = None
-    if new is not None and not out_dir.exists():
-        for candidate in (new, old):
+        staged = ()
+    if not out_dir.exists():
+        for candidate in staged:
             if candidate.is_dir() and ownership.is_ours(candidate, KIND):
                 os.rename(candidate, out_dir)
                 break

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import keras
 import numpy as np
@@ -52,13 +53,13 @@ class GradientNormCallback(keras.callbacks.Callback):
 
     def __init__(
         self,
-        probe=None,
+        probe: tuple[Any, Any] | None = None,
         mode: str = "probe",
         every_n_batches: int | None = None,
         layers: Iterable[str] | None = None,
         output_dir: str | os.PathLike | None = None,
         *,
-        loss_fn=None,
+        loss_fn: Callable[..., Any] | None = None,
         tensorboard_dir: str | os.PathLike | None = None,
     ):
         super().__init__()
@@ -79,20 +80,21 @@ class GradientNormCallback(keras.callbacks.Callback):
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.loss_fn = loss_fn
-        self.source = None  # a `gradients.sources` source, made when the model is known
+        self.source: ProbeSource | AppliedSource | None = None  # made when the model is known
         self.records: list[dict] = []
         self.weight_records: list[dict] = []
         self.global_records: list[dict] = []
         self._csv = None if output_dir is None else CsvLog(output_dir)
         self._csv_continued = False
-        self._tensorboard = None
+        self._tensorboard: TensorBoardLog | None = None
 
     @classmethod
     def from_dataset(
-        cls, dataset, *, probe_size: int | None = DEFAULT_PROBE_SIZE, **kwargs
+        cls, dataset: Iterable[Any], *, probe_size: int | None = DEFAULT_PROBE_SIZE, **kwargs: Any
     ) -> GradientNormCallback:
         """A probe-mode callback whose probe is the first `probe_size` examples (None: all) of the
-        first (x, y) batch of `dataset`; a fixed batch keeps its norms comparable over time."""
+        first (x, y) batch of `dataset`; a fixed batch keeps its norms comparable over time.
+        `kwargs` are the other `GradientNormCallback` arguments."""
         check_int("probe_size", probe_size, allow_none=True)
         for batch in dataset:
             x, y = tuple(batch)[:2]
@@ -106,35 +108,37 @@ class GradientNormCallback(keras.callbacks.Callback):
         """Where the per-layer rows go (None without `output_dir`)."""
         return None if self._csv is None else self._csv.path
 
-    def set_model(self, model):
+    def set_model(self, model: keras.Model) -> None:
         """Train mode installs its tap here, before `fit` builds (and traces) its train function."""
         super().set_model(model)
         if self.mode == "train":
             self.source = AppliedSource(model)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         model = self.model
         self._slots = select_layers(model, self.layer_patterns)
         if self.mode == "probe":
+            assert self.probe is not None  # __init__ refuses probe mode without one
             _check_probe_labels(self.probe[1], model)
             self.source = ProbeSource(model, self.probe, self.loss_fn)
         self._step, self._epoch = global_step(model), 0
-        self._last_step_measured, self._scalars = None, None
+        self._last_step_measured: int | None = None
+        self._scalars: dict[str, float] = {}  # the last measurement's, set before any epoch ends
         if self.tensorboard_dir is not None and self._tensorboard is None:
             self._tensorboard = TensorBoardLog.open(self.tensorboard_dir)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         if self._csv is not None and not self._csv_continued:
             self._csv_continued = True
             self.records[:0] = self._csv.continue_run(first_epoch=epoch)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._step += 1
         if self.every_n_batches and self._step % self.every_n_batches == 0:
             self._measure()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._last_step_measured != self._step:
             self._measure()
         if logs is not None:
@@ -144,7 +148,7 @@ class GradientNormCallback(keras.callbacks.Callback):
         if self._tensorboard is not None:
             self._tensorboard.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._csv is not None:
             self._csv.append(self.records)
         if self._tensorboard is not None:

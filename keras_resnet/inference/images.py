@@ -9,18 +9,24 @@ pretrained weights, and this package's exports, normalise inside.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 IMAGENET_CROP_FRACTION = 0.875
 IMAGENET_RULE_MIN_SIZE = 128
 
 
-def expand_paths(paths) -> list[Path]:
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files as given, and the image files inside any folder (sorted)."""
     found = []
     for path in map(Path, paths):
@@ -47,7 +53,7 @@ def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarr
     return resize(tf.cast(image, tf.float32), size).numpy()
 
 
-def resize(image, size: tuple[int, int]):
+def resize(image: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     """`image` (a float tensor) at `size` by the ImageNet rule or a plain resize (see module doc)."""
     import tensorflow as tf
 
@@ -65,7 +71,9 @@ def resize(image, size: tuple[int, int]):
     return image[top : top + height, left : left + width]
 
 
-def read_images(paths, size: tuple[int, int], channels: int = 3) -> tuple[list[Path], np.ndarray]:
+def read_images(
+    paths: Iterable[str | os.PathLike], size: tuple[int, int], channels: int = 3
+) -> tuple[list[Path], np.ndarray]:
     """(files, float32 batch) for image files and folders; a corrupt file is an error naming it."""
     files = expand_paths(paths)
     return files, np.stack([read_image(path, size, channels) for path in files])

@@ -62,6 +62,7 @@ class BlockOptions:
 
     @property
     def order(self) -> UnitOrder:
+        assert self.unit_order is not None  # __post_init__ resolves it from the version
         return UNIT_ORDERS[self.unit_order]
 
     @property

@@ -10,6 +10,7 @@ written from that row, so `help(kr.resnet50)`, `inspect.signature` and IDEs show
 from __future__ import annotations
 
 import inspect
+import os
 import textwrap
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -43,8 +44,8 @@ class Constructor(Protocol):
         self,
         *,
         include_top: bool = ...,
-        weights: str | None = ...,
-        input_tensor=...,
+        weights: str | os.PathLike | None = ...,
+        input_tensor: keras.KerasTensor | None = ...,
         input_shape: Sequence[int | None] | None = ...,
         pooling: str | None = ...,
         classes: int = ...,

@@ -56,8 +56,8 @@ def ResNet(
     unit_order: str | None = None,
     gate_bias: float = -6.0,
     include_top: bool = True,
-    weights: str | None = None,
-    input_tensor=None,
+    weights: str | os.PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
     input_shape: Sequence[int | None] | None = None,
     pooling: str | None = None,
     classes: int = 1000,
@@ -67,20 +67,23 @@ def ResNet(
     """Build a residual (or, with `residual=False`, plain) network as a Keras functional model.
 
     Architecture: `block` "basic"/"bottleneck"; `stage_blocks`, `stage_widths`, `stage_strides`
-    (default 1 then 2s) per stage; `stem` "imagenet" (7x7/2 + max-pool), "cifar" (3x3, 16 wide) or
-    "deep" (three 3x3, ResNet-C); `version` "v1" (stride on the bottleneck's first 1x1), "v1.5"
-    (stride on the 3x3) or "v2" (pre-activation units, final BN-ReLU); `shortcut` "A"-"D" (see
-    `blocks.shortcut_path`); `downsample` "first" (the paper) or "last" (the stride moves to the
-    last unit of the previous stage, with a parameter-free shortcut, as keras.applications'
-    ResNetV2). Training aids: `zero_init_residual` (last BN gamma of each branch at 0, so every
-    unit starts as the identity), `stochastic_depth_rate` (linear rule: unit k of N drops its
-    branch with rate k/N of it), `se_ratio`, `width_multiplier` (scales every stage width).
+    (default 1 then 2s) per stage; `stem` "imagenet" (7x7/2 + max-pool), "cifar" (3x3) or "deep"
+    (three 3x3, ResNet-C), `stem_width` wide (default 64; cifar: the first stage's width); `version`
+    "v1" (stride on the bottleneck's first 1x1), "v1.5" (on the 3x3) or "v2" (pre-activation units,
+    final BN-ReLU); `shortcut` "A"-"D" (see `blocks.shortcut_path`); `downsample` "first" (the
+    paper) or "last" (the stride moves to the previous stage's last unit, with a parameter-free
+    shortcut, as keras.applications' ResNetV2). Layers: `conv_bias`, `bn_momentum`, `bn_epsilon`,
+    `kernel_initializer`, `kernel_regularizer`. Training aids: `zero_init_residual` (last BN gamma
+    of each branch at 0: every unit starts as the identity), `stochastic_depth_rate` (unit k of N
+    drops its branch with rate k/N of it), `se_ratio`, `width_multiplier` (scales stage widths).
     `normalization=(mean, std)` per channel puts a Normalization layer after the input, so the
-    model takes raw pixels. Input shapes are in the model's `data_format` order.
-    He et al. 2016 ablations (`models.variants`): `shortcut_variant` on identity shortcuts (Fig. 2:
-    "identity", "scaled", "scaled_shortcut", "gated", "gated_shortcut" with gate bias `gate_bias`,
-    "conv", "dropout"); `unit_order` (Fig. 4: "original", "bn_after_add", "relu_before_add",
-    "relu_preact", "full_preact"; default: "full_preact" for version "v2", else "original").
+    model takes raw pixels. He et al. 2016 ablations (`models.variants`): `shortcut_variant` on
+    identity shortcuts (Fig. 2: "identity", "scaled", "scaled_shortcut", "gated", "gated_shortcut"
+    with gate bias `gate_bias`, "conv", "dropout"); `unit_order` (Fig. 4: "original",
+    "bn_after_add", "relu_before_add", "relu_preact", "full_preact"; default "full_preact" for
+    "v2", else "original"). As keras.applications: `include_top`, `weights` (None or a weights
+    file; sources such as "imagenet" need a named model), `input_tensor`, `input_shape` (in
+    `data_format` order), `pooling` (None, "avg", "max"), `classes`, `classifier_activation`, `name`.
     """
     arguments = dict(locals())  # every option by name, for the checks and the block options
     data_format = arguments["data_format"] = data_format or keras.config.image_data_format()
@@ -203,7 +206,7 @@ def _stages(
 
 def _unit_strides(stage_blocks, stage_strides, downsample: str) -> list[int]:
     """Stride of every unit in order: a stage's first unit, or the previous stage's last one."""
-    strides = []
+    strides: list[int] = []
     for blocks, stride in zip(stage_blocks, stage_strides):
         stage = [1] * blocks
         if downsample == "first" or not strides:
@@ -215,6 +218,7 @@ def _unit_strides(stage_blocks, stage_strides, downsample: str) -> list[int]:
 
 
 def _model_input(input_tensor, input_shape, data_format: str, *, min_size: int):
+    shape: tuple | None
     if input_tensor is not None and keras.backend.is_keras_tensor(input_tensor):
         shape = tuple(input_tensor.shape[1:])
     else:
@@ -304,8 +308,9 @@ def list_models() -> list[str]:
     return list(MODEL_SPECS)
 
 
-def build(name: str, /, **kwargs) -> keras.Model:
-    """Build a named model from the spec table; keyword arguments (`name=` too) override it."""
+def build(name: str, /, **kwargs: Any) -> keras.Model:
+    """Build the model called `name` in the spec table (see `list_models`); `kwargs`, any `ResNet`
+    argument (`name=` too), override the table's."""
     if not isinstance(name, str):
         raise InvalidInputError(f"model name must be a string such as 'resnet20'; got {name!r}")
     spec = MODEL_SPECS.get(name)
@@ -316,13 +321,15 @@ def build(name: str, /, **kwargs) -> keras.Model:
     return _from_spec(spec, name, kwargs)
 
 
-def imagenet_resnet(depth: int, **kwargs) -> keras.Model:
-    """The ImageNet ResNet of any depth in the table (18, 34, 50, 101, 152, 200)."""
+def imagenet_resnet(depth: int, **kwargs: Any) -> keras.Model:
+    """The ImageNet ResNet of any `depth` in the table (18, 34, 50, 101, 152, 200); `kwargs` are
+    `ResNet` arguments that override the table's."""
     return _from_spec(imagenet_spec(depth), f"resnet{depth}", kwargs)
 
 
-def cifar_resnet(depth: int, *, block: str = "basic", **kwargs) -> keras.Model:
-    """The CIFAR ResNet of any depth 6n+2 (basic) or 9n+2 (bottleneck)."""
+def cifar_resnet(depth: int, *, block: str = "basic", **kwargs: Any) -> keras.Model:
+    """The CIFAR ResNet of any `depth` 6n+2 (`block` "basic") or 9n+2 ("bottleneck"); `kwargs` are
+    `ResNet` arguments that override the table's."""
     return _from_spec(cifar_spec(depth, block=block), f"resnet{depth}", kwargs)
 
 

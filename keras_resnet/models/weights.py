@@ -28,8 +28,8 @@ LAYOUTS = ("torchvision", "timm", "keras.applications")
 
 
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
-    """Load a `.weights.h5`, `.keras`, `.safetensors` or `.pth` file into `model`, with errors that
-    say what differs: MissingFileError, CorruptFileError (unreadable file) or
+    """Load the `.weights.h5`, `.keras`, `.safetensors` or `.pth` file at `path` into `model`, with
+    errors that say what differs: MissingFileError, CorruptFileError (unreadable file) or
     ArchitectureMismatchError; `.safetensors`/`.pth` files are torchvision/timm state dicts."""
     if is_source_name(path):
         raise InvalidInputError(

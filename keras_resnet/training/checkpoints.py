@@ -86,7 +86,14 @@ def save_weights_safely(model, path: str | os.PathLike) -> None:
 def backups(backup_dir: str | os.PathLike) -> list[Path]:
     """The `epoch-*.weights.h5` files of a backup folder, newest first."""
     found = [p for p in Path(backup_dir).glob("epoch-*.weights.h5") if _EPOCH_FILE.match(p.name)]
-    return sorted(found, key=lambda p: int(_EPOCH_FILE.match(p.name).group(1)), reverse=True)
+    return sorted(found, key=_epoch_number, reverse=True)
+
+
+def _epoch_number(path: Path) -> int:
+    """The epoch a file that `backups` listed completed (its name matched `_EPOCH_FILE`)."""
+    match = _EPOCH_FILE.match(path.name)
+    assert match is not None
+    return int(match.group(1))
 
 
 def restore_backup(model, backup_dir: str | os.PathLike) -> int:
@@ -107,7 +114,7 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
     except (ValueError, KeyError, TypeError):
         newest = None  # a damaged state.json: trust the complete files' names instead
     if newest is not None:
-        candidates = [p for p in candidates if int(_EPOCH_FILE.match(p.name).group(1)) <= newest]
+        candidates = [p for p in candidates if _epoch_number(p) <= newest]
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     problems = []
@@ -126,7 +133,7 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
                 f"backup {path} does not fit the model being resumed ({_first_line(err)}); "
                 f"resume with the options the run was trained with"
             ) from None
-        epochs = int(_EPOCH_FILE.match(path.name).group(1))
+        epochs = _epoch_number(path)
         print(f"resuming from {path} ({epochs} epochs done)")
         return epochs
     raise CorruptFileError(

@@ -10,9 +10,17 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils import ownership
 from keras_resnet.errors import CorruptFileError, InvalidInputError
+
+if TYPE_CHECKING:
+    import keras
+
+    from keras_resnet.data.pipelines import DatasetInfo
+    from keras_resnet.training.run_folder import RunFolder
 
 __all__ = ["check_output", "check_model_args", "check_dataset", "check_space", "set_aside_corrupt_best"]
 
@@ -25,7 +33,7 @@ def check_output(root: str | os.PathLike) -> None:
     ownership.probe_writable(root)
 
 
-def check_model_args(model: str, model_args: dict, build_model=None) -> None:
+def check_model_args(model: str, model_args: dict, build_model: Callable[..., Any] | None = None) -> None:
     """Every `--model-arg` is a keyword the model builder takes (InvalidInputError otherwise)."""
     if not model_args:
         return
@@ -49,7 +57,7 @@ def check_model_args(model: str, model_args: dict, build_model=None) -> None:
         )
 
 
-def check_dataset(info) -> None:
+def check_dataset(info: DatasetInfo) -> None:
     """A classifier needs at least two classes (one class trains to a meaningless 100 %)."""
     if info.classes < 2:
         names = ", ".join(map(str, getattr(info, "class_names", ()) or ())) or "one class"
@@ -59,7 +67,7 @@ def check_dataset(info) -> None:
         )
 
 
-def check_space(root: str | os.PathLike, model) -> int:
+def check_space(root: str | os.PathLike, model: keras.Model) -> int:
     """The bytes a run's files need (two `.keras` checkpoints with optimizer state, two
     backups, small files); DiskFullError when the folder has less free. Returns the estimate."""
     needed = checkpoint_bytes(model) * 4 + SMALL_FILES_BYTES
@@ -67,7 +75,7 @@ def check_space(root: str | os.PathLike, model) -> int:
     return needed
 
 
-def checkpoint_bytes(model) -> int:
+def checkpoint_bytes(model: keras.Model) -> int:
     """About what one checkpoint of `model` with its optimizer's slots takes on disk."""
     weights = sum(int(_size(w)) * 4 for w in model.weights)
     optimizer = getattr(model, "optimizer", None)
@@ -75,7 +83,7 @@ def checkpoint_bytes(model) -> int:
     return weights + (slots or weights)  # an optimizer not built yet: one slot per weight (momentum)
 
 
-def set_aside_corrupt_best(run) -> None:
+def set_aside_corrupt_best(run: RunFolder) -> None:
     """A resumed run whose `best.keras` cannot be read: rename it `best.keras.corrupt` (it is
     kept, not deleted), say so, and let the next best epoch write a new one."""
     from keras_resnet.models.saving import check_keras_file

@@ -14,6 +14,8 @@ import contextlib
 import contextvars
 import math
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 
@@ -27,7 +29,7 @@ _STAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def stage(label: str):
+def stage(label: str) -> Iterator[None]:
     """Name the part of a longer job that the runs inside belong to, e.g. "model 2 of 4: plain56"."""
     token = _STAGE.set(label)
     try:
@@ -85,21 +87,26 @@ class RunProgress(keras.callbacks.ProgbarLogger):
     Place it last in the callback list, after every callback that adds to the logs.
     """
 
-    def __init__(self, *, clock=time.monotonic, now=time.localtime):
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[float], time.struct_time] = time.localtime,
+    ):
         super().__init__()
         self._clock = clock
         self._now = now
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         super().on_train_begin(logs)
         self._label = _STAGE.get()
         self._start = self._last = self._clock()
-        self._epoch_seconds = []
+        self._epoch_seconds: list[float] = []
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_train_batch_end(batch, shown_logs(logs))
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, shown_logs(logs))
         now = self._clock()
         self._epoch_seconds.append(now - self._last)

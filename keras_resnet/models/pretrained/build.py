@@ -3,6 +3,8 @@ the model (raw RGB 0-255 in), its file fetched once and ported with every tensor
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 
@@ -53,7 +55,7 @@ def _differs(given, needed) -> bool:
     return given != needed
 
 
-def load_entry(entry: WeightSource, model: keras.Model, path) -> None:
+def load_entry(entry: WeightSource, model: keras.Model, path: str | os.PathLike) -> None:
     """Port `entry`'s file at `path` into `model` (built with `pretrained_options`)."""
     include_top = any(layer.name == "predictions" for layer in model.layers)
     if entry.layout == "torch":

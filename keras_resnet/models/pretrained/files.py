@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+
+if TYPE_CHECKING:
+    import keras
 
 TORCH_SUFFIXES = (".safetensors", ".pth", ".pt")
 
@@ -66,7 +70,9 @@ def _read_pth(path: Path) -> dict[str, np.ndarray]:
     return {key: value.detach().float().numpy() for key, value in state.items() if hasattr(value, "numpy")}
 
 
-def keras_applications_model(model_name: str, path: str | os.PathLike, *, include_top: bool = True):
+def keras_applications_model(
+    model_name: str, path: str | os.PathLike, *, include_top: bool = True
+) -> keras.Model:
     """The keras.applications twin of our `model_name`, holding the `.h5` weights at `path`."""
     import keras
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import types
+from typing import TypeGuard
 
 from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
@@ -138,12 +139,12 @@ def source_names() -> tuple[str, ...]:
     return (*WEIGHT_SOURCES, "imagenet")
 
 
-def is_source_name(weights) -> bool:
+def is_source_name(weights: object) -> TypeGuard[str]:
     """True for a named source ("torchvision", "timm", "keras.applications", "imagenet")."""
     return isinstance(weights, str) and weights in source_names()
 
 
-def looks_like_source_name(weights) -> bool:
+def looks_like_source_name(weights: object) -> TypeGuard[str]:
     """True for a string that is no file path but was meant as a source name (a typo, say)."""
     return isinstance(weights, str) and "/" not in weights and "." not in weights.replace("keras.app", "")
 
