@@ -75,7 +75,11 @@ class EpochBackup(keras.callbacks.Callback):
 
 
 def save_weights_safely(model, path: str | os.PathLike) -> None:
-    """`model.save_weights(path)`, written in memory-backed scratch space and copied to `path`."""
+    """`model.save_weights(path)`, written in memory-backed scratch space and copied to `path`.
+
+    h5py crashes the process (segfault) when the disk fills while it writes, so the file is made
+    where space is not the user's disk, and a full disk fails in the plain copy, as an OSError.
+    """
     scratch_root = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix="keras-resnet-") as scratch:
         staged = Path(scratch) / Path(path).name
