@@ -11,6 +11,7 @@ images, the per-format writers and runners, parity and the report.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from keras_resnet.export.parity import accuracy, compare
 from keras_resnet.export.preparation import prepare_model
 from keras_resnet.export.report import folder_size, format_report, new_report, write_report
 from keras_resnet.export.runners import KerasRunner
-from keras_resnet.export.saved_model import SavedModelRunner, export_saved_model
+from keras_resnet.export.saved_model import SavedModelRunner, check_class_names, export_saved_model
 from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
 
 if TYPE_CHECKING:  # TensorFlow and Keras load when an export starts
@@ -59,8 +60,7 @@ def export_model(
         model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
         out_dir: the folder to create (default `saved_models/<model name>/`); see `overwrite`.
         formats: "saved_model" and/or "tflite".
-        quantize: TFLite variants among float32, float16, dynamic (int8 weights) and int8 (full
-            integer; needs `representative_data`).
+        quantize: TFLite files among float32, float16, dynamic (int8 weights), int8 (full integer).
         representative_data: a few hundred real training images as raw pixels (int8 calibration).
         validation_data: (x, y) or x of held-out images for the parity check (default: the
             representative images, else random ones).
@@ -71,7 +71,8 @@ def export_model(
         num_threads: LiteRT interpreter threads for the check and the latency figures.
         latency_repeats: runs per file for the ms/image figure.
         verbose: print progress and the report as a table.
-        labels: class names for `labels.txt` (default: the model's own, if it carries any).
+        labels: class names for `labels.txt` and the SavedModel's `classify` signature (default: the
+            model's own, if it carries any).
     """
     formats, quantize = check_options(
         formats=formats, quantize=quantize, representative_data=representative_data
@@ -79,6 +80,7 @@ def export_model(
     model, source = resolve_model(model)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     probe_writable(out_dir.parent)  # a read-only or full disk: found before the work
+    class_names = _class_names(labels, model, source)
     shape = tuple(model.input.shape[1:])
     representative = _representative(representative_data, shape)
     check = check_images(validation_data, representative, shape)
@@ -97,6 +99,7 @@ def export_model(
     )
     exported_images = prepared.exported_input(check.images)
     calibration = None if representative is None else prepared.exported_input(representative)
+    write = functools.partial(_write_file, calibration=calibration, int8_io=int8_io, num_threads=num_threads)
     jobs = _jobs(formats, quantize)
     with (
         disk_errors_reported(out_dir.parent, needed_bytes=_bytes_needed(model, formats, quantize)),
@@ -105,14 +108,12 @@ def export_model(
         for step, name in enumerate(jobs, start=1):
             if verbose:
                 print(f"[{step}/{len(jobs)}] exporting {name}", flush=True)
-            row, runner = _write_file(
-                name, partial, prepared, calibration=calibration, int8_io=int8_io, num_threads=num_threads
-            )
+            row, runner = write(name, partial, prepared, class_names=class_names)
             row["size_bytes"] = folder_size(partial / name)
             row.update(compare(reference, runner.predict(exported_images), check.labels))
             row["latency_ms"] = runner.latency_ms(exported_images[0], repeats=latency_repeats)
             report["files"].append(row)
-        _write_labels(partial, labels if labels is not None else model_class_names(model, source))
+        _write_labels(partial, class_names)
         write_report(partial, report)
     if verbose:
         print(format_report(report), flush=True)
@@ -130,6 +131,13 @@ def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
     return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
 
 
+def _class_names(labels: Sequence[str] | None, model: keras.Model, source: str) -> Sequence[str] | None:
+    """The names the export writes: `labels`, else the model's own; one per output, or refused."""
+    names = labels if labels is not None else model_class_names(model, source)
+    check_class_names(names, model.output.shape[-1])
+    return names
+
+
 def _write_labels(folder: Path, labels: Sequence[str] | None) -> None:
     """`labels.txt`, one class name a line, when the model's classes have names."""
     if labels is not None:
@@ -143,12 +151,25 @@ def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence
 
 
 def _write_file(
-    name: str, folder: Path, prepared: Any, *, calibration: np.ndarray | None, int8_io: bool, num_threads: int
+    name: str,
+    folder: Path,
+    prepared: Any,
+    *,
+    calibration: np.ndarray | None,
+    int8_io: bool,
+    num_threads: int,
+    class_names: Sequence[str] | None,
 ) -> tuple[dict[str, Any], Any]:
     """Write one export job (`saved_model` or `model_<quantize>.tflite`) into `folder`; return its
-    report row so far and a runner for the written file."""
+    report row so far and a runner for the written file. `class_names` give the SavedModel its
+    `classify` signature (TFLite files have no string outputs: `labels.txt` names their classes)."""
     if name == "saved_model":
-        info = export_saved_model(prepared.reference, folder / name, include_preprocessing=not prepared.strip)
+        info = export_saved_model(
+            prepared.reference,
+            folder / name,
+            include_preprocessing=not prepared.strip,
+            class_names=class_names,
+        )
         row = {"file": name, "format": "saved_model", "quantize": "float32", **info}
         return row, SavedModelRunner(folder / name)
     quantize = name[len("model_") : -len(".tflite")]

@@ -4,15 +4,19 @@ The SavedModel's `serve` signature (also `serving_default`) takes a dynamic batc
 `serve_uint8` the same images as uint8, and both return `{"probabilities", "logits"}`. When the
 model carries its own `normalization` layer the signatures take raw pixels (0..255) and need no
 preprocessing by the caller. Works on every backend Keras' ExportArchive supports (TF, JAX).
+With class names, on the TensorFlow backend, a `classify` signature (same images in) returns the
+top-k indices, probabilities and names, so the names travel inside the SavedModel itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.preparation import find_layer
 from keras_resnet.export.runners import Runner
 
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
     import keras
 
 BACKENDS = ("tensorflow", "jax")
+TOP_K = 5
+"""`classify` returns the k = min(TOP_K, classes) most probable classes."""
 
 
 def check_backend_for_saved_model() -> None:
@@ -33,6 +39,14 @@ def check_backend_for_saved_model() -> None:
             f"(its ExportArchive needs fixed shapes and is experimental). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
             f"`KERAS_BACKEND=tensorflow keras-resnet export model.keras`."
+        )
+
+
+def check_class_names(class_names: Sequence[str] | None, classes: int | None) -> None:
+    """Refuse class names that do not name the model's outputs one for one."""
+    if class_names is not None and len(class_names) != classes:
+        raise InvalidInputError(
+            f"{len(class_names)} class names were given for a model with {classes} classes"
         )
 
 
@@ -53,18 +67,28 @@ def serving_model(model: keras.Model, *, include_preprocessing: bool = True) -> 
     return keras.Model(inputs, outputs, name=model.name)
 
 
-def export_saved_model(model: keras.Model, path: str | Path, *, include_preprocessing: bool = True) -> dict:
+def export_saved_model(
+    model: keras.Model,
+    path: str | Path,
+    *,
+    include_preprocessing: bool = True,
+    class_names: Sequence[str] | None = None,
+) -> dict:
     """Write `model` as a SavedModel at `path`; return its signature and output names.
 
     When the model's own `normalization` layer is included the signatures take raw pixels and a
     `serve_uint8` signature is added next to the float `serve`. The batch size is dynamic.
+    `class_names` (one per output) add a `classify` signature returning `top_k_indices` (int32),
+    `top_k_probabilities` (float32) and `top_k_names` (string), each [batch, min(5, classes)].
+    It is built from TensorFlow ops, so it is added on the TensorFlow backend only (on JAX, Keras
+    converts every endpoint from JAX, which has no string tensors); `labels.txt` names them there.
     """
     import keras
     import tensorflow as tf
 
     served = serving_model(model, include_preprocessing=include_preprocessing)
     uint8_signature = include_preprocessing and find_layer(model, "normalization") is not None
-    input_shape = (None, *served.input.shape[1:])
+    float_images = [tf.TensorSpec((None, *served.input.shape[1:]), tf.float32, name="images")]
 
     def serve(images):
         return served(keras.ops.cast(images, "float32"), training=False)
@@ -72,16 +96,35 @@ def export_saved_model(model: keras.Model, path: str | Path, *, include_preproce
     archive = keras.export.ExportArchive()
     archive.track(served)
     signatures = ["serve"]
-    archive.add_endpoint(
-        "serve", serve, input_signature=[tf.TensorSpec(input_shape, tf.float32, name="images")]
-    )
+    archive.add_endpoint("serve", serve, input_signature=float_images)
     if uint8_signature:
-        archive.add_endpoint(
-            "serve_uint8", serve, input_signature=[tf.TensorSpec(input_shape, tf.uint8, name="images")]
-        )
+        uint8_images = [tf.TensorSpec(float_images[0].shape, tf.uint8, name="images")]
+        archive.add_endpoint("serve_uint8", serve, input_signature=uint8_images)
         signatures.append("serve_uint8")
+    check_class_names(class_names, served.output["probabilities"].shape[-1])
+    if class_names is not None and keras.backend.backend() == "tensorflow":
+        archive.add_endpoint("classify", _classify(serve, class_names), input_signature=float_images)
+        signatures.append("classify")
     archive.write_out(str(path), verbose=False)
     return {"signatures": signatures, "outputs": sorted(served.output)}
+
+
+def _classify(serve: Callable, class_names: Sequence[str]) -> Callable:
+    """The `classify` endpoint: `serve`'s probabilities reduced to the top k, with their names."""
+    import tensorflow as tf
+
+    names = [str(name) for name in class_names]
+
+    def classify(images):
+        probabilities = serve(images)["probabilities"]
+        top = tf.math.top_k(probabilities, k=min(TOP_K, len(names)))
+        return {
+            "top_k_indices": top.indices,
+            "top_k_probabilities": top.values,
+            "top_k_names": tf.gather(tf.constant(names, dtype=tf.string), top.indices),
+        }
+
+    return classify
 
 
 class SavedModelRunner(Runner):
