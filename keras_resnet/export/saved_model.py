@@ -80,8 +80,9 @@ def export_saved_model(
     `serve_uint8` signature is added next to the float `serve`. The batch size is dynamic.
     `class_names` (one per output) add a `classify` signature returning `top_k_indices` (int32),
     `top_k_probabilities` (float32) and `top_k_names` (string), each [batch, min(5, classes)].
-    It is built from TensorFlow ops, so it is added on the TensorFlow backend only (on JAX, Keras
-    converts every endpoint from JAX, which has no string tensors); `labels.txt` names them there.
+    It is built from TensorFlow ops, so it is added on the TensorFlow backend only: on JAX, Keras
+    traces every endpoint as a JAX function (jax2tf), where TensorFlow ops and strings cannot run;
+    `labels.txt` names the classes there.
     """
     import keras
     import tensorflow as tf

@@ -1,6 +1,6 @@
 """`export_run` claims: a finished run is exported from its best (else last) checkpoint into its own
 `export/` folder, on its own dataset, replacing its previous export; a backend without TFLite gets
-the SavedModel and a note."""
+the SavedModel and a note (and its class names as labels.txt, with no `classify` signature)."""
 
 from __future__ import annotations
 
@@ -65,11 +65,15 @@ import sys
 from keras_resnet.export.runs import export_run
 report = export_run(sys.argv[1], verbose=False)
 print("FILES", [entry["file"] for entry in report["files"]], flush=True)
+print("SIGNATURES", report["files"][0]["signatures"], flush=True)
 """
 
 
 def test_export_run_on_jax_writes_the_saved_model_only_with_a_note(tmp_path):
     run = make_run_folder(tmp_path / "run", "digits")
+    config = json.loads((run / "config.json").read_text())
+    names = [f"digit {i}" for i in range(10)]
+    (run / "config.json").write_text(json.dumps({**config, "dataset": {"class_names": names}}))
     env = {
         **os.environ,
         "KERAS_BACKEND": "jax",
@@ -83,3 +87,6 @@ def test_export_run_on_jax_writes_the_saved_model_only_with_a_note(tmp_path):
     assert "FILES ['saved_model']" in result.stdout
     assert "note: no TFLite export on this backend (SavedModel only)" in result.stdout
     assert "KERAS_BACKEND=tensorflow keras-resnet export" in result.stdout
+    # the `classify` signature needs TensorFlow ops: on JAX the names travel in labels.txt only
+    assert "SIGNATURES ['serve', 'serve_uint8']" in result.stdout
+    assert (run / "export" / "labels.txt").read_text().splitlines() == names
