@@ -225,6 +225,7 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
     assert sorted(p.name for p in (run / "export").iterdir()) == [
         ".keras-resnet.json",
         "export_report.json",
+        "labels.txt",
         "model_float32.tflite",
         "saved_model",
     ]

@@ -16,6 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet.errors import InvalidInputError
@@ -174,7 +175,8 @@ def run_landscape(
     targets = [targets] if isinstance(targets, (str, Path)) else list(targets)
     if not targets:
         raise InvalidInputError("give at least one run folder or .keras file")
-    out, results = Path(out), {}
+    out = Path(out)
+    results: dict[str, Any] = {}
     for target in targets:
         loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
         label = loaded.label if loaded.label not in results else f"{loaded.label}-{len(results) + 1}"

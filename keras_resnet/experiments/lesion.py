@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet.errors import InvalidInputError
@@ -64,7 +65,7 @@ def lesion_study(
     baseline = error([])
     singles = [{**unit.to_dict(), "error": error([unit]) if unit.deletable else None} for unit in units]
     rng = np.random.default_rng(seed)
-    random = {count: [] for count in counts}
+    random: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
     for count, _ in plan:
         chosen = sorted(rng.choice(len(pool), size=count, replace=False).tolist())
         deleted = [pool[i] for i in chosen]
@@ -107,7 +108,7 @@ def run_lesion(
 
     out = Path(out)
     previous = _previous_studies(out / "lesion.json")
-    studies = {}
+    studies: dict[str, Any] = {}
     for target in _check_targets(targets):
         loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
         label = _unique(loaded.label, studies)

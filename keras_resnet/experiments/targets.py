@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Target", "load_target", "score_arrays"]
 
@@ -26,7 +30,7 @@ class Target:
     label: str
     model: object
     images: object
-    labels: object
+    labels: np.ndarray
     source: str
     dataset: str
     split: str

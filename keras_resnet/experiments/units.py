@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from keras_resnet.errors import InvalidInputError
 
@@ -83,7 +84,7 @@ def delete_units(model, units) -> object:
             )
     replaced = {unit.output_layer: unit for unit in units}
     sources = {unit.input_layer for unit in units if unit.input_layer}
-    produced = {}
+    produced: dict[str, Any] = {}
 
     def call(layer, *args, **kwargs):
         unit = replaced.get(layer.name)
@@ -158,7 +159,7 @@ def _residual_units(model) -> list[Unit]:
     import keras
 
     depth = _depths(model)
-    units = []
+    units: list[Unit] = []
     for layer in model.layers:
         if not isinstance(layer, keras.layers.Add) or len(_inputs_of(layer)) != 2:
             continue
@@ -182,7 +183,7 @@ def _residual_units(model) -> list[Unit]:
 def _plain_units(model) -> list[Unit]:
     """Units of a plain net by the builder's names: `{unit}_out` ends a unit whose layers are
     named `{unit}_*`; its input is what feeds the first of them from outside the unit."""
-    units = []
+    units: list[Unit] = []
     for layer in model.layers:
         match = _PLAIN_UNIT_OUTPUT.match(layer.name)
         if not match:

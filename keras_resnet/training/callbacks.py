@@ -65,10 +65,11 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
     `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
     first, so their time counts in epoch_seconds. Then EpochStats (it adds learning_rate and
     epoch_seconds to the logs), then `extra`, so the metrics they add are recorded too,
-    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
-    appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints,
-    the backup, and last the progress display (`progress.RunProgress`: the epoch bar without the
-    gradient figures, which the loggers above record, and the run's ETA).
+    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), best and last
+    `.keras` checkpoints and the backup, then CSVLogger appending to history.csv (after the backup,
+    so a recorded epoch is always one `--resume` continues from), TensorBoard (when installed), and
+    last the progress display (`progress.RunProgress`: the epoch bar without the gradient figures,
+    which the loggers above record, and the run's ETA).
     """
     tensorboard = []
     if tensorboard_available():
@@ -78,8 +79,6 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         EpochStats(),
         *extra,
         keras.callbacks.TerminateOnNaN(raise_error=True),
-        keras.callbacks.CSVLogger(str(run.history), append=True),
-        *tensorboard,
         AtomicModelCheckpoint(
             str(run.best),
             monitor="val_accuracy",
@@ -89,5 +88,7 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         ),
         AtomicModelCheckpoint(str(run.last)),
         EpochBackup(run.backup),
+        keras.callbacks.CSVLogger(str(run.history), append=True),
+        *tensorboard,
         RunProgress(),
     ]
