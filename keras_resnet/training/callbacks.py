@@ -65,9 +65,10 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
     `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
     first, so their time counts in epoch_seconds. Then EpochStats (it adds learning_rate and
     epoch_seconds to the logs), then `extra`, so the metrics they add are recorded too,
-    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), best and last
-    `.keras` checkpoints and the backup, then CSVLogger appending to history.csv (after the backup,
-    so a recorded epoch is always one `--resume` continues from), TensorBoard (when installed), and
+    TerminateOnNaN raising at the first bad batch (so nothing of that epoch is saved), CSVLogger
+    appending to history.csv, TensorBoard (when installed), best and last `.keras` checkpoints,
+    the backup last of the files (a history row without its backup is dropped and the epoch
+    trained again on `--resume`, so history.csv never lacks an epoch the run continued from), and
     last the progress display (`progress.RunProgress`: the epoch bar without the gradient figures,
     which the loggers above record, and the run's ETA).
     """
@@ -79,6 +80,8 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         EpochStats(),
         *extra,
         keras.callbacks.TerminateOnNaN(raise_error=True),
+        keras.callbacks.CSVLogger(str(run.history), append=True),
+        *tensorboard,
         AtomicModelCheckpoint(
             str(run.best),
             monitor="val_accuracy",
@@ -88,7 +91,5 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         ),
         AtomicModelCheckpoint(str(run.last)),
         EpochBackup(run.backup),
-        keras.callbacks.CSVLogger(str(run.history), append=True),
-        *tensorboard,
         RunProgress(),
     ]
