@@ -78,16 +78,25 @@ def only_tool_files(folder: str | os.PathLike, names: Iterable[str]) -> bool:
     )
 
 
+def _vouched_for(entry: Path) -> bool:
+    """A transient entry of the tool's own: a hidden `.tmp` file (a write probe or an atomic write
+    in progress) or a hidden folder carrying our marker (another worker's scratch folder)."""
+    if not entry.name.startswith("."):
+        return False
+    return (".tmp" in entry.name and entry.is_file()) or (entry.is_dir() and marker_of(entry) is not None)
+
+
 def check_replaceable(
     folder: str | os.PathLike, kind: str, *, legacy_names: Iterable[str] = (), what: str = "folder"
 ) -> None:
     """Refuse (ForeignPathError) to replace a non-empty `folder` the tool cannot prove it wrote.
 
     Ours: it carries the marker of `kind`, or (a folder from before markers) holds only
-    `legacy_names`. An empty folder is always usable.
+    `legacy_names`. An empty folder is always usable, and so is one holding only the tool's own
+    transient entries (workers of one run start at once and probe the same folder).
     """
     folder = Path(folder)
-    if not folder.is_dir() or not any(folder.iterdir()) or is_ours(folder, kind):
+    if not folder.is_dir() or all(_vouched_for(entry) for entry in folder.iterdir()) or is_ours(folder, kind):
         return
     if legacy_names and only_tool_files(folder, legacy_names):
         return
