@@ -1,0 +1,76 @@
+"""Image files read with Pillow alone: which files are images, and their fully decoded RGB pixels.
+
+The one home of "is this file a usable image": a file is good only when every pixel decodes (a JPEG
+cut off after its header opens fine and fails here), and a folder's files are either images Pillow
+reads (JPEG, PNG, GIF, BMP, WebP, TIFF, ...) or listed as unused, never dropped without a word.
+Imports neither TensorFlow nor Keras, so the LiteRT prediction path can use it on a device.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from keras_resnet.errors import CorruptFileError, MissingFileError
+
+__all__ = ["decode_image", "image_suffixes", "split_image_files"]
+
+
+# Raster photo formats only: Pillow also registers stubs (HDF5, GRIB), vector files (EPS) and
+# video (MPEG) that it cannot decode into pixels by itself.
+PHOTO_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "WEBP", "TIFF", "PPM", "AVIF", "JPEG2000", "ICO")
+
+
+@functools.cache
+def image_suffixes() -> frozenset[str]:
+    """Lower-case suffixes of the photo formats this Pillow build opens (".jpg", ".webp", ".tif", ...)."""
+    from PIL import Image
+
+    return frozenset(
+        suffix
+        for suffix, format_name in Image.registered_extensions().items()
+        if format_name in PHOTO_FORMATS and format_name in Image.OPEN
+    )
+
+
+def split_image_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
+    """(images, others): files whose suffix Pillow reads, and every other file, each sorted.
+
+    Hidden files (a leading ".", such as `.DS_Store`) are neither: no one means them as data.
+    """
+    images, others = [], []
+    for path in sorted(map(Path, paths)):
+        if path.name.startswith("."):
+            continue
+        (images if path.suffix.lower() in image_suffixes() else others).append(path)
+    return images, others
+
+
+def decode_image(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
+    """Every pixel of `path` as uint8 (height, width, channels): RGB for 3, grey for 1.
+
+    Palette, RGBA, CMYK and 16-bit files are converted the way Pillow converts them (alpha dropped,
+    not composited). Raises `CorruptFileError` naming the file when it is empty, truncated, corrupt
+    or not an image, and `MissingFileError` when it does not exist.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such image file: {str(path)!r}")
+    try:
+        with Image.open(path) as image:
+            image.load()  # decodes every pixel: a truncated file fails here, not at open
+            converted = image.convert("RGB" if channels == 3 else "L")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CorruptFileError(
+            f"{str(path)!r} is not a readable image ({reason}): empty, truncated, corrupt or not an "
+            "image; replace or remove it"
+        ) from None
+    pixels = np.asarray(converted, dtype=np.uint8)
+    return pixels[..., None] if channels == 1 else pixels
