@@ -79,9 +79,9 @@ def _relinker(base: str, page_dir: str):
             return match.group(0)  # URLs and anchors
         path, anchor = (target.split("#", 1) + [""])[:2]
         resolved = posixpath.normpath(posixpath.join(base, path))
-        if resolved.startswith("docs/") and not resolved.startswith("docs/figures/"):
-            if base.startswith("docs"):
-                return match.group(0)  # a page's link to another page: mkdocs checks it
+        to_page = resolved.startswith("docs/") and not resolved.startswith("docs/figures/")
+        if to_page and base.startswith("docs"):
+            return match.group(0)  # a page's link to another page: mkdocs checks it
         new = _site_target(resolved, page_dir) + (f"#{anchor}" if anchor else "")
         return f"{opening}{new}{closing}"
 
