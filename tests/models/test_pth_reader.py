@@ -28,6 +28,7 @@ EXPECTED = np.load(PTH / "expected.npz")
 sys.path.insert(0, str(FIXTURES))
 
 from seeded_state import seeded_images, seeded_state  # noqa: E402
+from torch_zip import save_state_dict  # noqa: E402
 
 LAYOUTS = json.loads((FIXTURES / "torch_layouts.json").read_text())["layouts"]
 LOGITS = np.load(FIXTURES / "torch_logits.npz")
@@ -136,6 +137,7 @@ def test_reading_a_pth_never_imports_torch():
         ("builtins", "eval", b"(S'open({marker!r}, \"w\")'\ntR"),
         ("subprocess", "call", b"((S'touch'\nS'{marker}'\nltR"),
     ],
+    ids=["os.system", "posix.system", "builtins.eval", "subprocess.call"],
 )
 def test_a_pickle_calling_a_global_outside_the_allow_list_is_refused_by_name_without_running(
     tmp_path, module, name, call
@@ -179,7 +181,7 @@ def test_a_legacy_torch_file_says_to_re_save_it_or_use_safetensors():
     assert "\n" not in str(caught.value)
 
 
-# ---- with PyTorch installed: torch.load itself, and full ResNet state dicts ----
+# ---- torch.load itself where PyTorch is installed, and full ResNet state dicts ----
 
 
 @pytest.mark.parametrize("stem", ["views", "wrapped", "big_endian"])
@@ -196,29 +198,41 @@ def _numpy(tensor) -> np.ndarray:
     return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).detach().numpy()
 
 
-def _save_torchvision_state(torch, depth: int, path: Path) -> Path:
+def _torchvision_arrays(depth: int) -> dict:
+    """The seeded torchvision-layout state, with the 0-d int64 BN counters torchvision saves."""
     arrays = seeded_state(LAYOUTS[f"torchvision/resnet{depth}"])
-    state = collections.OrderedDict()
-    for name, _ in LAYOUTS[f"torchvision/resnet{depth}"]:
-        is_count = name.endswith("num_batches_tracked")
-        state[name] = torch.tensor(0, dtype=torch.int64) if is_count else torch.from_numpy(arrays[name])
-    torch.save(state, path)
-    return path
+    return {
+        name: arrays.get(name, np.array(0, np.int64)) for name, _ in LAYOUTS[f"torchvision/resnet{depth}"]
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("depth", [18, 50])
 def test_reader_equals_torch_load_on_a_full_torchvision_resnet_state_dict(tmp_path, depth):
     torch = pytest.importorskip("torch")
-    path = _save_torchvision_state(torch, depth, tmp_path / f"resnet{depth}.pth")
+    path = tmp_path / f"resnet{depth}.pth"
+    torch.save(
+        collections.OrderedDict((k, torch.from_numpy(v)) for k, v in _torchvision_arrays(depth).items()), path
+    )
     expected = {k: v.numpy() for k, v in torch.load(path, weights_only=True).items()}
     _assert_identical(read_pth(path), expected)
 
 
-@pytest.mark.slow
-def test_a_torch_saved_resnet18_ports_into_ours_without_importing_torch(tmp_path):
+def test_the_torch_free_test_writer_makes_files_torch_load_accepts(tmp_path):
     torch = pytest.importorskip("torch")
-    path = _save_torchvision_state(torch, 18, tmp_path / "resnet18.pth")
+    state = {"w": np.arange(6, dtype="f4").reshape(2, 3), "n": np.array(7, np.int64), "h": np.ones(3, "f2")}
+    save_state_dict(state, tmp_path / "made.pth")
+    loaded = torch.load(tmp_path / "made.pth", weights_only=True)
+    _assert_identical({k: v.numpy() for k, v in loaded.items()}, state)
+    _assert_identical(read_pth(tmp_path / "made.pth"), state)
+
+
+@pytest.mark.slow
+def test_a_torchvision_layout_resnet18_pth_ports_into_ours_and_gives_its_logits_with_torch_never_imported(
+    tmp_path,
+):
+    path = tmp_path / "resnet18.pth"
+    save_state_dict(_torchvision_arrays(18), path)  # the torch.save layout, written without torch
     images = tmp_path / "images.npy"
     np.save(images, np.transpose(seeded_images(), (0, 2, 3, 1)))
     code = (
