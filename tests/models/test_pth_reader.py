@@ -76,7 +76,15 @@ def test_reader_equals_what_torch_load_gave_on_files_pytorch_wrote(stem):
 
 def test_the_fixture_covers_every_dtype_shared_storages_offsets_and_strided_views():
     state = _state("views")
-    assert {str(v.dtype) for v in state.values()} >= {"float32", "float16", "float64", "int64", "int32"}
+    assert {str(v.dtype) for v in state.values()} >= {
+        "float32",
+        "float16",
+        "float64",
+        "int64",
+        "int32",
+        "int8",
+        "bool",
+    }
     with zipfile.ZipFile(PTH / "views.pth") as archive:
         storages = [n for n in archive.namelist() if "/data/" in n]
     assert len(storages) < len(state)  # the f32.* views share one storage, the f16 ones another
@@ -120,7 +128,7 @@ def test_reading_a_pth_never_imports_torch():
     code = (
         "import sys; from keras_resnet.models.pretrained.files import read_torch_state; "
         f"state = read_torch_state({str(PTH / 'views.pth')!r}); "
-        "assert len(state) == 18, len(state); assert 'torch' not in sys.modules, 'torch imported'"
+        "assert len(state) == 21, len(state); assert 'torch' not in sys.modules, 'torch imported'"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(kr.__file__).parents[1])}
     result = subprocess.run(

@@ -39,6 +39,8 @@ _STORAGE_DTYPES = {
     "CharStorage": "i1",
     "ByteStorage": "u1",
     "BoolStorage": "?",
+    "ComplexFloatStorage": "c8",
+    "ComplexDoubleStorage": "c16",
 }
 
 
@@ -106,7 +108,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if (module, name) not in _ALLOWED:
             raise _RefusedError(
                 f"refers to {module}.{name}, which a weights file never needs; refusing to run it "
-                "(only tensors, their names and plain values are read)"
+                "(a state dict saved alone, torch.save(model.state_dict(), path), or a .safetensors loads)"
             )
         return _ALLOWED[(module, name)]
 
