@@ -26,6 +26,10 @@ __all__ = ["ImageVerdict", "check_image", "decode_image", "image_suffixes", "spl
 PHOTO_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "WEBP", "TIFF", "PPM", "AVIF", "JPEG2000", "ICO")
 
 
+# Modes whose conversion to RGB and to grey cannot fail, so a check need not try it.
+ALWAYS_CONVERTIBLE = ("1", "L", "P", "RGB", "RGBA", "CMYK", "YCbCr", "LA", "PA", "RGBX")
+
+
 @functools.cache
 def image_suffixes() -> frozenset[str]:
     """Lower-case suffixes of the photo formats this Pillow build opens (".jpg", ".webp", ".tif", ...)."""
@@ -67,7 +71,7 @@ def check_image(path: str | os.PathLike) -> ImageVerdict:
     Args:
         path: the file to check.
     """
-    result = _decode(Path(path), channels=3)
+    result = _decode(Path(path), channels=3, keep_pixels=False)
     if isinstance(result, str):
         return ImageVerdict(None, result)
     return ImageVerdict(result[1], None)
@@ -97,8 +101,12 @@ def decode_image(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
     return pixels[..., None] if channels == 1 else pixels
 
 
-def _decode(path: Path, channels: int) -> tuple[np.ndarray, str] | str:
-    """(pixels, Pillow format name), or the one-line reason the file does not fully decode."""
+def _decode(path: Path, channels: int, keep_pixels: bool = True) -> tuple[np.ndarray | None, str] | str:
+    """(pixels, Pillow format name), or the one-line reason the file does not fully decode.
+
+    Without `keep_pixels` the pixels are decoded but not copied out (None), and converted only
+    when their mode is not one Pillow always converts (a check needs the verdict, not the copy).
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -106,8 +114,12 @@ def _decode(path: Path, channels: int) -> tuple[np.ndarray, str] | str:
             return "empty file"
         with Image.open(path) as image:
             image.load()  # decodes every pixel: a truncated file fails here, not at open
-            converted = image.convert("RGB" if channels == 3 else "L")
             format_name = image.format or "unknown"
+            if not keep_pixels:
+                if image.mode not in ALWAYS_CONVERTIBLE:
+                    image.convert("RGB")
+                return None, format_name
+            converted = image.convert("RGB" if channels == 3 else "L")
     except FileNotFoundError:
         return "no such file"
     except UnidentifiedImageError:
