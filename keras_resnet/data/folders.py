@@ -64,7 +64,10 @@ def load_folder(
     else:
         parts = {"all": _list_folder(root)}
         names = parts["all"].names
-    _notice_unused(root, [other for part in parts.values() for other in part.others])
+    unused = [other for part in parts.values() for other in part.others]
+    if "all" not in parts:  # files beside train/ and test/ are not used either
+        unused += sorted(Path(e.path) for e in os.scandir(root) if e.is_file() and not e.name.startswith("."))
+    _notice_unused(root, unused)
     every_image = [p for part in parts.values() for p in part.paths]
     checked = verdicts.check_images(every_image, root=root, progress=progress)
     if checked.bad and not skip_bad_images:
