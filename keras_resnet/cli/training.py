@@ -44,6 +44,13 @@ def _add_data_arguments(what) -> None:
     what.add_argument("--image-size", type=shape, help="resize images to H,W (folder and variable-size tfds)")
     what.add_argument("--validation-fraction", type=float, help="of the training data (default 0.1)")
     what.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=None,
+        help="folder datasets: train on the images that fully decode and list the others in "
+        "RUN/skipped_images.txt (default: refuse the dataset, naming them)",
+    )
+    what.add_argument(
         "--no-augment",
         dest="augment",
         action="store_false",
@@ -146,6 +153,7 @@ _TRAIN_OPTIONS = (
     "distribute",
     "gradient_norms",
     "pipeline",
+    "skip_bad_images",
 )
 
 
@@ -176,6 +184,10 @@ def _run_train(args) -> None:
         f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
         f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
     )
+    skipped = metrics.get("dataset", {}).get("skipped_images", 0)
+    if skipped:
+        plural = "s" if skipped != 1 else ""
+        print(f"skipped {skipped} image{plural} that cannot be decoded (listed in {out}/skipped_images.txt)")
     if "export" in metrics:
         print(f"exported {metrics['export']['source']} to {metrics['export']['out_dir']}")
 

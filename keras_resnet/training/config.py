@@ -48,6 +48,7 @@ class TrainConfig:
     augment: bool = True
     gradient_norms: bool = True
     pipeline: str = "auto"  # input pipeline: auto, numpy or tfdata (`data.pipelines.PIPELINES`)
+    skip_bad_images: bool = False  # folder datasets: train on the images that decode, list the rest
     model_args: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:

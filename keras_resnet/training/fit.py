@@ -77,6 +77,7 @@ def train(
             preflight.set_aside_corrupt_best(run)
         initial_epoch = restore_backup(model, run.backup) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
+        run.write_skipped_images(datasets.skipped)
         _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
@@ -167,6 +168,7 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         eval_multiple=replicas if config.distribute == "data-parallel" else 1,
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
+        skip_bad_images=config.skip_bad_images,
     )
 
 
