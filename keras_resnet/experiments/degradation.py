@@ -104,8 +104,9 @@ def compare_models(
         title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
     )
     table = format_table(rows)
-    if any(is_model_variant(row["model"]) for row in rows):
-        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(rows)
+    from_scratch = [row for row in rows if _split_weights(row["model"])[1] is None]
+    if any(is_model_variant(row["model"]) for row in from_scratch):
+        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(from_scratch)
     result = {
         "rows": rows,
         "histories": histories,
