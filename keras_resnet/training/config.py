@@ -116,10 +116,8 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
             "the fine-tune recipe starts from pretrained weights: give --weights (imagenet, "
             "torchvision, timm, keras.applications or a weights file), or choose another --recipe"
         )
-    if config.weights is not None and ":" in config.model:
-        raise InvalidInputError(
-            f"--weights needs a model name from `keras-resnet models`, not the builder {config.model!r}"
-        )
+    if config.weights is not None:
+        _check_weights(config.model, config.weights)
     return recipes.resolve_recipe(
         config.recipe,
         model=config.model,
@@ -134,6 +132,27 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         head_lr=config.head_lr,
         batchnorm=config.batchnorm,
     )
+
+
+def _check_weights(model: str, weights: str) -> None:
+    """Refuse, before any data is read, a weight source that does not publish `model`, an unknown
+    source name, a missing file, or a builder of one's own (whose layers no source names)."""
+    import os
+
+    from keras_resnet.errors import MissingFileError
+    from keras_resnet.models.pretrained.registry import is_source_name, looks_like_source_name, resolve
+
+    if ":" in model:
+        raise InvalidInputError(
+            f"--weights needs a model name from `keras-resnet models`, not the builder {model!r}"
+        )
+    if is_source_name(weights) or (looks_like_source_name(weights) and not os.path.exists(weights)):
+        resolve(model, weights)
+    elif not os.path.isfile(weights):
+        raise MissingFileError(
+            f"weights file {weights!r} does not exist; give a source (imagenet, torchvision, timm, "
+            "keras.applications) or the path of a .safetensors, .pth, .keras or .weights.h5 file"
+        )
 
 
 def default_model_builder(name: str, **options: Any) -> keras.Model:

@@ -164,16 +164,18 @@ def _saved_model(name: str, path: Path, model_args: dict) -> tuple[keras.Model, 
     from keras_resnet.models.pretrained.registry import IMAGENET_MEAN_STD
 
     if path.suffix == ".keras":
+        import keras
+        import numpy as np
+
         from keras_resnet.models.saving import load_keras_file
 
         saved = load_keras_file(path)
         try:
             layer = saved.get_layer("normalization")
-            mean = [float(m) for m in layer.mean]
-            std = [float(v) ** 0.5 for v in layer.variance]
-            return saved, (tuple(mean), tuple(std))
         except ValueError:  # no normalisation layer: the model took raw pixels as they are
             return saved, ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+        mean, variance = (np.ravel(keras.ops.convert_to_numpy(v)) for v in (layer.mean, layer.variance))
+        return saved, (tuple(float(m) for m in mean), tuple(float(v) ** 0.5 for v in variance))
     from keras_resnet.models.resnet import build
 
     classes = _saved_classes(path)

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from keras_resnet.cli import main
-from keras_resnet.errors import InvalidInputError
+from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.training import recipes
 from keras_resnet.training.config import TrainConfig, check_config, resolve_config
 from keras_resnet.training.fine_tune import build_fine_tune_model, segments, set_phase
@@ -354,3 +354,36 @@ def test_compare_trains_from_scratch_and_from_pretrained_weights_in_one_call(tmp
     recipes_used = sorted(config["recipe"]["name"] for config in configs.values())
     assert recipes_used == ["fine-tune", "paper-cifar"]
     assert (tmp_path / "compare" / "comparison.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
+def test_a_keras_file_of_ours_gives_its_backbone_and_its_normalisation(tmp_path, suffix):
+    import keras_resnet as kr
+
+    statistics = ((10.0, 20.0, 30.0), (2.0, 3.0, 4.0))
+    saved = kr.resnet18(input_shape=(64, 64, 3), classes=5, normalization=statistics)
+    path = tmp_path / f"saved{suffix}"
+    saved.save(path) if suffix == ".keras" else saved.save_weights(path)
+    model, loaded = build_fine_tune_model("resnet18", weights=str(path), classes=3, input_shape=(*SIZE, 3))
+    for name in ("conv1_conv", "conv5_block2_2_bn"):
+        for ours, theirs in zip(model.get_layer(name).get_weights(), saved.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(ours, theirs)
+    assert model.output.shape[-1] == 3 and (loaded.layout, loaded.sha256) == ("keras", _sha256(path))
+    if suffix == ".keras":  # a weights file does not hold the normalisation: ImageNet's is assumed
+        np.testing.assert_allclose(np.asarray(loaded.normalization), statistics, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [
+        ("imagnet", InvalidInputError, "did you mean 'imagenet'"),
+        ("keras.applications", InvalidInputError, "publishes no weights for 'resnet18'"),
+        ("missing/resnet18.safetensors", MissingFileError, "does not exist"),
+    ],
+)
+def test_bad_weights_are_refused_before_any_data_is_read(weights, error, message):
+    with pytest.raises(error, match=message):
+        check_config(
+            TrainConfig(model="resnet18", dataset="folder:/nowhere", weights=weights, recipe="fine-tune")
+        )
