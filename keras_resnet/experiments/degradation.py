@@ -54,10 +54,8 @@ def compare_models(
     folder gets its own figures; `comparison.png`, `comparison.json` and `comparison.md` go into
     `out`.
     """
-    from keras_resnet.experiments.ablations import ablation_table
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
-    from keras_resnet.models.variants import is_model_variant
     from keras_resnet.training import progress
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
@@ -103,10 +101,7 @@ def compare_models(
         residual={r["model"]: r["residual"] for r in rows},
         title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
     )
-    table = format_table(rows)
-    from_scratch = [row for row in rows if _split_weights(row["model"])[1] is None]
-    if any(is_model_variant(row["model"]) for row in from_scratch):
-        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(from_scratch)
+    table = _table(rows)
     result = {
         "rows": rows,
         "histories": histories,
@@ -117,6 +112,18 @@ def compare_models(
     write_json(out / "comparison.json", {k: v for k, v in result.items() if k != "table"})
     write_text(out / "comparison.md", table + "\n")
     return result
+
+
+def _table(rows: list[dict]) -> str:
+    """The summary table, and beside it He et al. 2016's figures when a model is an ablation."""
+    from keras_resnet.experiments.ablations import ablation_table
+    from keras_resnet.models.variants import is_model_variant
+
+    table = format_table(rows)
+    from_scratch = [row for row in rows if _split_weights(row["model"])[1] is None]
+    if any(is_model_variant(row["model"]) for row in from_scratch):
+        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(from_scratch)
+    return table
 
 
 def _share_warmup(configs: dict) -> None:

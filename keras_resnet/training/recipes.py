@@ -6,13 +6,10 @@ iterations), weight decay 1e-4, and for very deep or plain nets the paper's warm
 training error is below 80 % (`keras_resnet.training.warmup`; ~400 iterations for ResNet-110 on CIFAR), or
 for a fixed number of epochs when `warmup_epochs` is given. `imagenet` is the now-standard
 recipe of Goyal et al. 2017 and "Bag of Tricks" (He et al. 2019): lr 0.1 per 256 images, 5 linear
-warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4. `fine-tune` starts from
-pretrained weights (`keras_resnet.training.fine_tune`): BatchNorm frozen in inference mode, the
-backbone frozen for `freeze_epochs` (1) while the new head trains alone at lr 0.1 per 256 images,
-then every layer at lr 0.01 per 256 images (a tenth of training from scratch, as torchvision's and
-keras.io's fine-tuning guides lower it) with cosine decay over the remaining epochs, SGD with
-momentum 0.9, label smoothing 0.1, and no weight decay (a few epochs from a good solution: decay
-towards zero only pulls away from the pretrained weights).
+warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4. `fine-tune` (`fine_tune`):
+BatchNorm frozen, 1 head-only epoch at lr 0.1 per 256 images, then every layer at 0.01 per 256 (a
+tenth of from-scratch) with cosine decay, label smoothing 0.1, no weight decay (it would only pull
+away from the pretrained weights).
 
 Weight decay is the paper's (Caffe/Torch) kind: coupled L2 whose gradient `wd * w` goes through
 momentum. It is applied as `keras.regularizers.L2(wd / 2)` on conv and dense *kernels only* (the
@@ -60,7 +57,6 @@ class Recipe:
     batchnorm: str = "train"  # "train", or "frozen": BN layers never train, in inference mode
 
 
-BATCHNORM_MODES = ("train", "frozen")
 FINE_TUNE = "fine-tune"
 
 RECIPES = {
@@ -87,21 +83,18 @@ RECIPES = {
         label_smoothing=0.1,
         top5=True,
     ),
-    FINE_TUNE: Recipe(
-        name=FINE_TUNE,
-        lr_per_reference_batch=0.01,
-        reference_batch=256,
-        momentum=0.9,
-        weight_decay=0.0,
-        schedule="cosine",
-        warmup="linear",
-        warmup_epochs=0.0,
-        label_smoothing=0.1,
-        freeze_epochs=1,
-        head_lr_per_reference_batch=0.1,
-        batchnorm="frozen",
-    ),
 }
+RECIPES[FINE_TUNE] = dataclasses.replace(
+    RECIPES["imagenet"],
+    name=FINE_TUNE,
+    lr_per_reference_batch=0.01,
+    weight_decay=0.0,
+    warmup_epochs=0.0,
+    top5=False,
+    freeze_epochs=1,
+    head_lr_per_reference_batch=0.1,
+    batchnorm="frozen",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +148,9 @@ def resolve_recipe(
     learning_rate = (
         lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
     )
+    head_per_batch = (
+        recipe.head_lr_per_reference_batch or recipe.lr_per_reference_batch
+    ) / recipe.reference_batch
     if warmup_epochs is not None and warmup_until_error is not None:
         raise InvalidInputError("give a warm-up in epochs or until a training error, not both")
     if warmup_until_error is not None:
@@ -186,8 +182,8 @@ def resolve_recipe(
         step_factor=recipe.step_factor,
         top5=recipe.top5,
         freeze_epochs=int(recipe.freeze_epochs if freeze_epochs is None else freeze_epochs),
-        head_learning_rate=_head_lr(recipe, head_lr, batch_size),
-        batchnorm=check_choice("batchnorm", batchnorm or recipe.batchnorm, BATCHNORM_MODES),
+        head_learning_rate=float(head_lr if head_lr is not None else head_per_batch * batch_size),
+        batchnorm=check_choice("batchnorm", batchnorm or recipe.batchnorm, ("train", "frozen")),
     )
     checks = (
         ("learning rate", resolved.learning_rate, resolved.learning_rate > 0, "> 0"),
@@ -202,14 +198,6 @@ def resolve_recipe(
         if not ok:
             raise InvalidInputError(f"{what} must be {allowed}, got {value}")
     return resolved
-
-
-def _head_lr(recipe: Recipe, head_lr: float | None, batch_size: int) -> float:
-    """The head phase's lr: as given, else the recipe's head lr (or its lr) scaled with the batch."""
-    if head_lr is not None:
-        return float(head_lr)
-    per_reference = recipe.head_lr_per_reference_batch or recipe.lr_per_reference_batch
-    return float(per_reference * batch_size / recipe.reference_batch)
 
 
 def _paper_warms_up(model: str | None) -> bool:
@@ -349,8 +337,7 @@ def compile_with_recipe(
 
     Args:
         model: the Keras model to compile; the warm-up rule looks `model.name` up in the spec table.
-        recipe: "paper-cifar" or "imagenet" ("fine-tune" needs the two-phase
-            `fine_tune.FreezeSchedule`, which `keras_resnet.training.train` uses).
+        recipe: "paper-cifar" or "imagenet" (fine-tune: `fine_tune.FreezeSchedule`).
         batch_size: the batch size `fit` will use (the learning rate scales with it).
         steps_per_epoch: batches per epoch, for the schedule's step counts.
         epochs: the length of the run the schedule spans.
