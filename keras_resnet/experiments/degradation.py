@@ -63,8 +63,7 @@ def compare_models(
 
     models = _check_models(models)
     given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
-    if given.get("recipe") is None:
-        given.pop("recipe", None)  # each model's default: fine-tune with weights, else paper-cifar
+    given = {k: v for k, v in given.items() if k != "recipe" or v is not None}  # None: per model
     if batch_size is not None:
         given["batch_size"] = batch_size
     configs = {
