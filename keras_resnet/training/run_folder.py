@@ -160,15 +160,20 @@ class RunFolder:
         steps_per_epoch: int,
         session: dict,
         previous: dict | None = None,
+        weights: dict | None = None,
+        freeze_schedule: dict | None = None,
     ) -> None:
         """config.json: the resolved options and numbers, and the provenance of every session
-        (`previous`, the config being resumed, keeps its sessions; the first is `environment`)."""
+        (`previous`, the config being resumed, keeps its sessions; the first is `environment`);
+        a run from pretrained weights adds `weights` (source, file, sha256) and `freeze_schedule`."""
         sessions = [*(previous or {}).get("sessions", []), session]
+        pretrained = {"weights": weights, "freeze_schedule": freeze_schedule} if weights else {}
         write_json(
             self.config,
             {
                 "train_config": train_config,
                 "recipe": recipe,
+                **pretrained,
                 "dataset": dataset,
                 "replicas": replicas,
                 "steps_per_epoch": steps_per_epoch,
