@@ -190,6 +190,17 @@ class LiteRTRunner(Runner):
         self._batch: int | None = None
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The input's shape, -1 where the file leaves a dimension (the batch) open."""
+        return tuple(int(size) for size in self._input["shape_signature"])
+
+    def output_record(self) -> dict:
+        """The output tensor's dtype, scale and zero point, as the file declares them (scale 0 for
+        a float output): the facts `keras_resnet.models.outputs` records beside the file."""
+        scale, zero_point = self._output["quantization"]
+        return {"dtype": self.output_dtype.name, "scale": float(scale), "zero_point": int(zero_point)}
+
+    @property
     def input_dtype(self) -> np.dtype:
         return np.dtype(self._input["dtype"])
 
