@@ -230,6 +230,7 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
         "export_report.json",
         "labels.txt",
         "model_float32.tflite",
+        "outputs.json",
         "saved_model",
     ]
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".keras-resnet.json"]
