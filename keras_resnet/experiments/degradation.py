@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.training.run_folder import RunFolder
 
 __all__ = ["compare_models", "format_table"]
@@ -153,13 +154,13 @@ def _check_models(models) -> list[str]:
         models = [models]
     models = list(models)
     if not models:
-        raise ValueError("compare needs at least one model, e.g. plain20 plain56 resnet20 resnet56")
+        raise InvalidInputError("compare needs at least one model, e.g. plain20 plain56 resnet20 resnet56")
     repeated = sorted({m for m in models if models.count(m) > 1})
     if repeated:
-        raise ValueError(f"model named more than once: {', '.join(repeated)}")
+        raise InvalidInputError(f"model named more than once: {', '.join(repeated)}")
     unknown = [m for m in models if ":" not in m and m not in list_models()]
     if unknown:
-        raise ValueError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
+        raise InvalidInputError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
     for model in models:
         _model_fields(model)  # a variant's options are checked before anything trains
     return models

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.training.run_folder import RunFolder
 
 REPRESENTATIVE_IMAGES = 300
@@ -54,7 +55,7 @@ def export_images(
     from keras_resnet.data import sources
 
     if representative < 1 or validation < 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"need at least one image of each kind, got representative={representative}, "
             f"validation={validation}"
         )
@@ -66,7 +67,7 @@ def export_images(
         download=download,
     )
     if input_shape is not None and tuple(source.image_shape) != tuple(input_shape):
-        raise ValueError(
+        raise InvalidInputError(
             f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
             f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on"
         )
@@ -76,7 +77,7 @@ def export_images(
     x_train, _ = _arrays(train, representative)
     x_test, y_test = _arrays(sources.tf_dataset(source.test), validation)
     if len(x_train) == 0 or len(x_test) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"dataset {spec!r} has an empty training or test split; it cannot calibrate or check an export"
         )
     return ExportImages(spec=spec, representative=x_train, validation=(x_test, y_test))

@@ -34,7 +34,7 @@ def check_backend_for_saved_model() -> None:
 
     backend = keras.backend.backend()
     if backend not in BACKENDS:
-        raise ValueError(
+        raise InvalidInputError(
             f"SavedModel export needs the TensorFlow or JAX backend, but Keras is running on {backend!r} "
             f"(its ExportArchive needs fixed shapes and is experimental). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
