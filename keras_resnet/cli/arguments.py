@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit code 2, no traceback."""
+
+
+def deprecated_flag(replacement: str, base: type[argparse.Action] = argparse._StoreAction):
+    """An argparse action that works as `base` and prints that the flag is now `replacement`."""
+
+    class Deprecated(base):  # type: ignore[valid-type,misc]
+        def __call__(self, parser, namespace, values, option_string=None):
+            print(
+                f"note: {option_string} is deprecated; use {replacement}",
+                file=sys.stderr,
+            )
+            super().__call__(parser, namespace, values, option_string)
+
+    return Deprecated
 
 
 def shape(text: str) -> tuple[int, ...]:

@@ -131,11 +131,13 @@ def test_malformed_npz_is_refused_with_a_message_naming_the_problem(tmp_path, ov
 
 
 def test_missing_or_corrupt_npz_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="npz file not found"):
+    from keras_resnet.errors import CorruptFileError, MissingFileError
+
+    with pytest.raises(MissingFileError, match="npz file not found"):
         data.load_datasets(f"npz:{tmp_path / 'none.npz'}")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="cannot read .* as an .npz archive"):
+    with pytest.raises(CorruptFileError, match="cannot read .* as an .npz archive"):
         data.load_datasets(f"npz:{corrupt}")
 
 
