@@ -82,6 +82,7 @@ PROGRAMMING_ERRORS = {
     ("gradients/tap.py", "the optimizer applies"): "internal invariant: the tap sees one gradient per weight",
     ("export/parity.py", "outputs have shape"): "internal invariant: an exported file and Keras disagree",
     ("models/weights.py", "skipped[0]"): "caught two lines below and re-raised as ArchitectureMismatchError",
+    ("models/variants.py", "ValueError(text)"): "_parse_bool's signal; _convert re-raises it",
 }
 # Files other helpers owned while the rest was converted; the lead converts them after merging
 # and then empties this (each entry is about the user's input, so none may stay).
