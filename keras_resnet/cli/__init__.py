@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(  # the old spelling, kept working with a deprecation line
         "--verbose",
         dest="native_logs",
-        action=deprecated_flag("--native-logs", argparse._StoreTrueAction),
+        action=deprecated_flag("--native-logs"),
+        nargs=0,
+        const=True,
         help=argparse.SUPPRESS,
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

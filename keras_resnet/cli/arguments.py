@@ -11,16 +11,14 @@ class CommandError(Exception):
     """A user-facing failure: printed as one line, exit code 2, no traceback."""
 
 
-def deprecated_flag(replacement: str, base: type[argparse.Action] = argparse._StoreAction):
-    """An argparse action that works as `base` and prints that the flag is now `replacement`."""
+def deprecated_flag(replacement: str) -> type[argparse.Action]:
+    """An argparse action for an old spelling: stores like the new flag (the value, or `const`
+    with `nargs=0`) and prints that the flag is now `replacement`."""
 
-    class Deprecated(base):  # type: ignore[valid-type,misc]
+    class Deprecated(argparse.Action):
         def __call__(self, parser, namespace, values, option_string=None):
-            print(
-                f"note: {option_string} is deprecated; use {replacement}",
-                file=sys.stderr,
-            )
-            super().__call__(parser, namespace, values, option_string)
+            print(f"note: {option_string} is deprecated; use {replacement}", file=sys.stderr)
+            setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
 
     return Deprecated
 
