@@ -54,6 +54,7 @@ class DatasetInfo:
     test_examples: int
     flip: bool
     pipeline: str = "tfdata"
+    skipped_images: int = 0  # folder images left out because they do not decode (skip_bad_images)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -74,6 +75,7 @@ class Datasets:
     test: Batches
     info: DatasetInfo
     new_train: Callable[[], Batches] | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of each image left out
 
 
 def load_datasets(
@@ -92,6 +94,7 @@ def load_datasets(
     eval_multiple: int = 1,
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
+    skip_bad_images: bool = False,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -103,7 +106,9 @@ def load_datasets(
     their elements become (image, label, weight), weight 0 for the padding at the end.
     `pipeline` is one of `PIPELINES`; `shard=(index, count)` (NumPy pipeline only) gives this
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
-    probe batch taken from it is the same in every process).
+    probe batch taken from it is the same in every process). `skip_bad_images` (folder datasets)
+    leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
+    lists them.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
@@ -119,6 +124,7 @@ def load_datasets(
         image_size=image_size,
         validation_fraction=validation_fraction,
         download=download,
+        skip_bad_images=skip_bad_images,
     )
     if raw.train_examples < 1:
         raise InvalidInputError(f"dataset {spec!r} has no training images")
@@ -185,6 +191,7 @@ def _pipelines(
         validation=new_eval(raw.validation, raw.validation_examples),
         test=new_eval(raw.test, raw.test_examples),
         info=info,
+        skipped=raw.skipped,
     )
 
 
@@ -238,6 +245,7 @@ def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> D
         test_examples=raw.test_examples,
         flip=flip,
         pipeline=pipeline,
+        skipped_images=len(raw.skipped),
     )
 
 

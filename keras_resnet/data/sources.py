@@ -57,6 +57,7 @@ class Source:
     image_shape: tuple[int, int, int]
     flip: bool = True
     stats: tuple | None = None  # (mean, std) when known without a pass over the data
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason): bad folder images left out
 
     @property
     def in_memory(self) -> bool:
@@ -71,8 +72,13 @@ def load_source(
     image_size: tuple[int, int] | None = None,
     validation_fraction: float = 0.1,
     download: bool = False,
+    skip_bad_images: bool = False,
 ) -> Source:
-    """Dispatch on the spec's prefix; unknown forms get a ValueError listing the valid ones."""
+    """Dispatch on the spec's prefix; unknown forms get an InvalidInputError listing the valid ones.
+
+    `skip_bad_images` (folders only) leaves out images that do not fully decode instead of
+    refusing the dataset; `Source.skipped` lists them.
+    """
     kind, _, rest = (spec or "").partition(":")
     if kind == "digits" and not rest:
         return load_digits(validation_fraction=validation_fraction)
@@ -83,7 +89,12 @@ def load_source(
     if kind == "folder" and rest:
         from keras_resnet.data.folders import load_folder
 
-        return load_folder(rest, image_size=image_size, validation_fraction=validation_fraction)
+        return load_folder(
+            rest,
+            image_size=image_size,
+            validation_fraction=validation_fraction,
+            skip_bad_images=skip_bad_images,
+        )
     if kind == "tfds" and rest:
         from keras_resnet.data.folders import load_tfds
 

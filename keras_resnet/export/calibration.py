@@ -45,6 +45,7 @@ def export_images(
     validation_fraction: float = 0.1,
     download: bool = False,
     input_shape: tuple[int, ...] | None = None,
+    skip_bad_images: bool = False,
 ) -> ExportImages:
     """Up to `representative` training images and up to `validation` test images with labels.
 
@@ -65,6 +66,7 @@ def export_images(
         image_size=image_size,
         validation_fraction=validation_fraction,
         download=download,
+        skip_bad_images=skip_bad_images,
     )
     if input_shape is not None and tuple(source.image_shape) != tuple(input_shape):
         raise InvalidInputError(
@@ -114,7 +116,12 @@ def export_images_for(
         image_size = tuple(input_shape[:2]) if input_shape is not None else None
         fraction = 0.1
     return export_images(
-        spec, data_dir=data_dir, image_size=image_size, validation_fraction=fraction, input_shape=input_shape
+        spec,
+        data_dir=data_dir,
+        image_size=image_size,
+        validation_fraction=fraction,
+        input_shape=input_shape,
+        skip_bad_images=bool(run and run.get("skip_bad_images")),
     )
 
 

@@ -29,7 +29,7 @@ QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 
 
 def check_tflite_path(filepath: str | Path) -> Path:
-    """The path a .tflite file is written to; anything else is a ValueError before work starts."""
+    """The path a .tflite file is written to; anything else is an InvalidInputError before work starts."""
     path = Path(filepath)
     if path.suffix != ".tflite":
         raise InvalidInputError(
@@ -174,8 +174,12 @@ def _interpreter_class() -> type:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        import tensorflow as tf
-
+        try:
+            import tensorflow as tf
+        except ImportError:
+            raise InvalidInputError(
+                "running a .tflite file needs the LiteRT interpreter: pip install ai-edge-litert"
+            ) from None
         Interpreter = tf.lite.Interpreter
     return Interpreter
 
@@ -189,6 +193,17 @@ class LiteRTRunner(Runner):
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._batch: int | None = None
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The input's shape, -1 where the file leaves a dimension (the batch) open."""
+        return tuple(int(size) for size in self._input["shape_signature"])
+
+    def output_record(self) -> dict:
+        """The output tensor's dtype, scale and zero point, as the file declares them (scale 0 for
+        a float output): the facts `keras_resnet.models.outputs` records beside the file."""
+        scale, zero_point = self._output["quantization"]
+        return {"dtype": self.output_dtype.name, "scale": float(scale), "zero_point": int(zero_point)}
 
     @property
     def input_dtype(self) -> np.dtype:

@@ -98,6 +98,7 @@ def evaluate_run(
         image_size=options["image_size"] if options else tuple(model.input_shape[1:3]),
         validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
+        skip_bad_images=bool(options and options.get("skip_bad_images")),
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:
