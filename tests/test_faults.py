@@ -34,7 +34,7 @@ from keras_resnet.training.fit import train
 from keras_resnet.training.run_folder import RunFolder
 
 EPOCHS = 3
-TINY_CLI = ["--model", "tiny_model:tiny_resnet", "--no-export", "--no-gradient-norms", "--verbose", "0"]
+TINY_CLI = ["--model", "tiny_model:tiny_resnet", "--no-export", "--no-gradient-norms", "--progress", "none"]
 
 
 class _Interrupt(Exception):

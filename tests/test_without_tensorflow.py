@@ -28,7 +28,8 @@ SESSION = """
         pass
     out = sys.argv[1]
     tiny = ["--model", "tiny_model:tiny_resnet"]
-    train = ["train", *tiny, "--epochs", "2", "--batch-size", "128", "--out", f"{out}/run", "--verbose", "0"]
+    train = ["train", *tiny, "--epochs", "2", "--batch-size", "128", "--out", f"{out}/run",
+             "--progress", "none"]
     codes = [main(train)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -12,7 +12,8 @@ def _add_predict_command(subparsers) -> None:
         "predict",
         help="classify images with a run, .keras, SavedModel, .tflite or resnet50:torchvision",
         description=(
-            "Print the top-k classes of each image. SOURCE: a run folder, a .keras file, an export's "
+            "Print the top-k classes of each image. SOURCE: a run folder (its best.keras, else "
+            "last.keras: the rule evaluate and export share), a .keras file, an export's "
             "SavedModel folder, a .tflite file, or MODEL:WEIGHTS such as resnet50:torchvision. Images "
             "of 128 px or more are resized shorter side to size/0.875 and centre-cropped (ImageNet's "
             "rule); smaller model inputs get the whole image resized. A .tflite file runs without "

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
-from keras_resnet.cli.arguments import CommandError, comma_list, default_out, key_value, shape
+from keras_resnet.cli.arguments import (
+    CommandError,
+    comma_list,
+    default_out,
+    deprecated_flag,
+    key_value,
+    shape,
+)
 
 
 def add_commands(subparsers) -> None:
@@ -111,11 +120,18 @@ def _add_run_arguments(parser) -> None:
         "(default: gradient_norms.csv, gradient_heatmap.png, gradient_depth_profile.png)",
     )
     run.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
+        "--progress",
+        choices=tuple(PROGRESS),
         default=None,
-        help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)",
+        help="Keras' progress display: bar, one line per epoch, or none (default: bar on a "
+        "terminal, epoch when the output goes to a file or pipe)",
+    )
+    run.add_argument(  # the old spelling (0 none, 1 bar, 2 epoch), kept working with a note
+        "--verbose",
+        dest="progress",
+        type=_progress_of_verbose,
+        action=deprecated_flag("--progress {bar,epoch,none}"),
+        help=argparse.SUPPRESS,
     )
     export = parser.add_argument_group("export at the end (into RUN/export/, from the best checkpoint)")
     export.add_argument(
@@ -131,6 +147,25 @@ def _add_run_arguments(parser) -> None:
         metavar="LIST",
         help="TFLite variants: comma list of float32, float16, dynamic, int8 (default float32,int8)",
     )
+
+
+PROGRESS = {"bar": 1, "epoch": 2, "none": 0}
+"""`--progress` -> Keras' `verbose`."""
+
+
+def _progress_of_verbose(text: str) -> str:
+    names = {str(verbose): name for name, verbose in PROGRESS.items()}
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from 0, 1, 2)")
+    return names[text]
+
+
+def keras_verbose(progress: str | None) -> int:
+    """Keras' `verbose` for `--progress`; without it, a bar on a terminal and one line per epoch
+    otherwise (a bar written to a file is a flood of escape sequences)."""
+    if progress is None:
+        progress = "bar" if sys.stdout.isatty() else "epoch"
+    return PROGRESS[progress]
 
 
 _TRAIN_OPTIONS = (
@@ -214,7 +249,7 @@ def _run_train(args) -> None:
             out=out,
             resume=args.resume,
             overwrite=args.overwrite,
-            verbose="auto" if args.verbose is None else args.verbose,
+            verbose=keras_verbose(args.progress),
             export=args.export is not False,
             export_quantize=args.export_quantize or DEFAULT_EXPORT_QUANTIZE,
         )
@@ -234,11 +269,22 @@ def _run_train(args) -> None:
 
 
 def _add_evaluate_command(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="score a run folder or a .keras file on a dataset")
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a run folder or a .keras file on a dataset",
+        description="Score a model on a dataset split. A run folder is scored with its best "
+        "checkpoint (best.keras), else its last (last.keras): the rule evaluate, predict and "
+        "export share.",
+    )
     parser.add_argument("target", help="a run folder (runs/NAME) or a .keras file")
     parser.add_argument("--dataset", help="dataset spec (default: the run's)")
     parser.add_argument("--split", default="test", help="test (default) or validation")
-    parser.add_argument("--checkpoint", default="last", help="last (default) or best, for a run folder")
+    parser.add_argument(
+        "--checkpoint",
+        default="auto",
+        choices=("auto", "best", "last"),
+        help="for a run folder: auto (default: best.keras, else last.keras), best or last",
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--data-dir", help="where tfds data is prepared")
     parser.add_argument("--download", action="store_true", help="let tfds download the data")

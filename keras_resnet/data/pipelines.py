@@ -172,14 +172,14 @@ def _pipelines(
 
         def new_pipeline() -> tf.data.Dataset:
             return train_pipeline(
-                sources.tf_dataset(raw.train),
+                with_length(sources.tf_dataset(raw.train), raw.train_examples),
                 **train_options,
                 shuffle_buffer=min(raw.train_examples, 10_000),
                 drop_remainder=drop_remainder,
             )
 
         def new_eval(split, examples):
-            dataset = sources.tf_dataset(split)
+            dataset = with_length(sources.tf_dataset(split), examples)
             return eval_pipeline(
                 dataset, batch_size=eval_batch_size, examples=examples, multiple=eval_multiple
             )
@@ -193,6 +193,18 @@ def _pipelines(
         info=info,
         skipped=raw.skipped,
     )
+
+
+def with_length(dataset, examples: int):
+    """`dataset` with its length stated when tf.data cannot know it (a folder's split is a
+    `filter`): without it Keras learns an epoch's end only by running out of data, and says so
+    ("Your input ran out of data; interrupting training") after every full first epoch. The
+    length is checked as the data is read: a wrong count fails loudly, never silently."""
+    import tensorflow as tf
+
+    if int(dataset.cardinality()) != tf.data.UNKNOWN_CARDINALITY:
+        return dataset
+    return dataset.apply(tf.data.experimental.assert_cardinality(examples))
 
 
 def tensorflow_available() -> bool:
@@ -337,13 +349,29 @@ def numpy_batches(dataset):
     return (tuple(batch) for batch in dataset)
 
 
-def images_only(dataset):
-    """A pipeline of the images of `dataset`'s batches, for `model.predict`."""
+def images_only(dataset, *, pad_to: int | None = None):
+    """A pipeline of the images of `dataset`'s batches, for `model.predict`.
+
+    `pad_to` (tf.data only) pads a short last batch with zero images to that many, so every
+    batch has one shape and `predict` traces once per model: a ragged last batch costs each
+    model a second trace, and TensorFlow counts the traces of every Keras model's predict step
+    together, warning of "retracing" after a few models (the run's final and best checkpoints,
+    then the export's check). Predictions of the padding come last; drop them.
+    """
     from keras_resnet.data import arrays
 
     if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
         return dataset  # predict reads the first item of each batch
-    return dataset.map(lambda *example: example[0])
+    images = dataset.map(lambda *example: example[0])
+    if pad_to is None:
+        return images
+    import tensorflow as tf
+
+    def pad(x):
+        x = tf.pad(x, [[0, pad_to - tf.shape(x)[0]]] + [[0, 0]] * (len(x.shape) - 1))
+        return tf.ensure_shape(x, (pad_to, *x.shape[1:]))
+
+    return images.map(pad)
 
 
 def one_hot(dataset, classes: int):

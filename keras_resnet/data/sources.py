@@ -147,7 +147,7 @@ def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
     x_train = _check_images(arrays["x_train"], "x_train", path)
     x_test = _check_images(arrays["x_test"], "x_test", path)
     if x_test.shape[1:] != x_train.shape[1:]:
-        raise InvalidInputError(
+        raise CorruptFileError(
             f"{path}: x_test images are {x_test.shape[1:]} but x_train images are {x_train.shape[1:]}"
         )
     y_train = _check_labels(arrays["y_train"], "y_train", len(x_train), path)
@@ -158,7 +158,7 @@ def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
         names = tuple(str(i) for i in range(int(y_train.max()) + 1))
     for key, labels in (("y_train", y_train), ("y_test", y_test)):
         if labels.min() < 0 or labels.max() >= len(names):
-            raise InvalidInputError(
+            raise CorruptFileError(
                 f"{path}: {key} has labels outside 0..{len(names) - 1} "
                 f"(found {labels.min()}..{labels.max()}); labels must index the classes"
             )
@@ -203,25 +203,30 @@ def _parse_synthetic(text: str) -> tuple[tuple[int, int, int], int]:
     try:
         shape = tuple(int(part) for part in shape_text.lower().split("x"))
         classes = int(classes_text) if classes_text else SYNTHETIC_DEFAULT_CLASSES
-    except ValueError:
-        shape, classes = (), 0
-    if len(shape) != 3 or min(shape) < 1 or classes < 2:
-        raise ValueError(
+    except ValueError:  # int() of a malformed part
+        shape, classes = (), None
+    if len(shape) != 3 or min(shape) < 1 or classes is None:
+        raise InvalidInputError(
             f"bad synthetic spec {text!r}; expected synthetic:HxWxC[:CLASSES], e.g. synthetic:224x224x3:1000"
+        )
+    if classes < 2:
+        raise InvalidInputError(
+            f"synthetic:{text} has {classes} class{'' if classes == 1 else 'es'}; a classifier needs at "
+            f"least 2 classes, e.g. synthetic:{shape_text}:10"
         )
     return shape, classes
 
 
 def _check_images(x, key: str, path: str):
     if x.dtype != "uint8":
-        raise InvalidInputError(
+        raise CorruptFileError(
             f"{path}: {key} must be uint8 images (0..255), got dtype {x.dtype}; "
             "convert with np.clip(x * 255, 0, 255).astype('uint8') if it is 0..1 floats"
         )
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
-        raise InvalidInputError(
+        raise CorruptFileError(
             f"{path}: {key} must have shape (N, height, width, channels) with 1 or 3 channels "
             f"and N >= 1, got {x.shape}"
         )
@@ -234,11 +239,11 @@ def _check_labels(y, key: str, count: int, path: str):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
-        raise InvalidInputError(
+        raise CorruptFileError(
             f"{path}: {key} must be a 1-D array of integer class ids, got {y.dtype} {y.shape}"
         )
     if len(y) != count:
-        raise InvalidInputError(f"{path}: {key} has {len(y)} labels for {count} images")
+        raise CorruptFileError(f"{path}: {key} has {len(y)} labels for {count} images")
     return y.astype("int64")
 
 

@@ -8,9 +8,9 @@ a folder holding another run is refused unless resuming or overwriting it, and o
 tool can prove it wrote (`_utils.ownership`) is ever resumed or replaced.
 
 Run folders from before the ownership marker (a `config.json` with `train_config`, no marker) are
-recognised by content: `--resume` continues them (and marks them), but `--overwrite` deletes one
-only when it holds nothing but names a run folder holds (`RUN_ENTRIES`); anything else in it
-(a `thesis.txt`) makes it foreign, and it is refused.
+recognised by content: `--resume` continues them (and marks them). `--overwrite`, of any run
+folder, deletes only the names a run folder holds (`RUN_ENTRIES`) and refuses, naming them, when
+anything else is in it (a `thesis.txt`, a `NOTES.txt`): the user's files are never deleted.
 """
 
 from __future__ import annotations
@@ -220,19 +220,34 @@ def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> t
             f"output folder {run.root} holds another run; pass --resume to continue it "
             "or --overwrite to replace it"
         )
-    if overwrite and run.is_legacy_run():
-        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+    if overwrite and run.is_run():
+        check_overwritable(run)
     if not (run.is_run() and resume):
         return run, None
     run.train_config()  # a damaged config.json: one line now, not a KeyError later
     return run, run.read_config()
 
 
+def check_overwritable(run: RunFolder) -> None:
+    """Refuse `--overwrite` of a run folder that is not ours or holds anything but the run's own
+    files (`RUN_ENTRIES`), naming what else is there: a user's `NOTES.txt` is never deleted."""
+    ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+    others = ownership.foreign_entries(run.root, RUN_ENTRIES)
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise ForeignPathError(
+            f"output folder {run.root} holds {shown} beside the run; --overwrite replaces only a "
+            f"run's own files, so nothing was changed: move {'it' if len(others) == 1 else 'them'} "
+            f"out of the folder, or choose another --out"
+        )
+
+
 def init_run_dir(run: RunFolder, *, overwrite: bool) -> None:
-    """Create and mark the folder; when overwriting, first empty it, provided it is ours."""
+    """Create and mark the folder; when overwriting, first delete the run's own files (only
+    `RUN_ENTRIES`, and only when the folder holds nothing else: `check_overwritable`)."""
     if overwrite and run.is_run():
-        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
-        ownership.remove_owned(run.root)
+        check_overwritable(run)
+        ownership.remove_entries(run.root, RUN_ENTRIES)
     ownership.claim(run.root, KIND)
     run.checkpoints.mkdir(exist_ok=True)
     for folder in (run.root, run.checkpoints, run.backup):

@@ -9,7 +9,7 @@ import pytest
 
 from keras_resnet.data import folders, sources
 from keras_resnet.data import pipelines as data
-from keras_resnet.errors import MissingFileError
+from keras_resnet.errors import CorruptFileError, MissingFileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -136,7 +136,7 @@ def test_missing_or_corrupt_npz_is_refused(tmp_path):
         data.load_datasets(f"npz:{tmp_path / 'none.npz'}")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="cannot read .* as an .npz archive"):
+    with pytest.raises(CorruptFileError, match="cannot read .* as an .npz archive"):
         data.load_datasets(f"npz:{corrupt}")
 
 

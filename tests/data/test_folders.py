@@ -26,7 +26,7 @@ TINY_RUN = [
     "--batch-size",
     "4",
 ]
-QUIET = ["--no-export", "--no-gradient-norms", "--verbose", "0"]
+QUIET = ["--no-export", "--no-gradient-norms", "--progress", "none"]
 
 
 def _image(path: Path, seed: int, size=(20, 24), mode="RGB", **save):
