@@ -22,12 +22,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
 
 from keras_resnet._utils.atomic import atomic_path, write_json
 from keras_resnet.errors import ArchitectureMismatchError, CorruptFileError
+from keras_resnet.models.labels import add_labels
 from keras_resnet.models.saving import check_weights_file
 from keras_resnet.training.run_folder import read_json
 
@@ -42,7 +44,13 @@ def _finite_loss(logs) -> bool:
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint whose file is always complete; epochs with a non-finite loss are skipped."""
+    """ModelCheckpoint whose file is always complete and carries the class names (`labels.txt`
+    inside, so a checkpoint copied out of its run still names its classes); epochs with a
+    non-finite loss are skipped."""
+
+    def __init__(self, filepath: str, *, class_names: Sequence[str] | None = None, **kwargs):
+        super().__init__(filepath, **kwargs)
+        self.class_names = tuple(class_names) if class_names else None
 
     def on_epoch_end(self, epoch, logs=None):
         if not _finite_loss(logs):
@@ -54,6 +62,8 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
                 super().on_epoch_end(epoch, logs)
             finally:
                 self.filepath = final
+            if self.class_names and Path(temporary).is_file():
+                add_labels(temporary, self.class_names)
 
 
 class EpochBackup(keras.callbacks.Callback):

@@ -92,6 +92,7 @@ def train(
             else None,
             loggers=[gradients] if gradients else [],
             extra=[*compiled.callbacks, *extra_callbacks],
+            class_names=info.class_names,
         )
         with disk_errors_reported(run.root, needed_bytes=needed):
             _fit(

@@ -20,7 +20,7 @@ from keras_resnet.cli import main
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-NO_TF_NO_KERAS = ROOT / "tests" / "fixtures" / "no_tensorflow_no_keras"  # its sitecustomize hides both
+HIDER = ROOT / "tests" / "fixtures" / "hidden_packages"  # its sitecustomize hides HIDDEN_PACKAGES
 
 SESSION = """
     import json, sys
@@ -41,7 +41,11 @@ SESSION = """
 
 
 def light_run(args, tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NO_TF_NO_KERAS), str(ROOT)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HIDER), str(ROOT)]),
+        "HIDDEN_PACKAGES": "tensorflow,keras",
+    }
     return subprocess.run(
         [sys.executable, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
