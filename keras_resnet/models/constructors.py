@@ -5,6 +5,11 @@ keras.applications arguments and every option of `ResNet`. Each runtime construc
 `build(name, **options)` with a signature whose defaults are its row of the table and a docstring
 written from that row, so `help(kr.resnet50)`, `inspect.signature` and IDEs show the real arguments
 (torchvision's one-line constructors, Model Garden's single spec table).
+
+keras.applications users type `ResNet50(...)`: `ResNet18`, `ResNet34`, `ResNet50`, `ResNet101`,
+`ResNet152`, `ResNet50V2`, `ResNet101V2` and `ResNet152V2` are the very same functions as
+`resnet18` ... `resnet152_v2` (`kr.ResNet50 is kr.resnet50`). The defaults that differ from
+keras.applications are listed in `KERAS_APPLICATIONS_DIFFERENCES`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,19 @@ import keras
 from keras_resnet.models.resnet import ResNet, build
 from keras_resnet.models.specs import MODEL_SPECS, ModelSpec
 
-__all__ = ["Constructor", *MODEL_SPECS]
+# keras.applications' names -> ours; each is the same constructor object.
+KERAS_APPLICATIONS_NAMES = {
+    "ResNet18": "resnet18",
+    "ResNet34": "resnet34",
+    "ResNet50": "resnet50",
+    "ResNet101": "resnet101",
+    "ResNet152": "resnet152",
+    "ResNet50V2": "resnet50_v2",
+    "ResNet101V2": "resnet101_v2",
+    "ResNet152V2": "resnet152_v2",
+}
+
+__all__ = ["Constructor", "KERAS_APPLICATIONS_DIFFERENCES", *MODEL_SPECS, *KERAS_APPLICATIONS_NAMES]
 
 # The arguments every keras.applications model takes; shown first, as users know them.
 KERAS_APPLICATIONS_ARGUMENTS = (
@@ -106,7 +123,25 @@ ablations: shortcut_variant (Fig. 2), gate_bias, unit_order (Fig. 4).
 
 Returns:
     A functional `keras.Model`.
+
+Defaults that differ from keras.applications' model of the same name (`KERAS_APPLICATIONS_DIFFERENCES`):
+weights=None (theirs "imagenet"); version "v1.5" and conv_bias=False, bn_epsilon=1e-5 (theirs v1,
+biased convs, 1.001e-5; `**keras_resnet.KERAS_APPLICATIONS_OPTIONS["v1"]` gives theirs); V2 nets
+downsample="first" (theirs "last"); input_shape (224, 224, 3) (theirs None); with weights, the
+source's preprocessing is inside the model (raw RGB 0-255 in; theirs needs `preprocess_input`).
 """
+
+
+KERAS_APPLICATIONS_DIFFERENCES = {
+    "weights": ("None: random initialisation", '"imagenet"'),
+    "version": ('"v1.5": stride on the bottleneck\'s 3x3 (torchvision)', '"v1": stride on the first 1x1'),
+    "conv_bias": ("False", "True"),
+    "bn_epsilon": ("1e-5", "1.001e-5"),
+    "downsample (V2 nets)": ('"first": the paper\'s', '"last"'),
+    "input_shape": ("(224, 224, 3)", "None"),
+    "preprocessing": ("inside the model with weights: raw RGB 0-255 in", "`preprocess_input` outside"),
+}
+"""Option -> (our default, keras.applications' default), where the two differ."""
 
 
 def _summary(spec: ModelSpec) -> str:
@@ -181,3 +216,12 @@ resnet152_v2: Constructor = _constructor("resnet152_v2")
 preact_resnet110: Constructor = _constructor("preact_resnet110")
 preact_resnet164: Constructor = _constructor("preact_resnet164")
 preact_resnet1001: Constructor = _constructor("preact_resnet1001")
+
+ResNet18 = resnet18
+ResNet34 = resnet34
+ResNet50 = resnet50
+ResNet101 = resnet101
+ResNet152 = resnet152
+ResNet50V2 = resnet50_v2
+ResNet101V2 = resnet101_v2
+ResNet152V2 = resnet152_v2
