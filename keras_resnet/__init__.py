@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.registration import register_when_keras_loads
 from keras_resnet._version import __version__
-from keras_resnet.errors import __all__ as _ERRORS
+from keras_resnet.errors import __all__ as _error_names
 from keras_resnet.models.specs import MODEL_SPECS
 
 # Keras walks functional graphs recursively: ResNet-1202 and preact ResNet-1001 (about 5,000 layers)
@@ -45,7 +45,7 @@ _PUBLIC = {
     "keras_resnet.export.callback": ("ExportCallback",),
     "keras_resnet.inference.predictor": ("Predictor", "load"),
     "keras_resnet.models.labels": ("save_model",),
-    "keras_resnet.errors": tuple(_ERRORS),
+    "keras_resnet.errors": tuple(_error_names),
 }
 if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy names
     from keras_resnet.errors import *  # noqa: F403

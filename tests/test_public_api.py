@@ -31,10 +31,10 @@ def test_every_public_name_is_the_documented_object_of_its_home_module(name):
 def _attribute_docstring(module, name: str) -> str | None:
     body = ast.parse(inspect.getsource(module)).body
     for statement, following in zip(body, body[1:]):
-        targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-                return following.value.value
+        targets = getattr(statement, "targets", [getattr(statement, "target", None)])
+        named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
+        if named and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            return following.value.value
     return None
 
 

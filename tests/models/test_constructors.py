@@ -16,8 +16,15 @@ def test_there_is_one_constructor_per_row_of_the_table():
         for n, v in vars(constructors).items()
         if inspect.isfunction(v) and v.__module__ == constructors.__name__ and not n.startswith("_")
     }
-    assert named == set(kr.MODEL_SPECS) == set(kr.list_models())
-    assert set(constructors.__all__) == {"Constructor", *kr.MODEL_SPECS}
+    aliases = set(constructors.KERAS_APPLICATIONS_NAMES)
+    assert named - aliases == set(kr.MODEL_SPECS) == set(kr.list_models())
+    assert all(getattr(constructors, a).__name__ in kr.MODEL_SPECS for a in aliases)
+    assert set(constructors.__all__) == {
+        "Constructor",
+        "KERAS_APPLICATIONS_DIFFERENCES",
+        *kr.MODEL_SPECS,
+        *aliases,
+    }
 
 
 def test_the_protocol_states_every_option_of_the_builder():
