@@ -22,7 +22,9 @@ from keras_resnet.models.specs import MODEL_SPECS
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 30_000))
 
 _PUBLIC = {
-    "keras_resnet.models.resnet": ("ResNet", "build", "cifar_resnet", "imagenet_resnet", "list_models"),
+    "keras_resnet.models.resnet": ("ResNet",),
+    "keras_resnet.models.options": ("ResNetOptions",),
+    "keras_resnet.models.named": ("build", "cifar_resnet", "imagenet_resnet", "list_models"),
     "keras_resnet.models.constructors": (
         *MODEL_SPECS,
         *("ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152"),
@@ -57,7 +59,9 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
     from keras_resnet.models.constructors import *  # noqa: F403
     from keras_resnet.models.labels import save_model
     from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
-    from keras_resnet.models.resnet import ResNet, build, cifar_resnet, imagenet_resnet, list_models
+    from keras_resnet.models.named import build, cifar_resnet, imagenet_resnet, list_models
+    from keras_resnet.models.options import ResNetOptions
+    from keras_resnet.models.resnet import ResNet
     from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
     from keras_resnet.models.weights import (
         from_keras_applications,

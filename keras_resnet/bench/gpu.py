@@ -106,7 +106,7 @@ def jax_training(
 
     from keras_resnet.bench.timing import summarise, synthetic_batch
     from keras_resnet.models.complexity import model_stats
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     if keras.backend.backend() != "jax":
         raise ValueError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")

@@ -111,7 +111,7 @@ def _keras(path: Path) -> Predictor:
 
 def _named(model_name: str, source: str) -> Predictor:
     from keras_resnet.export.runners import KerasRunner
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     model = build(model_name, weights=source)
     return _predictor(

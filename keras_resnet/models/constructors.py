@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 import keras
 
-from keras_resnet.models.resnet import ResNet, build
+from keras_resnet.models.named import build
+from keras_resnet.models.options import args_section, builder_signature
 from keras_resnet.models.specs import MODEL_SPECS, ModelSpec
 
 # keras.applications' names -> ours; each is the same constructor object.
@@ -38,18 +39,6 @@ KERAS_APPLICATIONS_NAMES = {
 }
 
 __all__ = ["Constructor", "KERAS_APPLICATIONS_DIFFERENCES", *MODEL_SPECS, *KERAS_APPLICATIONS_NAMES]
-
-# The arguments every keras.applications model takes; shown first, as users know them.
-KERAS_APPLICATIONS_ARGUMENTS = (
-    "include_top",
-    "weights",
-    "input_tensor",
-    "input_shape",
-    "pooling",
-    "classes",
-    "classifier_activation",
-    "name",
-)
 
 
 class Constructor(Protocol):
@@ -97,10 +86,9 @@ class Constructor(Protocol):
 
 _ARGUMENTS = """
 Every argument is keyword-only; its default (see the signature) is this network's row of
-`keras_resnet.MODEL_SPECS`, or `ResNet`'s default where the row says nothing.
+`keras_resnet.MODEL_SPECS`, or `ResNetOptions`' default where the row says nothing.
 
-keras.applications arguments:
-    include_top: the classifier head (global average pool, dense, `classifier_activation`).
+Args:
     weights: None (random initialisation); a source: "torchvision", "timm",
         "keras.applications" or "imagenet" (the best published top-1; see
         `keras_resnet.models.pretrained.registry`), which picks the options the weights were
@@ -109,18 +97,8 @@ keras.applications arguments:
     input_tensor: a Keras tensor or array to use as the model's input.
     input_shape: (height, width, channels) in `data_format` order; the default is given
         channels-last and is transposed for channels_first.
-    pooling: with include_top=False, None (feature maps), "avg" or "max".
-    classes: outputs of the classifier.
-    classifier_activation: activation of the outputs; None for logits.
     name: the model's name.
-
-Architecture options (described in full by `keras_resnet.ResNet`): block, stage_blocks,
-stage_widths, stage_strides, stem, stem_width, version ("v1", "v1.5", "v2"), shortcut ("A"-"D"),
-residual, downsample, zero_init_residual, stochastic_depth_rate, se_ratio, width_multiplier,
-conv_bias, bn_momentum, bn_epsilon, kernel_initializer, kernel_regularizer, data_format,
-normalization ((mean, std) per channel, so the model takes raw pixels), and He et al. 2016's
-ablations: shortcut_variant (Fig. 2), gate_bias, unit_order (Fig. 4).
-
+{fields}
 Returns:
     A functional `keras.Model`.
 
@@ -144,6 +122,9 @@ KERAS_APPLICATIONS_DIFFERENCES = {
 """Option -> (our default, keras.applications' default), where the two differ."""
 
 
+_FIELD_ARGS = args_section()
+
+
 def _summary(spec: ModelSpec) -> str:
     """One sentence on a spec row: depth, family, blocks, widths and the paper it comes from."""
     family = "CIFAR" if spec.stem == "cifar" else "ImageNet"
@@ -163,13 +144,7 @@ def _summary(spec: ModelSpec) -> str:
 
 def _signature(name: str) -> inspect.Signature:
     """`ResNet`'s keyword-only parameters, keras.applications' first, defaults from `name`'s row."""
-    defaults = {**MODEL_SPECS[name].builder_kwargs(), "name": name}
-    parameters = inspect.signature(ResNet, eval_str=True).parameters
-    order = [*KERAS_APPLICATIONS_ARGUMENTS, *(p for p in parameters if p not in KERAS_APPLICATIONS_ARGUMENTS)]
-    return inspect.Signature(
-        [parameters[p].replace(default=defaults.get(p, parameters[p].default)) for p in order],
-        return_annotation=keras.Model,
-    )
+    return builder_signature({**MODEL_SPECS[name].builder_kwargs(), "name": name})
 
 
 def _constructor(name: str) -> Constructor:
@@ -187,7 +162,7 @@ def _constructor(name: str) -> Constructor:
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__module__ = __name__
     constructor.__signature__ = bound_signature  # type: ignore[attr-defined]  # read by inspect
-    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
+    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS.format(fields=_FIELD_ARGS)
     return constructor
 
 

@@ -1,5 +1,5 @@
-"""Build a named model with a named weight source: the source's options, its preprocessing inside
-the model (raw RGB 0-255 in), its file fetched once and ported with every tensor checked."""
+"""What a named weight source asks of a model: the options it was trained with, and its file ported
+in with every tensor checked. `models.named` builds the model between the two."""
 
 from __future__ import annotations
 
@@ -9,25 +9,9 @@ import keras
 import numpy as np
 
 from keras_resnet.errors import ArchitectureMismatchError
-from keras_resnet.models.pretrained.fetch import fetch
 from keras_resnet.models.pretrained.files import keras_applications_model, read_torch_state
-from keras_resnet.models.pretrained.imagenet import imagenet_class_names
 from keras_resnet.models.pretrained.porting import port_torch_state
-from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSource, resolve
-
-
-def build_pretrained(name: str, kwargs: dict) -> keras.Model:
-    """`build(name, **kwargs)` with `kwargs["weights"]` a source name ("timm", "imagenet", ...)."""
-    from keras_resnet.models.resnet import build
-
-    entry = resolve(name, kwargs["weights"])
-    options = pretrained_options(entry, kwargs)
-    path = fetch(entry)  # before building, so an offline error comes at once
-    model = build(name, **options)
-    load_entry(entry, model, path)
-    if options.get("include_top", True):
-        model.class_names = imagenet_class_names()  # read by export (labels.txt) and predict
-    return model
+from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSource
 
 
 def pretrained_options(entry: WeightSource, kwargs: dict) -> dict:
