@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keras_resnet.data.sources import Source, stratified_split
+from keras_resnet.data.splits import Source, stratified_split
 from keras_resnet.errors import CorruptFileError
 
 if TYPE_CHECKING:
