@@ -1,11 +1,12 @@
 """The package's folders are its architecture: each layer imports only the layers before it.
 
-Order: _utils -> models -> data -> gradients -> training -> export -> experiments, bench ->
-workflows -> cli. Imports inside functions count too, so a lazy import cannot hide a dependency
-that goes the wrong way. No two modules import each other, directly or round a longer circle,
-and no module inside the package imports the package root (`import keras_resnet`), which would
-load every public name's home. The checkers are tested on planted sources too, so a checker that
-sees nothing cannot pass. The size limits keep every module, function and class one readable job.
+Order: _utils -> models -> data -> gradients -> training -> export -> experiments, inference ->
+workflows -> cli; the benchmarks live outside the package, in benchmarks/. Imports inside
+functions count too, so a lazy import cannot hide a dependency that goes the wrong way. No two
+modules import each other, directly or round a longer circle, and no module inside the package
+imports the package root (`import keras_resnet`), which would load every public name's home. The
+checkers are tested on planted sources too, so a checker that sees nothing cannot pass. The size
+limits keep every module, function and class one readable job.
 """
 
 import ast
@@ -25,7 +26,6 @@ LAYERS = {
     "training": 4,
     "export": 5,
     "experiments": 6,
-    "bench": 6,
     "inference": 6,
     "workflows": 7,
     "cli": 8,
@@ -33,10 +33,7 @@ LAYERS = {
     "__init__": 9,
 }
 SIBLINGS_APART = {
-    (a, b)
-    for a in ("experiments", "bench", "inference")
-    for b in ("experiments", "bench", "inference")
-    if a != b
+    (a, b) for a in ("experiments", "inference") for b in ("experiments", "inference") if a != b
 }
 MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_CLASS_LINES = 400, 80, 200
 
@@ -233,7 +230,8 @@ def test_the_root_import_checker_finds_a_planted_package_root_import(line):
     sources = {
         "keras_resnet": "from keras_resnet.models.named import build\n",
         "keras_resnet.experiments.x": f"def f():\n    {line}\n",
-        "keras_resnet.experiments.y": "import keras_resnet.models.named\nfrom keras_resnet.data import sources\n",
+        "keras_resnet.experiments.y": "import keras_resnet.models.named\n",
+        "keras_resnet.experiments.z": "from keras_resnet.data.sources import Source\n",
     }
     assert root_imports(sources) == ["keras_resnet.experiments.x line 2"]
 
