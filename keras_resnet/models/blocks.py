@@ -16,6 +16,7 @@ from typing import Any
 
 from keras import initializers, layers
 
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
 from keras_resnet.models.variants import (
     SHORTCUTS,
@@ -261,7 +262,7 @@ def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name:
             return options.conv(source, channels, 1, name=f"{name}_0", followed_by_bn=False)
         return x
     if in_channels > channels:
-        raise ValueError(
+        raise InvalidInputError(
             f"shortcut 'A' can only add channels, but unit {name} goes from "
             f"{in_channels} to {channels}; use shortcut 'B', or a stem_width no "
             "larger than the first stage's width"

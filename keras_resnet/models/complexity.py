@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import keras
 
+from keras_resnet.errors import InvalidInputError
+
 
 def _count(weights: Iterable[keras.Variable]) -> int:
     return int(sum(math.prod(w.shape) for w in weights))
@@ -22,7 +24,7 @@ def layer_macs(layer: keras.layers.Layer) -> int:
     if isinstance(layer, keras.layers.Conv2D):
         out = layer.output.shape
         if any(d is None for d in out[1:]):
-            raise ValueError(
+            raise InvalidInputError(
                 f"layer {layer.name} has an unknown output size {out}; build the "
                 "model with a fixed input_shape to count MACs"
             )
