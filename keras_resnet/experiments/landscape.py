@@ -198,11 +198,8 @@ def run_landscape(
         settings={"grid": grid, "span": span, "one_d": one_d, "seed": seed},
         finished=lambda label, settings: _previous(out / label / "landscape.json", settings),
         run=run,
+        load={"dataset": dataset, "split": split, "examples": examples, "checkpoint": checkpoint},
         verbose=verbose,
-        dataset=dataset,
-        split=split,
-        examples=examples,
-        checkpoint=checkpoint,
     )
     pair = plot_landscape_pair(results, out / "landscape_pair.png") if len(results) > 1 else None
     return {"results": results, "pair": pair, "summary": format_summary(results)}

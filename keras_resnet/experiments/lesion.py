@@ -134,11 +134,8 @@ def run_lesion(
         settings=own,
         finished=finished,
         run=run,
+        load={"dataset": dataset, "split": split, "examples": examples, "checkpoint": checkpoint},
         verbose=verbose,
-        dataset=dataset,
-        split=split,
-        examples=examples,
-        checkpoint=checkpoint,
     )
     figures = {
         "single": plot_lesion_single(studies, out / "lesion_single.png"),

@@ -103,8 +103,8 @@ def study_each(
     settings: dict,
     finished: Callable[[str, dict], dict | None],
     run: Callable[[str, Target, dict], dict],
+    load: dict[str, Any],
     verbose: int = 1,
-    **load: Any,
 ) -> dict[str, dict]:
     """The loop every study runs over its targets: load each, reuse its finished study when one
     was made with the same settings, else run it. Returns label -> study, in the targets' order.
@@ -117,8 +117,8 @@ def study_each(
         finished: (label, settings) -> the study saved for `label` if it was made with
             `settings`, else None.
         run: (label, target, settings) -> the new study (saved by `run`).
+        load: `load_target`'s options (dataset, split, examples, checkpoint).
         verbose: 0 for no progress lines.
-        **load: `load_target`'s options (dataset, split, examples, checkpoint).
     """
     targets = [targets] if isinstance(targets, (str, Path)) else list(targets)
     if not targets:
