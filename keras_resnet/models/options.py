@@ -259,7 +259,12 @@ def builder_signature(
     defaults: dict[str, Any], *, leading: Sequence[inspect.Parameter] = ()
 ) -> inspect.Signature:
     """The keyword-only signature of a builder that takes every `ResNetOptions` field and the
-    keras.applications arguments (shown first): `defaults` override the fields' own."""
+    keras.applications arguments (shown first): `defaults` override the fields' own.
+
+    Args:
+        defaults: parameter -> default, replacing the fields' own (a spec row's).
+        leading: parameters put before the keyword-only ones (`ResNet`'s `options`).
+    """
     import os
 
     import keras
@@ -374,7 +379,12 @@ def field_docs() -> dict[str, str]:
 
 
 def args_section(names: Sequence[str] | None = None, indent: str = "    ") -> str:
-    """Google-style `Args:` lines for the fields `names` (all by default), from `field_docs`."""
+    """Google-style `Args:` lines for the fields `names` (all by default), from `field_docs`.
+
+    Args:
+        names: the fields to describe; None for all.
+        indent: the indentation of each line.
+    """
     import textwrap
 
     docs = field_docs()

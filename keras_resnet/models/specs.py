@@ -86,7 +86,12 @@ class ModelSpec:
 
 
 def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
-    """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
+    """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default.
+
+    Args:
+        depth: 18, 34, 50, 101, 152 or 200.
+        **options: `ResNetOptions` fields that make this row (version, residual, ...).
+    """
     check_option("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
     return ModelSpec(
@@ -102,7 +107,13 @@ def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
 
 
 def cifar_spec(depth: int, *, block: str = "basic", **options: Any) -> ModelSpec:
-    """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64."""
+    """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64.
+
+    Args:
+        depth: 6n+2 for basic blocks, 9n+2 for bottleneck blocks.
+        block: "basic" or "bottleneck".
+        **options: `ResNetOptions` fields that make this row (version, residual, ...).
+    """
     per_unit = LAYERS_PER_UNIT[check_option("block", block, LAYERS_PER_UNIT)]
     n, remainder = divmod(depth - 2, 3 * per_unit)
     if remainder or n < 1:

@@ -67,7 +67,15 @@ UNIT_ORDERS = {
 def check_unit_options(
     *, shortcut_variant: str, unit_order: str | None, version: str, shortcut: str, residual: bool
 ) -> str:
-    """The unit order these options resolve to; refuses combinations the paper does not define."""
+    """The unit order these options resolve to; refuses combinations the paper does not define.
+
+    Args:
+        shortcut_variant: a name of `SHORTCUT_VARIANTS`.
+        unit_order: a name of `UNIT_ORDERS`, or None for the version's.
+        version: "v1", "v1.5" or "v2".
+        shortcut: "A" to "D".
+        residual: False for a plain net.
+    """
     check_option("shortcut_variant", shortcut_variant, SHORTCUT_VARIANTS)
     if unit_order is not None:
         check_option("unit_order", unit_order, UNIT_ORDERS)

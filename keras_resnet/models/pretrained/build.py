@@ -15,7 +15,12 @@ from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSo
 
 
 def pretrained_options(entry: WeightSource, kwargs: dict) -> dict:
-    """`kwargs` with the options `entry` was trained with, or an error naming those it needs."""
+    """`kwargs` with the options `entry` was trained with, or an error naming those it needs.
+
+    Args:
+        entry: the weights' table entry.
+        kwargs: the arguments the user gave the named model.
+    """
     needed = {**entry.options, "normalization": entry.normalization}
     conflicts = [
         f"{key}={kwargs[key]!r}"
@@ -40,7 +45,13 @@ def _differs(given, needed) -> bool:
 
 
 def load_entry(entry: WeightSource, model: keras.Model, path: str | os.PathLike) -> None:
-    """Port `entry`'s file at `path` into `model` (built with `pretrained_options`)."""
+    """Port `entry`'s file at `path` into `model` (built with `pretrained_options`).
+
+    Args:
+        entry: the weights' table entry.
+        model: the model built with `pretrained_options`.
+        path: the fetched weights file.
+    """
     include_top = any(layer.name == "predictions" for layer in model.layers)
     if entry.layout == "torch":
         port_torch_state(read_torch_state(path), model, skip_head=not include_top)
@@ -54,7 +65,11 @@ def load_entry(entry: WeightSource, model: keras.Model, path: str | os.PathLike)
 
 
 def reverse_input_channels(model: keras.Model) -> None:
-    """Make a model trained on BGR input take RGB: reverse conv1's input-channel axis."""
+    """Make a model trained on BGR input take RGB: reverse conv1's input-channel axis.
+
+    Args:
+        model: a model whose `conv1_conv` reads BGR.
+    """
     conv = model.get_layer("conv1_conv")
     kernel, *rest = conv.get_weights()
     conv.set_weights([kernel[:, :, ::-1, :], *rest])
