@@ -58,7 +58,7 @@ def order_labels(model: str = "resnet110") -> list[str]:
 
 def variant_of(label: str) -> dict:
     """The options a label sets: {} for a bare name."""
-    from keras_resnet.models.options import is_model_variant, parse_model_variant
+    from keras_resnet.models.option_text import is_model_variant, parse_model_variant
 
     return parse_model_variant(label)[1] if is_model_variant(label) else {}
 

@@ -53,7 +53,7 @@ def compare_models(
     from keras_resnet.experiments.ablations import ablation_table
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
-    from keras_resnet.models.options import is_model_variant
+    from keras_resnet.models.option_text import is_model_variant
     from keras_resnet.training import progress
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
@@ -167,7 +167,7 @@ def _check_models(models) -> list[str]:
 
 def _model_fields(label: str) -> dict:
     """The `TrainConfig` fields of a model label: "name:key=value,..." becomes name + model_args."""
-    from keras_resnet.models.options import is_model_variant, parse_model_variant
+    from keras_resnet.models.option_text import is_model_variant, parse_model_variant
 
     if not is_model_variant(label):
         return {"model": label}

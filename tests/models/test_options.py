@@ -8,7 +8,8 @@ import pytest
 
 import keras_resnet as kr
 from keras_resnet.errors import InvalidInputError
-from keras_resnet.models.options import FIELDS, ResNetOptions, field_docs, parse_model_variant
+from keras_resnet.models.option_text import parse_model_variant
+from keras_resnet.models.options import FIELDS, ResNetOptions, field_docs
 
 TINY = {"stage_blocks": (1, 1), "stage_widths": (4, 8), "stem": "cifar", "shortcut": "A"}
 
