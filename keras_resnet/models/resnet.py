@@ -25,7 +25,6 @@ from keras_resnet.models.options import ResNetOptions, builder_signature
 
 def ResNet(
     options: ResNetOptions | None = None,
-    /,
     *,
     weights: str | os.PathLike | None = None,
     input_tensor: keras.KerasTensor | None = None,
@@ -84,7 +83,7 @@ ResNet.__signature__ = builder_signature(  # type: ignore[attr-defined]
     {},
     leading=[
         inspect.Parameter(
-            "options", inspect.Parameter.POSITIONAL_ONLY, default=None, annotation=ResNetOptions | None
+            "options", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=ResNetOptions | None
         )
     ],
 )
