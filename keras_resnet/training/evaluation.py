@@ -10,11 +10,16 @@ never guessed from the numbers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.training import distribution
 from keras_resnet.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
 
 
 def score(model, dataset, *, top5: bool = False) -> dict:
@@ -46,7 +51,7 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     return result
 
 
-def outputs_probabilities(model) -> bool:
+def outputs_probabilities(model: keras.Model) -> bool:
     """Whether `model` outputs probabilities (its classifier ends in a softmax, as the builder's
     default) rather than logits: read from its last layer's activation, a fact of the model.
 
@@ -56,7 +61,7 @@ def outputs_probabilities(model) -> bool:
     return model.layers[-1].get_config().get("activation") == "softmax"
 
 
-def cross_entropy_and_accuracy(outputs, labels, *, probabilities: bool) -> dict:
+def cross_entropy_and_accuracy(outputs: np.ndarray, labels: np.ndarray, *, probabilities: bool) -> dict:
     """Mean cross-entropy and top-1 accuracy of class scores; NaN both when an output is not finite.
 
     As Keras' cross-entropy on probabilities: normalised, clipped to [epsilon, 1 - epsilon].
