@@ -22,7 +22,8 @@ from keras_resnet.export.destination import check_out_dir, default_out_dir, stag
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
 from keras_resnet.export.loading import load_model_for_export, resolve_model
-from keras_resnet.export.options import FORMATS, check_options
+from keras_resnet.export.onnx import ONNX_FILE, OnnxRunner, export_onnx
+from keras_resnet.export.options import DEFAULT_FORMATS, check_options
 from keras_resnet.export.parity import accuracy, compare
 from keras_resnet.export.preparation import prepare_model
 from keras_resnet.export.report import folder_size, format_report, new_report, write_report
@@ -42,7 +43,7 @@ def export_model(
     model: keras.Model | str | Path,
     out_dir: str | Path | None = None,
     *,
-    formats: str | Sequence[str] = FORMATS,
+    formats: str | Sequence[str] = DEFAULT_FORMATS,
     quantize: str | Sequence[str] = ("float32",),
     representative_data: np.ndarray | None = None,
     validation_data: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None,
@@ -59,7 +60,8 @@ def export_model(
     Args:
         model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
         out_dir: the folder to create (default `saved_models/<model name>/`); see `overwrite`.
-        formats: "saved_model" and/or "tflite".
+        formats: any of "saved_model", "tflite" and "onnx" (the last needs the extra
+            `pip install "keras-paper-resnets[onnx]"`); default the first two.
         quantize: TFLite files among float32, float16, dynamic (int8 weights), int8 (full integer).
         representative_data: a few hundred real training images as raw pixels (int8 calibration).
         validation_data: (x, y) or x of held-out images for the parity check (default: the
@@ -126,9 +128,10 @@ def _representative(data: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarr
 
 
 def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
-    """The files an export writes, in order: `saved_model`, then one `.tflite` per quantisation."""
+    """The files an export writes, in order: `saved_model`, one `.tflite` per quantisation, `model.onnx`."""
     saved_model = ["saved_model"] if "saved_model" in formats else []
-    return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
+    onnx = [ONNX_FILE] if "onnx" in formats else []
+    return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else []) + onnx
 
 
 def _class_names(labels: Sequence[str] | None, model: keras.Model, source: str) -> Sequence[str] | None:
@@ -146,7 +149,7 @@ def _write_labels(folder: Path, labels: Sequence[str] | None) -> None:
 
 def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence[str]) -> int:
     """About what the export writes: float32 weights for the SavedModel and each TFLite file."""
-    files = ("saved_model" in formats) + (len(quantize) if "tflite" in formats else 0)
+    files = ("saved_model" in formats) + ("onnx" in formats) + (len(quantize) if "tflite" in formats else 0)
     return int(model.count_params()) * 4 * files + (1 << 20)
 
 
@@ -163,6 +166,11 @@ def _write_file(
     """Write one export job (`saved_model` or `model_<quantize>.tflite`) into `folder`; return its
     report row so far and a runner for the written file. `class_names` give the SavedModel its
     `classify` signature (TFLite files have no string outputs: `labels.txt` names their classes)."""
+    if name == ONNX_FILE:  # float32, the model's own output, labels.txt beside it as for TFLite
+        info = export_onnx(prepared, folder / name)
+        return {"file": name, "format": "onnx", "quantize": "float32", **info}, OnnxRunner(
+            folder / name, num_threads=num_threads
+        )
     if name == "saved_model":
         info = export_saved_model(
             prepared.reference,
