@@ -16,7 +16,7 @@ import pytest
 import keras_resnet as kr
 from keras_resnet.export.api import export_model
 from keras_resnet.export.onnx import EXTRA, OnnxRunner
-from tests.export.conftest import listing, random_images, row, tiny_classifier
+from tests.export.conftest import ROOT, listing, random_images, row, tiny_classifier
 
 HAS_ONNX = all(importlib.util.find_spec(tool) for tool in ("onnx", "onnxruntime", "tf2onnx"))
 needs_onnx = pytest.mark.skipif(not HAS_ONNX, reason='the ONNX extra is not installed: pip install ".[onnx]"')
@@ -129,3 +129,14 @@ def test_onnx_without_preprocessing_takes_normalised_images(tmp_path):
     normalised = keras.ops.convert_to_numpy(model.get_layer("normalization")(images))
     outputs = OnnxRunner(tmp_path / "out" / "model.onnx").predict(normalised)
     np.testing.assert_allclose(outputs, model.predict(images, verbose=0), atol=1e-5)
+
+
+@needs_onnx
+@pytest.mark.slow
+def test_onnx_parity_script_runs_in_quick_mode(capsys):
+    path = ROOT / "examples" / "scripts" / "onnx_parity.py"
+    spec = importlib.util.spec_from_file_location("onnx_parity", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--quick"]) == 0
+    assert "model.onnx" in capsys.readouterr().out
