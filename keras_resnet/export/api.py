@@ -60,8 +60,7 @@ def export_model(
     Args:
         model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
         out_dir: the folder to create (default `saved_models/<model name>/`); see `overwrite`.
-        formats: any of "saved_model", "tflite" and "onnx" (the last needs the extra
-            `pip install "keras-paper-resnets[onnx]"`); default the first two.
+        formats: "saved_model", "tflite" (the default) and/or "onnx" (needs the [onnx] extra).
         quantize: TFLite files among float32, float16, dynamic (int8 weights), int8 (full integer).
         representative_data: a few hundred real training images as raw pixels (int8 calibration).
         validation_data: (x, y) or x of held-out images for the parity check (default: the
