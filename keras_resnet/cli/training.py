@@ -21,6 +21,7 @@ def _add_train_command(subparsers) -> None:
     )
     _add_data_arguments(parser.add_argument_group("what to train"))
     _add_recipe_arguments(parser.add_argument_group("recipe"))
+    _add_fine_tune_arguments(parser.add_argument_group("fine-tuning from pretrained weights", FINE_TUNE_HELP))
     _add_run_arguments(parser)
     parser.set_defaults(func=_run_train)
 
@@ -44,6 +45,13 @@ def _add_data_arguments(what) -> None:
     what.add_argument("--image-size", type=shape, help="resize images to H,W (folder and variable-size tfds)")
     what.add_argument("--validation-fraction", type=float, help="of the training data (default 0.1)")
     what.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=None,
+        help="folder datasets: train on the images that fully decode and list the others in "
+        "RUN/skipped_images.txt (default: refuse the dataset, naming them)",
+    )
+    what.add_argument(
         "--no-augment",
         dest="augment",
         action="store_false",
@@ -53,7 +61,9 @@ def _add_data_arguments(what) -> None:
 
 
 def _add_recipe_arguments(how) -> None:
-    how.add_argument("--recipe", help="paper-cifar (default) or imagenet")
+    how.add_argument(
+        "--recipe", help="paper-cifar (default), imagenet, or fine-tune (the default with --weights)"
+    )
     how.add_argument("--epochs", type=int, help="default 30")
     how.add_argument("--batch-size", type=int, help="global batch size (default 128)")
     how.add_argument(
@@ -146,7 +156,45 @@ _TRAIN_OPTIONS = (
     "distribute",
     "gradient_norms",
     "pipeline",
+    "skip_bad_images",
 )
+
+
+FINE_TUNE_HELP = (
+    "--weights starts from pretrained weights with a new head sized to the dataset's classes, the "
+    "source's preprocessing inside the model; without --recipe it picks the fine-tune recipe: "
+    "BatchNorm frozen (inference mode), the backbone frozen for --freeze-epochs (1) while the head "
+    "trains alone at --head-lr (0.1 per 256 images), then every layer at --lr (0.01 per 256 images) "
+    "with cosine decay, SGD momentum 0.9, label smoothing 0.1, no weight decay. config.json records "
+    "the source, the sha256 of the file loaded and the freeze schedule"
+)
+_FINE_TUNE_OPTIONS = ("weights", "freeze_epochs", "head_lr", "batchnorm")
+
+
+def _add_fine_tune_arguments(group) -> None:
+    group.add_argument(
+        "--weights",
+        metavar="SOURCE",
+        help="imagenet, torchvision, timm, keras.applications, or a .safetensors/.pth/.keras/"
+        ".weights.h5 file (default: none, train from scratch)",
+    )
+    group.add_argument(
+        "--freeze-epochs",
+        type=int,
+        metavar="N",
+        help="epochs that train only the new head, backbone frozen (fine-tune default 1; 0: none)",
+    )
+    group.add_argument(
+        "--head-lr",
+        type=float,
+        help="learning rate of the head-only epochs (default: 0.1 per 256 images, scaled with the batch)",
+    )
+    group.add_argument(
+        "--batchnorm",
+        choices=("frozen", "train"),
+        help="frozen: BatchNorm layers keep the source's statistics, in inference mode (fine-tune "
+        "default); train: they train as usual",
+    )
 
 
 def _run_train(args) -> None:
@@ -154,7 +202,8 @@ def _run_train(args) -> None:
     from keras_resnet.training.fit import TrainingError
     from keras_resnet.workflows import DEFAULT_EXPORT_QUANTIZE, train_run
 
-    given = {name: getattr(args, name) for name in _TRAIN_OPTIONS if getattr(args, name) is not None}
+    options = (*_TRAIN_OPTIONS, *_FINE_TUNE_OPTIONS)
+    given = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
     if args.model_arg:
         given["model_args"] = dict(args.model_arg)
     out = args.out or default_out(given)
@@ -176,6 +225,10 @@ def _run_train(args) -> None:
         f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
         f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
     )
+    skipped = metrics.get("dataset", {}).get("skipped_images", 0)
+    if skipped:
+        plural = "s" if skipped != 1 else ""
+        print(f"skipped {skipped} image{plural} that cannot be decoded (listed in {out}/skipped_images.txt)")
     if "export" in metrics:
         print(f"exported {metrics['export']['source']} to {metrics['export']['out_dir']}")
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.data import sources
+from keras_resnet.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import keras
@@ -53,6 +54,7 @@ class DatasetInfo:
     test_examples: int
     flip: bool
     pipeline: str = "tfdata"
+    skipped_images: int = 0  # folder images left out because they do not decode (skip_bad_images)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -73,6 +75,7 @@ class Datasets:
     test: Batches
     info: DatasetInfo
     new_train: Callable[[], Batches] | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of each image left out
 
 
 def load_datasets(
@@ -91,6 +94,7 @@ def load_datasets(
     eval_multiple: int = 1,
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
+    skip_bad_images: bool = False,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -102,25 +106,30 @@ def load_datasets(
     their elements become (image, label, weight), weight 0 for the padding at the end.
     `pipeline` is one of `PIPELINES`; `shard=(index, count)` (NumPy pipeline only) gives this
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
-    probe batch taken from it is the same in every process).
+    probe batch taken from it is the same in every process). `skip_bad_images` (folder datasets)
+    leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
+    lists them.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
     if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
-        raise ValueError(f"image size must be two positive integers (height, width), got {image_size!r}")
+        raise InvalidInputError(
+            f"image size must be two positive integers (height, width), got {image_size!r}"
+        )
     if not 0.0 <= validation_fraction < 1.0:
-        raise ValueError(f"validation fraction must be in [0, 1), got {validation_fraction}")
+        raise InvalidInputError(f"validation fraction must be in [0, 1), got {validation_fraction}")
     raw = sources.load_source(
         spec,
         data_dir=data_dir,
         image_size=image_size,
         validation_fraction=validation_fraction,
         download=download,
+        skip_bad_images=skip_bad_images,
     )
     if raw.train_examples < 1:
-        raise ValueError(f"dataset {spec!r} has no training images")
+        raise InvalidInputError(f"dataset {spec!r} has no training images")
     if batch_size > raw.train_examples:
-        raise ValueError(
+        raise InvalidInputError(
             f"batch size {batch_size} is larger than the training split of {spec!r} "
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
@@ -159,7 +168,7 @@ def _pipelines(
         train, new_train = new_batches(shard=shard), new_batches
     else:
         if shard[1] > 1:
-            raise ValueError("sharding batches across processes needs the numpy pipeline")
+            raise InvalidInputError("sharding batches across processes needs the numpy pipeline")
 
         def new_pipeline() -> tf.data.Dataset:
             return train_pipeline(
@@ -182,6 +191,7 @@ def _pipelines(
         validation=new_eval(raw.validation, raw.validation_examples),
         test=new_eval(raw.test, raw.test_examples),
         info=info,
+        skipped=raw.skipped,
     )
 
 
@@ -196,12 +206,14 @@ def resolve_pipeline(pipeline: str, raw: sources.Source, *, spec: str) -> str:
     if pipeline == "auto":
         return "tfdata" if tensorflow_available() or not raw.in_memory else "numpy"
     if pipeline == "numpy" and not raw.in_memory:
-        raise ValueError(
+        raise InvalidInputError(
             f"the numpy pipeline needs an in-memory dataset (digits, npz:, synthetic); {spec!r} "
             "streams through tf.data: use pipeline tfdata"
         )
     if pipeline == "tfdata" and not tensorflow_available():
-        raise ValueError("the tfdata pipeline needs TensorFlow, which is not installed: use pipeline numpy")
+        raise InvalidInputError(
+            "the tfdata pipeline needs TensorFlow, which is not installed: use pipeline numpy"
+        )
     return pipeline
 
 
@@ -221,6 +233,7 @@ def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> D
         test_examples=raw.test_examples,
         flip=flip,
         pipeline=pipeline,
+        skipped_images=len(raw.skipped),
     )
 
 
@@ -298,7 +311,7 @@ def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
         total_sq += (pixels**2).sum(axis=0)
         count += pixels.shape[0]
     if count == 0:
-        raise ValueError("cannot compute normalisation statistics: the training split is empty")
+        raise InvalidInputError("cannot compute normalisation statistics: the training split is empty")
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
     return mean, np.maximum(std, 1e-3)

@@ -100,8 +100,12 @@ def _epoch_number(path: Path) -> int:
     return int(match.group(1))
 
 
-def restore_backup(model, backup_dir: str | os.PathLike) -> int:
+def restore_backup(model, backup_dir: str | os.PathLike, *, prepare=None) -> int:
     """Load the newest loadable backup into a compiled model; returns the epochs it completed.
+
+    `prepare(epochs_done)`, when given, is called before each backup is tried, to compile the model
+    as it was when that backup was written (a fine-tune run's phase decides what trains and the
+    optimizer's variables).
 
     The newest is the one `state.json` names (the files above it were never completed); a
     truncated or corrupt one falls back to the one before, with a note saying which is used.
@@ -119,10 +123,12 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
         newest = None  # a damaged state.json: trust the complete files' names instead
     if newest is not None:
         candidates = [p for p in candidates if _epoch_number(p) <= newest]
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
     problems = []
     for path in candidates:
+        if prepare is not None:
+            prepare(_epoch_number(path))
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
         try:
             check_weights_file(path)
             model.load_weights(path)

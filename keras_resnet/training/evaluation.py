@@ -29,7 +29,7 @@ def score(model, dataset, *, top5: bool = False) -> dict:
         labels.append(batch[1])
         weights.append(batch[2] if len(batch) > 2 else np.ones(len(batch[1])))
     if not labels:
-        raise ValueError("the evaluation split is empty")
+        raise InvalidInputError("the evaluation split is empty")
     real = np.concatenate(weights) > 0  # padding (weight 0) is not scored
     y = np.concatenate(labels)[real]
     # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy.
@@ -77,7 +77,7 @@ def evaluate_run(
         raise InvalidInputError(f"{target} is neither a run folder nor a .keras file")
     spec = dataset or (options["spec"] if options else None)
     if spec is None:
-        raise ValueError("pass --dataset to evaluate a .keras file")
+        raise InvalidInputError("pass --dataset to evaluate a .keras file")
     model = load_keras_file(path)
     datasets = load_datasets(
         spec,
@@ -87,6 +87,7 @@ def evaluate_run(
         image_size=options["image_size"] if options else tuple(model.input_shape[1:3]),
         validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
+        skip_bad_images=bool(options and options.get("skip_bad_images")),
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:

@@ -54,6 +54,7 @@ RUN_ENTRIES = (
     "checkpoints",
     "backup",
     "export",
+    "skipped_images.txt",
 )
 
 
@@ -76,6 +77,7 @@ class RunFolder:
         self.last = self.checkpoints / "last.keras"
         self.backup = self.root / "backup"  # resume state; removed when training ends well
         self.export = self.root / "export"
+        self.skipped_images = self.root / "skipped_images.txt"  # images left out (--skip-bad-images)
 
     def is_run(self) -> bool:
         return self.config.is_file()
@@ -121,7 +123,20 @@ class RunFolder:
             "data_dir": config.get("data_dir"),
             "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
             "validation_fraction": config.get("validation_fraction", 0.1),
+            "skip_bad_images": config.get("skip_bad_images", False),
         }
+
+    def write_skipped_images(self, skipped) -> None:
+        """List the (path, reason) of each image the run leaves out, one per line, tab-separated;
+        no file when none is left out (a stale list from an earlier session is removed).
+
+        Args:
+            skipped: (path, reason) pairs, as `Datasets.skipped` holds them.
+        """
+        if skipped:
+            write_text(self.skipped_images, "".join(f"{path}\t{reason}\n" for path, reason in skipped))
+        else:
+            self.skipped_images.unlink(missing_ok=True)
 
     def checkpoint(self, which: str = "auto") -> Path:
         """The `.keras` file of the `best` or `last` checkpoint; `auto`: best, else last."""
@@ -145,15 +160,20 @@ class RunFolder:
         steps_per_epoch: int,
         session: dict,
         previous: dict | None = None,
+        weights: dict | None = None,
+        freeze_schedule: dict | None = None,
     ) -> None:
         """config.json: the resolved options and numbers, and the provenance of every session
-        (`previous`, the config being resumed, keeps its sessions; the first is `environment`)."""
+        (`previous`, the config being resumed, keeps its sessions; the first is `environment`);
+        a run from pretrained weights adds `weights` (source, file, sha256) and `freeze_schedule`."""
         sessions = [*(previous or {}).get("sessions", []), session]
+        pretrained = {"weights": weights, "freeze_schedule": freeze_schedule} if weights else {}
         write_json(
             self.config,
             {
                 "train_config": train_config,
                 "recipe": recipe,
+                **pretrained,
                 "dataset": dataset,
                 "replicas": replicas,
                 "steps_per_epoch": steps_per_epoch,

@@ -140,3 +140,32 @@ def test_onnx_parity_script_runs_in_quick_mode(capsys):
     spec.loader.exec_module(module)
     assert module.main(["--quick"]) == 0
     assert "model.onnx" in capsys.readouterr().out
+
+
+@needs_onnx
+@pytest.mark.slow
+def test_kr_load_of_the_onnx_file_predicts_keras_probabilities_with_its_labels(resnet20_onnx):
+    model, images, out, _ = resnet20_onnx
+    record = json.loads((out / "outputs.json").read_text())["files"]["model.onnx"]
+    assert record["outputs"] == "logits" and record["input"] == "pixels"
+    predictor = kr.load(out / "model.onnx")
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(images, verbose=0)))
+    np.testing.assert_allclose(predictor.probabilities(images), expected, atol=1e-5)
+    top = predictor.predict(images[0], top=1)[0]["top"][0]
+    assert top["label"] == f"class {int(expected[0].argmax())}"
+
+
+@needs_onnx
+@pytest.mark.slow
+def test_predict_on_an_onnx_file_imports_neither_tensorflow_nor_keras(resnet20_onnx):
+    import subprocess
+    import sys
+
+    _, _, out, _ = resnet20_onnx
+    code = (
+        "import sys, numpy as np, keras_resnet as kr\n"
+        f"kr.load({str(out / 'model.onnx')!r}).predict(np.zeros((32, 32, 3), 'uint8'))\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.stdout.split() == ["False", "False"], done.stderr[-2000:]
