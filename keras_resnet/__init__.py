@@ -32,6 +32,7 @@ _PUBLIC = {
         "KERAS_APPLICATIONS_DIFFERENCES",
     ),
     "keras_resnet.models.complexity": ("model_stats",),
+    "keras_resnet.models.features": ("feature_pyramid",),
     "keras_resnet.models.weights": (
         "from_keras_applications",
         "from_timm",
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
     from keras_resnet.inference.predictor import Predictor, load
     from keras_resnet.models.complexity import model_stats
     from keras_resnet.models.constructors import *  # noqa: F403
+    from keras_resnet.models.features import feature_pyramid
     from keras_resnet.models.labels import save_model
     from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
     from keras_resnet.models.named import build, cifar_resnet, imagenet_resnet, list_models

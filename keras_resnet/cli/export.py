@@ -25,7 +25,11 @@ def _add_export_command(subparsers) -> None:
         "and predict share)",
     )
     parser.add_argument("--out", default=None, help="destination folder (default saved_models/<model name>)")
-    parser.add_argument("--formats", default="saved_model,tflite", help="comma list of saved_model, tflite")
+    parser.add_argument(
+        "--formats",
+        default="saved_model,tflite",
+        help='comma list of saved_model, tflite, onnx (onnx: pip install "keras-paper-resnets[onnx]")',
+    )
     parser.add_argument(
         "--quantize",
         default="float32",

@@ -10,14 +10,15 @@ def add_commands(subparsers) -> None:
 def _add_predict_command(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
-        help="classify images with a run, .keras, SavedModel, .tflite or resnet50:torchvision",
+        help="classify images with a run, .keras, SavedModel, .tflite, .onnx or resnet50:torchvision",
         description=(
             "Print the top-k classes of each image. SOURCE: a run folder (its best.keras, else "
             "last.keras: the rule evaluate and export share), a .keras file, an export's "
-            "SavedModel folder, a .tflite file, or MODEL:WEIGHTS such as resnet50:torchvision. Images "
-            "of 128 px or more are resized shorter side to size/0.875 and centre-cropped (ImageNet's "
-            "rule); smaller model inputs get the whole image resized. A .tflite file runs without "
-            "TensorFlow or Keras (ai-edge-litert, Pillow, NumPy). Whether the model outputs "
+            "SavedModel folder, a .tflite or .onnx file, or MODEL:WEIGHTS such as resnet50:torchvision. "
+            "Images of 128 px or more are resized shorter side to size/0.875 and centre-cropped "
+            "(ImageNet's rule); smaller model inputs get the whole image resized. A .tflite file runs "
+            "without TensorFlow or Keras (ai-edge-litert, Pillow, NumPy), a .onnx file likewise "
+            "(onnxruntime). Whether the model outputs "
             "probabilities or logits comes from the model, or from the outputs.json an export writes "
             "beside its files; for an older export without it, say which with --outputs."
         ),

@@ -24,7 +24,8 @@ from keras_resnet.export.destination import check_out_dir, default_out_dir, stag
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
 from keras_resnet.export.loading import load_model_for_export, resolve_model
-from keras_resnet.export.options import FORMATS, check_options
+from keras_resnet.export.onnx import ONNX_FILE, OnnxRunner, export_onnx
+from keras_resnet.export.options import DEFAULT_FORMATS, check_options
 from keras_resnet.export.parity import accuracy, compare
 from keras_resnet.export.preparation import prepare_model
 from keras_resnet.export.report import folder_size, format_report, new_report, write_report
@@ -45,7 +46,7 @@ def export_model(
     model: keras.Model | str | Path,
     out_dir: str | Path | None = None,
     *,
-    formats: str | Sequence[str] = FORMATS,
+    formats: str | Sequence[str] = DEFAULT_FORMATS,
     quantize: str | Sequence[str] = ("float32",),
     representative_data: np.ndarray | None = None,
     validation_data: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None,
@@ -62,7 +63,7 @@ def export_model(
     Args:
         model: a keras.Model, a `.keras` file or a run folder (see `load_model_for_export`).
         out_dir: the folder to create (default `saved_models/<model name>/`); see `overwrite`.
-        formats: "saved_model" and/or "tflite".
+        formats: "saved_model", "tflite" (the default) and/or "onnx" (needs the [onnx] extra).
         quantize: TFLite files among float32, float16, dynamic (int8 weights), int8 (full integer).
         representative_data: a few hundred real training images as raw pixels (int8 calibration).
         validation_data: (x, y) or x of held-out images for the parity check (default: the
@@ -129,9 +130,10 @@ def _representative(data: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarr
 
 
 def _jobs(formats: Sequence[str], quantize: Sequence[str]) -> list[str]:
-    """The files an export writes, in order: `saved_model`, then one `.tflite` per quantisation."""
+    """The files an export writes, in order: `saved_model`, one `.tflite` per quantisation, `model.onnx`."""
     saved_model = ["saved_model"] if "saved_model" in formats else []
-    return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else [])
+    onnx = [ONNX_FILE] if "onnx" in formats else []
+    return saved_model + ([f"model_{q}.tflite" for q in quantize] if "tflite" in formats else []) + onnx
 
 
 def _class_names(labels: Sequence[str] | None, model: keras.Model, source: str) -> Sequence[str] | None:
@@ -159,7 +161,7 @@ def _record_outputs(folder: Path, name: str, prepared: Any, runner: Any) -> None
 
 def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence[str]) -> int:
     """About what the export writes: float32 weights for the SavedModel and each TFLite file."""
-    files = ("saved_model" in formats) + (len(quantize) if "tflite" in formats else 0)
+    files = ("saved_model" in formats) + ("onnx" in formats) + (len(quantize) if "tflite" in formats else 0)
     return int(model.count_params()) * 4 * files + (1 << 20)
 
 
@@ -173,9 +175,9 @@ def _write_file(
     num_threads: int,
     class_names: Sequence[str] | None,
 ) -> tuple[dict[str, Any], Any]:
-    """Write one export job (`saved_model` or `model_<quantize>.tflite`) into `folder`; return its
+    """Write one export job (`saved_model`, `model_<quantize>.tflite`, `model.onnx`) into `folder`; return its
     report row so far and a runner for the written file, its output recorded in `outputs.json`.
-    `class_names` give the SavedModel its `classify` signature (TFLite files have no string
+    `class_names` give the SavedModel its `classify` signature (TFLite and ONNX files have no string
     outputs: `labels.txt` names their classes)."""
     if name == "saved_model":
         info = export_saved_model(
@@ -186,6 +188,9 @@ def _write_file(
         )
         row = {"file": name, "format": "saved_model", "quantize": "float32", **info}
         runner = SavedModelRunner(folder / name)
+    elif name == ONNX_FILE:  # float32, the model's own output
+        row = {"file": name, "format": "onnx", "quantize": "float32", **export_onnx(prepared, folder / name)}
+        runner = OnnxRunner(folder / name, num_threads=num_threads)
     else:
         quantize = name[len("model_") : -len(".tflite")]
         info = export_tflite(

@@ -22,7 +22,7 @@ from keras_resnet._utils.validation import check_choice
 from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.api import export_model
 from keras_resnet.export.destination import check_out_dir
-from keras_resnet.export.options import FORMATS, check_options
+from keras_resnet.export.options import DEFAULT_FORMATS, check_options
 
 WHEN = ("train_end", "best")
 MODES = ("auto", "min", "max")
@@ -50,7 +50,7 @@ class ExportCallback(keras.callbacks.Callback):
         self,
         out_dir: str | Path,
         *,
-        formats: str | Sequence[str] = FORMATS,
+        formats: str | Sequence[str] = DEFAULT_FORMATS,
         quantize: str | Sequence[str] = ("float32",),
         representative_data: np.ndarray | None = None,
         validation_data: tuple[np.ndarray, np.ndarray] | np.ndarray | None = None,

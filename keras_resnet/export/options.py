@@ -13,11 +13,20 @@ from typing import Any
 from keras_resnet._utils.validation import check_choices
 from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.litert import QUANTIZATIONS, check_backend_for_tflite
+from keras_resnet.export.onnx import check_backend_for_onnx, check_onnx_tools
 from keras_resnet.export.saved_model import check_backend_for_saved_model
 
-FORMATS = ("saved_model", "tflite")
+DEFAULT_FORMATS = ("saved_model", "tflite")
+FORMATS = (*DEFAULT_FORMATS, "onnx")  # onnx needs the optional extra: pip install "keras-paper-resnets[onnx]"
 
-__all__ = ["FORMATS", "QUANTIZATIONS", "parse_quantize", "supported_formats", "check_options"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "FORMATS",
+    "QUANTIZATIONS",
+    "parse_quantize",
+    "supported_formats",
+    "check_options",
+]
 
 
 def parse_quantize(values: str | Iterable[str]) -> tuple[str, ...]:
@@ -59,4 +68,7 @@ def check_options(
         check_backend_for_saved_model()
     if "tflite" in formats:
         check_backend_for_tflite()
+    if "onnx" in formats:
+        check_onnx_tools()
+        check_backend_for_onnx()
     return formats, quantize

@@ -1,11 +1,12 @@
 """`load(SOURCE)`: one predictor for every kind of model, giving top-k class names and probabilities.
 
 SOURCE is a run folder, a `.keras` file, an exported SavedModel folder (or the export folder
-holding `saved_model/`), a `.tflite` file, or `model:source` such as `resnet50:torchvision`. Each
+holding `saved_model/`), a `.tflite` or `.onnx` file, or `model:source` such as `resnet50:torchvision`. Each
 is run by the export layer's runner for its format, so predictions and parity reports use the
 same code; labels come from where the model keeps them (see `labels`), and images from one
 Pillow/NumPy path (see `images`), so every format sees the same pixels. A `.tflite` file is loaded
-and run without TensorFlow or Keras (ai-edge-litert, Pillow, NumPy).
+and run without TensorFlow or Keras (ai-edge-litert, Pillow, NumPy); an `.onnx` file likewise, with
+ONNX Runtime (the `[onnx]` extra).
 
 Whether the model outputs probabilities or logits is a fact, never a guess from the numbers: a
 Keras model's output activation says it (softmax: probabilities; linear: logits), and an export
@@ -104,7 +105,7 @@ def load(source: str | Path, *, outputs: str | None = None) -> Predictor:
 
     Args:
         source: a run folder, `.keras` file, SavedModel folder (or its export folder), `.tflite`
-            file, or `model:weights` such as "resnet50:torchvision".
+            or `.onnx` file, or `model:weights` such as "resnet50:torchvision".
         outputs: "probabilities" or "logits", only for a file that carries no record of it (an
             older export); a record or a Keras model that says otherwise is an error.
     """
@@ -116,8 +117,8 @@ def load(source: str | Path, *, outputs: str | None = None) -> Predictor:
         return _named(*text.split(":", 1), outputs)
     if not path.exists():
         raise MissingFileError(f"no such model file or folder: {text!r}")
-    if path.suffix == ".tflite":
-        return _tflite(path, outputs)
+    if path.suffix in (".tflite", ".onnx"):
+        return _model_file(path, outputs)
     saved_model = path if (path / "saved_model.pb").is_file() else path / "saved_model"
     if (saved_model / "saved_model.pb").is_file():
         return _saved_model(saved_model, outputs)
@@ -161,10 +162,14 @@ def _saved_model(folder: Path, outputs: str | None) -> Predictor:
     return _predictor(runner, names, shape, str(folder), kind)
 
 
-def _tflite(path: Path, outputs: str | None) -> Predictor:
-    from keras_resnet.export.litert import LiteRTRunner
+def _model_file(path: Path, outputs: str | None) -> Predictor:
+    """A `.tflite` file run by LiteRT, or an `.onnx` file run by ONNX Runtime (the [onnx] extra)."""
+    if path.suffix == ".onnx":
+        from keras_resnet.export.onnx import OnnxRunner as FileRunner
+    else:
+        from keras_resnet.export.litert import LiteRTRunner as FileRunner
 
-    runner = LiteRTRunner(path)
+    runner = FileRunner(path)
     kind = _kind(read_output_record(path), outputs, str(path), exported=True)
     return _predictor(runner, folder_labels(path.parent), runner.input_shape[1:], str(path), kind)
 

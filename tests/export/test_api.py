@@ -171,7 +171,10 @@ def test_default_location_is_saved_models_slash_model_name(tmp_path, monkeypatch
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"formats": ("saved_model", "onnx")}, "formats must be one of 'saved_model', 'tflite'; got 'onnx'"),
+        (
+            {"formats": ("saved_model", "coreml")},
+            "formats must be one of 'saved_model', 'tflite', 'onnx'; got 'coreml'",
+        ),
         (
             {"quantize": ("float32", "int4")},
             "quantize must be one of 'float32', 'float16', 'dynamic', 'int8'; got 'int4'",
