@@ -9,6 +9,12 @@ Where the raw examples come from lives in `keras_resnet.data.sources`. Two pipel
 `model.fit` on every Keras backend: tf.data (the default where TensorFlow is installed) and, for
 in-memory datasets, NumPy batches (`keras_resnet.data.arrays`, the default without TensorFlow).
 TensorFlow is imported inside functions so `import keras_resnet` stays light.
+
+The `modern` recipe's input-side parts are Keras' own preprocessing layers, run inside tf.data:
+`keras.layers.RandAugment` on each training image after the crop and flip, and
+`keras.layers.MixUp` / `keras.layers.CutMix` on each training batch, whose labels then become
+one-hot and mixed (with both on, each batch gets one of the two at random, as torchvision's
+reference recipe). The NumPy pipeline refuses them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.data import sources
+from keras_resnet.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import keras
@@ -91,6 +98,9 @@ def load_datasets(
     eval_multiple: int = 1,
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
+    rand_augment: float = 0.0,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -102,7 +112,9 @@ def load_datasets(
     their elements become (image, label, weight), weight 0 for the padding at the end.
     `pipeline` is one of `PIPELINES`; `shard=(index, count)` (NumPy pipeline only) gives this
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
-    probe batch taken from it is the same in every process).
+    probe batch taken from it is the same in every process). `rand_augment` (a RandAugment
+    factor), `mixup_alpha` and `cutmix_alpha` (0: off) turn on the `modern` recipe's augmentations
+    of the training pipelines (tf.data only); with MixUp or CutMix their labels are one-hot.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
@@ -125,6 +137,12 @@ def load_datasets(
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
     kind = resolve_pipeline(pipeline, raw, spec=spec)
+    extras = {"RandAugment": rand_augment, "MixUp": mixup_alpha, "CutMix": cutmix_alpha}
+    if kind == "numpy" and any(extras.values()):
+        on = ", ".join(name for name, value in extras.items() if value)
+        raise InvalidInputError(
+            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or turn them off"
+        )
     info = _describe(spec, raw, flip=raw.flip if flip is None else flip, pipeline=kind)
     return _pipelines(
         raw,
@@ -136,11 +154,22 @@ def load_datasets(
         drop_remainder=drop_remainder,
         eval_multiple=eval_multiple,
         shard=shard,
+        extras=(rand_augment, mixup_alpha, cutmix_alpha),
     )
 
 
 def _pipelines(
-    raw, info, *, batch_size, eval_batch_size, seed, augment, drop_remainder, eval_multiple, shard
+    raw,
+    info,
+    *,
+    batch_size,
+    eval_batch_size,
+    seed,
+    augment,
+    drop_remainder,
+    eval_multiple,
+    shard,
+    extras=(0.0, 0.0, 0.0),
 ) -> Datasets:
     """The `Datasets` of `raw` through the pipeline `info.pipeline` names."""
     train_options = dict(batch_size=batch_size, seed=seed, augment=augment, flip=info.flip)
@@ -161,13 +190,20 @@ def _pipelines(
         if shard[1] > 1:
             raise ValueError("sharding batches across processes needs the numpy pipeline")
 
+        rand_augment, mixup_alpha, cutmix_alpha = extras
+
         def new_pipeline() -> tf.data.Dataset:
-            return train_pipeline(
+            dataset = train_pipeline(
                 sources.tf_dataset(raw.train),
                 **train_options,
                 shuffle_buffer=min(raw.train_examples, 10_000),
                 drop_remainder=drop_remainder,
+                rand_augment=rand_augment,
             )
+            if mixup_alpha or cutmix_alpha:
+                mixing = {"mixup_alpha": mixup_alpha, "cutmix_alpha": cutmix_alpha}
+                dataset = mix_batches(dataset, classes=info.classes, **mixing, seed=seed)
+            return dataset
 
         def new_eval(split, examples):
             dataset = sources.tf_dataset(split)
@@ -249,8 +285,13 @@ def train_pipeline(
     flip: bool,
     shuffle_buffer: int,
     drop_remainder: bool = False,
+    rand_augment: float = 0.0,
 ):
-    """Shuffle (anew each epoch), augment (fresh random crops each epoch), batch, prefetch."""
+    """Shuffle (anew each epoch), augment (fresh random crops each epoch), batch, prefetch.
+
+    `rand_augment > 0` then applies `keras.layers.RandAugment(factor=rand_augment)` (2 random ops)
+    to each image, after the crop and flip (also when `augment` is off).
+    """
     import tensorflow as tf
 
     dataset = dataset.map(_as_float, num_parallel_calls=tf.data.AUTOTUNE)
@@ -265,7 +306,53 @@ def train_pipeline(
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+    if rand_augment:
+        import keras
+
+        layer = keras.layers.RandAugment(value_range=(0, 255), num_ops=2, factor=rand_augment, seed=seed)
+        dataset = dataset.map(lambda x, y: (layer(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def mix_batches(dataset, *, classes: int, mixup_alpha: float, cutmix_alpha: float, seed: int):
+    """A batched tf.data pipeline of (image, int label) with one-hot labels, mixed by
+    `keras.layers.MixUp(alpha=mixup_alpha)` or `keras.layers.CutMix` with Beta(cutmix_alpha,
+    cutmix_alpha) areas (0: off); with both on, each batch gets one of the two, at random.
+
+    Args:
+        dataset: batched (image, label) elements, labels int.
+        classes: the number of classes (the one-hot depth).
+        mixup_alpha: MixUp's Beta parameter; 0 turns MixUp off.
+        cutmix_alpha: CutMix's Beta parameter; 0 turns CutMix off.
+        seed: seeds the layers and the choice between them.
+    """
+    import keras
+    import tensorflow as tf
+
+    from keras_resnet.data import arrays
+
+    if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
+        raise InvalidInputError("MixUp and CutMix run in the tfdata pipeline only; use pipeline tfdata")
+    layers = []
+    if mixup_alpha:
+        layers.append(keras.layers.MixUp(alpha=mixup_alpha, seed=seed))
+    if cutmix_alpha:  # CutMix draws alpha from U(factor); (a, a) makes it Beta(a, a) exactly
+        layers.append(keras.layers.CutMix(factor=(cutmix_alpha, cutmix_alpha), seed=seed))
+
+    def mix(images, labels, choice):
+        data = {"images": images, "labels": tf.one_hot(labels, classes)}
+        mixed = [layer(data) for layer in layers]
+        if len(mixed) == 1:
+            return mixed[0]["images"], mixed[0]["labels"]
+        pick = choice < 0.5
+        return tuple(tf.where(pick, mixed[0][key], mixed[1][key]) for key in ("images", "labels"))
+
+    choices = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).map(
+        lambda r: tf.cast(r % 1024, tf.float32) / 1024.0
+    )
+    return tf.data.Dataset.zip((dataset, choices)).map(
+        lambda example, choice: mix(*example, choice), num_parallel_calls=tf.data.AUTOTUNE
+    )
 
 
 def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int = 1):
@@ -334,12 +421,16 @@ def images_only(dataset):
 
 
 def one_hot(dataset, classes: int):
-    """`dataset` with one-hot labels over `classes` (recipes with label smoothing)."""
+    """`dataset` with one-hot labels over `classes` (recipes with label smoothing); a pipeline whose
+    labels are one-hot already (MixUp, CutMix) is returned as is."""
     from keras_resnet.data import arrays
 
     if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
         return arrays.with_one_hot(dataset, classes)
     import tensorflow as tf
+
+    if dataset.element_spec[1].shape.rank == 2:
+        return dataset
 
     return dataset.map(lambda x, y, *weight: (x, tf.one_hot(y, classes), *weight))
 

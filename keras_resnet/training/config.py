@@ -37,6 +37,11 @@ class TrainConfig:
     warmup_epochs: float | None = None
     warmup_until_error: float | None = None
     label_smoothing: float | None = None
+    ema: bool | None = None  # the modern recipe's switches; None: the recipe's default
+    ema_momentum: float | None = None
+    mixup_alpha: float | None = None
+    cutmix_alpha: float | None = None
+    rand_augment: float | None = None
     seed: int = 0
     mixed_precision: str | None = None
     jit_compile: bool = False
@@ -112,6 +117,11 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         warmup_epochs=config.warmup_epochs,
         warmup_until_error=config.warmup_until_error,
         label_smoothing=config.label_smoothing,
+        ema=config.ema,
+        ema_momentum=config.ema_momentum,
+        mixup_alpha=config.mixup_alpha,
+        cutmix_alpha=config.cutmix_alpha,
+        rand_augment=config.rand_augment,
     )
 
 

@@ -64,7 +64,7 @@ def train(
     start = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
-        datasets = load_config_data(config, replicas)
+        datasets = load_config_data(config, replicas, recipe=recipe)
         info = datasets.info
         preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
@@ -77,7 +77,7 @@ def train(
             preflight.set_aside_corrupt_best(run)
         initial_epoch = restore_backup(model, run.backup) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
-        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps)
+        _write_config(run, config, compiled.recipe, info, saved, initial_epoch, replicas, steps)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
@@ -142,14 +142,16 @@ def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
         "session_seconds": seconds,
         "dataset": info.to_dict(),
     }
-    warmup_end = next((c.end_step for c in compiled.callbacks if c.end_step is not None), None)
+    ends = (getattr(c, "end_step", None) for c in compiled.callbacks)
+    warmup_end = next((end for end in ends if end is not None), None)
     if warmup_end is not None:
         summary["warmup_end_step"] = warmup_end
     return summary
 
 
-def load_config_data(config: TrainConfig, replicas: int = 1):
-    """The train, validation and test pipelines `config` trains on (with `replicas` devices)."""
+def load_config_data(config: TrainConfig, replicas: int = 1, *, recipe: recipes.ResolvedRecipe | None = None):
+    """The train, validation and test pipelines `config` trains on (with `replicas` devices); the
+    `recipe`'s RandAugment, MixUp and CutMix (the `modern` recipe's) go into the training pipeline."""
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:
@@ -167,6 +169,9 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         eval_multiple=replicas if config.distribute == "data-parallel" else 1,
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
+        rand_augment=recipe.rand_augment if recipe else 0.0,
+        mixup_alpha=recipe.mixup_alpha if recipe else 0.0,
+        cutmix_alpha=recipe.cutmix_alpha if recipe else 0.0,
     )
 
 
