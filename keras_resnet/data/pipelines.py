@@ -10,11 +10,8 @@ Where the raw examples come from lives in `keras_resnet.data.sources`. Two pipel
 in-memory datasets, NumPy batches (`keras_resnet.data.arrays`, the default without TensorFlow).
 TensorFlow is imported inside functions so `import keras_resnet` stays light.
 
-The `modern` recipe's input-side parts are Keras' own preprocessing layers, run inside tf.data:
-`keras.layers.RandAugment` on each training image after the crop and flip, and
-`keras.layers.MixUp` / `keras.layers.CutMix` on each training batch, whose labels then become
-one-hot and mixed (with both on, each batch gets one of the two at random, as torchvision's
-reference recipe). The NumPy pipeline refuses them.
+The `modern` recipe's RandAugment, MixUp and CutMix join the tf.data training pipeline
+(`keras_resnet.data.augmentations`); the NumPy pipeline refuses them.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
-from keras_resnet.data import sources
+from keras_resnet.data import augmentations, sources
 from keras_resnet.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -202,7 +199,7 @@ def _pipelines(
             )
             if mixup_alpha or cutmix_alpha:
                 mixing = {"mixup_alpha": mixup_alpha, "cutmix_alpha": cutmix_alpha}
-                dataset = mix_batches(dataset, classes=info.classes, **mixing, seed=seed)
+                dataset = augmentations.mix_batches(dataset, classes=info.classes, **mixing, seed=seed)
             return dataset
 
         def new_eval(split, examples):
@@ -307,52 +304,8 @@ def train_pipeline(
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     if rand_augment:
-        import keras
-
-        layer = keras.layers.RandAugment(value_range=(0, 255), num_ops=2, factor=rand_augment, seed=seed)
-        dataset = dataset.map(lambda x, y: (layer(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = augmentations.rand_augment(dataset, factor=rand_augment, seed=seed)
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
-
-
-def mix_batches(dataset, *, classes: int, mixup_alpha: float, cutmix_alpha: float, seed: int):
-    """A batched tf.data pipeline of (image, int label) with one-hot labels, mixed by
-    `keras.layers.MixUp(alpha=mixup_alpha)` or `keras.layers.CutMix` with Beta(cutmix_alpha,
-    cutmix_alpha) areas (0: off); with both on, each batch gets one of the two, at random.
-
-    Args:
-        dataset: batched (image, label) elements, labels int.
-        classes: the number of classes (the one-hot depth).
-        mixup_alpha: MixUp's Beta parameter; 0 turns MixUp off.
-        cutmix_alpha: CutMix's Beta parameter; 0 turns CutMix off.
-        seed: seeds the layers and the choice between them.
-    """
-    import keras
-    import tensorflow as tf
-
-    from keras_resnet.data import arrays
-
-    if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
-        raise InvalidInputError("MixUp and CutMix run in the tfdata pipeline only; use pipeline tfdata")
-    layers = []
-    if mixup_alpha:
-        layers.append(keras.layers.MixUp(alpha=mixup_alpha, seed=seed))
-    if cutmix_alpha:  # CutMix draws alpha from U(factor); (a, a) makes it Beta(a, a) exactly
-        layers.append(keras.layers.CutMix(factor=(cutmix_alpha, cutmix_alpha), seed=seed))
-
-    def mix(images, labels, choice):
-        data = {"images": images, "labels": tf.one_hot(labels, classes)}
-        mixed = [layer(data) for layer in layers]
-        if len(mixed) == 1:
-            return mixed[0]["images"], mixed[0]["labels"]
-        pick = choice < 0.5
-        return tuple(tf.where(pick, mixed[0][key], mixed[1][key]) for key in ("images", "labels"))
-
-    choices = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).map(
-        lambda r: tf.cast(r % 1024, tf.float32) / 1024.0
-    )
-    return tf.data.Dataset.zip((dataset, choices)).map(
-        lambda example, choice: mix(*example, choice), num_parallel_calls=tf.data.AUTOTUNE
-    )
 
 
 def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int = 1):

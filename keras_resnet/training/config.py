@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice, check_int
-from keras_resnet.training import distribution, recipes
+from keras_resnet.training import distribution, modern, recipes
 from keras_resnet.training.run_folder import RunFolder
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class TrainConfig:
     warmup_epochs: float | None = None
     warmup_until_error: float | None = None
     label_smoothing: float | None = None
-    ema: bool | None = None  # the modern recipe's switches; None: the recipe's default
+    ema: bool | None = None  # the switches of `modern.Switches`; None: the recipe's
     ema_momentum: float | None = None
     mixup_alpha: float | None = None
     cutmix_alpha: float | None = None
@@ -117,11 +117,7 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         warmup_epochs=config.warmup_epochs,
         warmup_until_error=config.warmup_until_error,
         label_smoothing=config.label_smoothing,
-        ema=config.ema,
-        ema_momentum=config.ema_momentum,
-        mixup_alpha=config.mixup_alpha,
-        cutmix_alpha=config.cutmix_alpha,
-        rand_augment=config.rand_augment,
+        **{name: getattr(config, name) for name in modern.SWITCH_NAMES},
     )
 
 

@@ -169,9 +169,9 @@ def load_config_data(config: TrainConfig, replicas: int = 1, *, recipe: recipes.
         eval_multiple=replicas if config.distribute == "data-parallel" else 1,
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
-        rand_augment=recipe.rand_augment if recipe else 0.0,
-        mixup_alpha=recipe.mixup_alpha if recipe else 0.0,
-        cutmix_alpha=recipe.cutmix_alpha if recipe else 0.0,
+        rand_augment=recipe.switches.rand_augment if recipe else 0.0,
+        mixup_alpha=recipe.switches.mixup_alpha if recipe else 0.0,
+        cutmix_alpha=recipe.switches.cutmix_alpha if recipe else 0.0,
     )
 
 

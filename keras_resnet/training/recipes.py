@@ -7,11 +7,7 @@ training error is below 80 % (`keras_resnet.training.warmup`; ~400 iterations fo
 for a fixed number of epochs when `warmup_epochs` is given. `imagenet` is the now-standard
 recipe of Goyal et al. 2017 and "Bag of Tricks" (He et al. 2019): lr 0.1 per 256 images, 5 linear
 warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4. `modern` is torchvision's
-reference recipe (the one behind its ResNet-50 "IMAGENET1K_V2" weights) built from what Keras
-ships, with each part a switch (`MODERN_DEFAULTS` says where every default comes from): cosine decay
-after a linear warm-up, label smoothing, an exponential moving average of the weights (the
-optimizer's `use_ema`; validation, checkpoints and the final weights are the average), and MixUp,
-CutMix and RandAugment in the training input pipeline (`keras_resnet.data.pipelines`).
+reference recipe from Keras' own pieces, each a switch (`keras_resnet.training.modern`).
 
 Weight decay is the paper's (Caffe/Torch) kind: coupled L2 whose gradient `wd * w` goes through
 momentum. It is applied as `keras.regularizers.L2(wd / 2)` on conv and dense *kernels only* (the
@@ -27,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice
 from keras_resnet.models.specs import MODEL_SPECS
+from keras_resnet.training import modern
 
 if TYPE_CHECKING:  # Keras is imported where it is used, so the CLI's --help stays instant
     import keras
@@ -53,32 +50,7 @@ class Recipe:
     step_fractions: tuple[float, ...] = (0.5, 0.75)
     step_factor: float = 0.1
     top5: bool = False
-    ema: bool = False
-    ema_momentum: float | None = None  # None: a horizon of one epoch (see `ema_momentum_for`)
-    mixup_alpha: float = 0.0  # 0: off
-    cutmix_alpha: float = 0.0  # 0: off
-    rand_augment: float = 0.0  # keras.layers.RandAugment's factor; 0: off
-
-
-MODERN_DEFAULTS = {
-    "lr": "0.5 per 1024 images (torchvision's --lr 0.5 at 8 GPUs x 128), scaled with the batch",
-    "schedule": "cosine decay to 0 after a linear warm-up from 0 (torchvision: cosineannealinglr)",
-    "warmup_epochs": "5 (torchvision's --lr-warmup-epochs 5)",
-    "label_smoothing": "0.1 (torchvision's --label-smoothing 0.1)",
-    "weight_decay": "1e-4 as L2 on kernels only (torchvision: 2e-5 for 600 epochs, 0 on norms "
-    "and biases; a short run on a small dataset needs the stronger 1e-4 of the other recipes)",
-    "ema_momentum": "a horizon of one epoch: 1 - 1/steps_per_epoch (timm's 0.9998 is that on "
-    "ImageNet at batch 256; torchvision's 0.99998 every 32 steps spans ~23 of 600 epochs, "
-    "longer than a whole small run)",
-    "mixup_alpha": "0.2 (torchvision's --mixup-alpha 0.2)",
-    "cutmix_alpha": "1.0 (torchvision's --cutmix-alpha 1.0); with MixUp on, each batch gets one "
-    "of the two at random, as torchvision's RandomChoice",
-    "rand_augment": "factor 0.1, 2 ops per image (RandAugment's N=2; Keras maps one factor to "
-    "every op, rotation up to factor x 360 degrees, so torchvision's magnitude 9/30 = 0.3 "
-    "would turn a 6 into a 9; torchvision's recipe itself uses TrivialAugmentWide, which Keras "
-    "does not ship)",
-}
-"""Where each default of the `modern` recipe comes from (torchvision's references/classification)."""
+    switches: modern.Switches = modern.Switches()  # EMA, MixUp, CutMix, RandAugment: all off
 
 
 RECIPES = {
@@ -115,10 +87,7 @@ RECIPES = {
         warmup="linear",
         warmup_epochs=5.0,
         label_smoothing=0.1,
-        ema=True,
-        mixup_alpha=0.2,
-        cutmix_alpha=1.0,
-        rand_augment=0.1,
+        switches=modern.MODERN,
     ),
 }
 
@@ -139,16 +108,12 @@ class ResolvedRecipe:
     step_fractions: tuple[float, ...]
     step_factor: float
     top5: bool
-    ema: bool = False
-    ema_momentum: float | None = None  # None: one epoch's horizon, set when compiled
-    mixup_alpha: float = 0.0
-    cutmix_alpha: float = 0.0
-    rand_augment: float = 0.0
+    switches: modern.Switches = modern.Switches()
 
     @property
     def one_hot(self) -> bool:
         """Label smoothing, MixUp and CutMix need one-hot labels."""
-        return self.label_smoothing > 0 or self.mixup_alpha > 0 or self.cutmix_alpha > 0
+        return self.label_smoothing > 0 or self.switches.mixes
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -165,19 +130,14 @@ def resolve_recipe(
     warmup_epochs: float | None = None,
     warmup_until_error: float | None = None,
     label_smoothing: float | None = None,
-    ema: bool | None = None,
-    ema_momentum: float | None = None,
-    mixup_alpha: float | None = None,
-    cutmix_alpha: float | None = None,
-    rand_augment: float | None = None,
+    **switches: Any,
 ) -> ResolvedRecipe:
     """Apply overrides to a named recipe; `lr` (if given) is used as is, not batch-scaled.
 
     The warm-up is `warmup_epochs` (fixed), or `warmup_until_error` (lr/10 until the training
     error is below it; constant-warm-up recipes only), or the recipe's default: paper-cifar gates
-    plain and >=110-layer nets on 80 % training error and warms no other net up. The switches of
-    the `modern` recipe (`ema`, `ema_momentum`, `mixup_alpha`, `cutmix_alpha`, `rand_augment`;
-    0 turns a part off) may be given to any recipe.
+    plain and >=110-layer nets on 80 % training error and warms no other net up. `switches`
+    (`modern.Switches`' fields; None keeps the recipe's) go with any recipe.
     """
     recipe = RECIPES[check_choice("recipe", name, RECIPES)]
     learning_rate = (
@@ -213,39 +173,19 @@ def resolve_recipe(
         step_fractions=recipe.step_fractions,
         step_factor=recipe.step_factor,
         top5=recipe.top5,
-        ema=bool(recipe.ema if ema is None else ema),
-        ema_momentum=_pick(ema_momentum, recipe.ema_momentum),
-        mixup_alpha=float(_pick(mixup_alpha, recipe.mixup_alpha)),
-        cutmix_alpha=float(_pick(cutmix_alpha, recipe.cutmix_alpha)),
-        rand_augment=float(_pick(rand_augment, recipe.rand_augment)),
+        switches=recipe.switches.resolve(**switches),
     )
-    momentum_ok = resolved.ema_momentum is None or 0 <= resolved.ema_momentum < 1
     checks = (
         ("learning rate", resolved.learning_rate, resolved.learning_rate > 0, "> 0"),
         ("momentum", resolved.momentum, 0 <= resolved.momentum < 1, "in [0, 1)"),
         ("weight decay", resolved.weight_decay, resolved.weight_decay >= 0, ">= 0"),
         ("warm-up epochs", resolved.warmup_epochs, resolved.warmup_epochs >= 0, ">= 0"),
         ("label smoothing", resolved.label_smoothing, 0 <= resolved.label_smoothing < 1, "in [0, 1)"),
-        ("EMA momentum", resolved.ema_momentum, momentum_ok, "in [0, 1)"),
-        ("MixUp alpha", resolved.mixup_alpha, resolved.mixup_alpha >= 0, ">= 0 (0: off)"),
-        ("CutMix alpha", resolved.cutmix_alpha, resolved.cutmix_alpha >= 0, ">= 0 (0: off)"),
-        ("RandAugment factor", resolved.rand_augment, 0 <= resolved.rand_augment <= 1, "in [0, 1] (0: off)"),
     )
     for what, value, ok, allowed in checks:
         if not ok:
             raise ValueError(f"{what} must be {allowed}, got {value}")
     return resolved
-
-
-def _pick(given, default):
-    return default if given is None else given
-
-
-def ema_momentum_for(recipe: ResolvedRecipe, *, steps_per_epoch: int) -> float:
-    """The recipe's EMA momentum, or one whose horizon (1 / (1 - momentum) steps) is one epoch."""
-    if recipe.ema_momentum is not None:
-        return recipe.ema_momentum
-    return 1.0 - 1.0 / max(steps_per_epoch, 1)
 
 
 def _paper_warms_up(model: str | None) -> bool:
@@ -308,14 +248,11 @@ def make_optimizer(
     *,
     steps_per_epoch: int = 1,
 ) -> keras.optimizers.SGD:
-    """SGD with momentum; weight decay is not here but in the kernels' L2 regularizer. An
-    error-gated warm-up's flag becomes one of its variables (see `warmup_callbacks`). With
-    `recipe.ema`, Keras' own moving average of the weights (`use_ema`, `ema_momentum_for`)."""
+    """SGD with momentum (and the switches' EMA); weight decay is not here but in the kernels' L2
+    regularizer. An error-gated warm-up's flag becomes one of its variables (`warmup_callbacks`)."""
     import keras
 
-    ema = {}
-    if recipe.ema:
-        ema = {"use_ema": True, "ema_momentum": ema_momentum_for(recipe, steps_per_epoch=steps_per_epoch)}
+    ema = modern.optimizer_options(recipe.switches, steps_per_epoch=steps_per_epoch)
     optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=recipe.momentum, **ema)
     if hasattr(schedule, "attach"):
         schedule.attach(optimizer)
@@ -345,8 +282,7 @@ def kernel_regularizer(recipe: ResolvedRecipe) -> keras.regularizers.Regularizer
 def make_loss_and_metrics(
     recipe: ResolvedRecipe, *, classes: int
 ) -> tuple[keras.losses.Loss, list[keras.metrics.Metric], bool]:
-    """(loss, metrics, one_hot): label smoothing, MixUp and CutMix need one-hot labels, which the
-    caller must feed."""
+    """(loss, metrics, one_hot): label smoothing, MixUp and CutMix need one-hot labels (fed by the caller)."""
     import keras
 
     one_hot = recipe.one_hot
@@ -366,9 +302,8 @@ def make_loss_and_metrics(
 
 @dataclasses.dataclass(frozen=True)
 class CompiledRecipe:
-    """What `compile_with_recipe` set up: the recipe's numbers (an EMA's momentum filled in), the
-    callbacks `fit` must get, and whether labels must be one-hot (label smoothing, MixUp and
-    CutMix need them)."""
+    """What `compile_with_recipe` set up: the recipe's numbers, the callbacks `fit` must get, and
+    whether labels must be one-hot (label smoothing needs them)."""
 
     recipe: ResolvedRecipe
     callbacks: list[keras.callbacks.Callback]
@@ -401,10 +336,8 @@ def compile_with_recipe(
         jit_compile: passed to `model.compile` ("auto", True or False).
         verbose: print a line when the warm-up ends.
         **overrides: `resolve_recipe`'s options (`lr`, `weight_decay`, `momentum`, `warmup_epochs`,
-            `warmup_until_error`, `label_smoothing`, `ema`, `ema_momentum`, `mixup_alpha`,
-            `cutmix_alpha`, `rand_augment`); `overrides` win over the recipe's numbers. MixUp,
-            CutMix and RandAugment act in the input pipeline: give the recipe to
-            `keras_resnet.data.pipelines.load_datasets` / `mix_batches` yourself.
+            `warmup_until_error`, `label_smoothing`, and `modern.Switches`' fields, whose MixUp,
+            CutMix and RandAugment act in the input pipeline); `overrides` win over the recipe's.
 
     Returns:
         The resolved recipe, the callbacks to pass to `fit`, and whether labels must be one-hot.
@@ -435,14 +368,8 @@ def compile_resolved(
     apply_weight_decay(model, recipe)
     optimizer = make_optimizer(recipe, schedule, steps_per_epoch=steps_per_epoch)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile)
-    callbacks = warmup_callbacks(recipe, schedule, verbose=verbose)
-    if recipe.ema:
-        recipe = dataclasses.replace(recipe, ema_momentum=float(optimizer.ema_momentum))
-        # The average, not the live weights, is validated and checkpointed at each epoch end
-        # (swapped back before the next epoch trains), and is what `fit` leaves in the model.
-        from keras_resnet.training.callbacks import EmaWeightsSwap
-
-        callbacks.append(EmaWeightsSwap(swap_on_epoch=True))
+    callbacks = [*warmup_callbacks(recipe, schedule, verbose=verbose), *modern.ema_callbacks(recipe.switches)]
+    recipe = dataclasses.replace(recipe, switches=modern.settled(recipe.switches, optimizer))
     return CompiledRecipe(recipe, callbacks, one_hot)
 
 
