@@ -103,6 +103,7 @@ MODERN = Switches(ema=True, mixup_alpha=0.2, cutmix_alpha=1.0, rand_augment=0.1)
 """The `modern` recipe's switches (see `MODERN_DEFAULTS`)."""
 
 SWITCH_NAMES = tuple(field.name for field in dataclasses.fields(Switches))
+"""The switches' names: `TrainConfig` fields, `resolve_recipe` options and CLI flags alike."""
 
 
 def ema_momentum_for(switches: Switches, *, steps_per_epoch: int) -> float:
