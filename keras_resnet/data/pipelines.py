@@ -138,7 +138,8 @@ def load_datasets(
     if kind == "numpy" and any(extras.values()):
         on = ", ".join(name for name, value in extras.items() if value)
         raise InvalidInputError(
-            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or turn them off"
+            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or set "
+            "them to 0 (--rand-augment 0 --mixup-alpha 0 --cutmix-alpha 0)"
         )
     info = _describe(spec, raw, flip=raw.flip if flip is None else flip, pipeline=kind)
     return _pipelines(
