@@ -66,5 +66,5 @@ def mix_batches(dataset, *, classes: int, mixup_alpha: float, cutmix_alpha: floa
         lambda r: tf.cast(r % 1024, tf.float32) / 1024.0
     )
     return tf.data.Dataset.zip((dataset, choices)).map(
-        lambda example, choice: mix(*example, choice), num_parallel_calls=tf.data.AUTOTUNE
+        lambda example, choice: mix(example[0], example[1], choice), num_parallel_calls=tf.data.AUTOTUNE
     )
