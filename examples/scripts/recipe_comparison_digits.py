@@ -72,7 +72,9 @@ def summary(rows: list[dict], recipes: list[str]) -> list[dict]:
     return result
 
 
-def markdown(rows: list[dict], table: list[dict], *, seeds: list[int], epochs: int, command: str) -> str:
+def markdown(
+    rows: list[dict], table: list[dict], *, seeds: list[int], epochs: int, command: str, host: dict
+) -> str:
     """The results page: per-seed accuracies, then mean +- std and range per recipe."""
     lines = [
         f"ResNet-20 on the bundled digits (360 test images, 32x32), {epochs} epochs, "
@@ -80,6 +82,9 @@ def markdown(rows: list[dict], table: list[dict], *, seeds: list[int], epochs: i
         "(`modern`: the moving average of the weights).",
         "",
         f"Command: `{command}`",
+        "",
+        f"Machine: {host['cpu']}, {host['cpu_count']} cores, {host['memory_gib']} GiB, {host['platform']} "
+        "(shared with other jobs; accuracy does not depend on the load).",
         "",
         "| recipe | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std | min – max |",
         "|---|" + "---:|" * (len(seeds) + 2),
@@ -113,7 +118,7 @@ def main() -> None:
     ]
     table = summary(rows, args.recipes)
     command = "nice -n 10 python " + " ".join(sys.argv)
-    page = markdown(rows, table, seeds=args.seeds, epochs=args.epochs, command=command)
+    page = markdown(rows, table, seeds=args.seeds, epochs=args.epochs, command=command, host=machine())
     print(page)
     if args.results == "-":
         return
