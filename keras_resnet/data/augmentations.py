@@ -8,13 +8,18 @@ reference recipe does). Keras and TensorFlow are imported inside the functions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from keras_resnet.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 RAND_AUGMENT_OPS = 2
 """Operations per image (RandAugment's N; torchvision's and Keras' default)."""
 
 
-def rand_augment(dataset, *, factor: float, seed: int):
+def rand_augment(dataset: tf.data.Dataset, *, factor: float, seed: int) -> tf.data.Dataset:
     """`dataset` of unbatched (image 0..255, label) with `keras.layers.RandAugment` on each image.
 
     Args:
@@ -29,7 +34,9 @@ def rand_augment(dataset, *, factor: float, seed: int):
     return dataset.map(lambda x, y: (layer(x), y), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def mix_batches(dataset, *, classes: int, mixup_alpha: float, cutmix_alpha: float, seed: int):
+def mix_batches(
+    dataset: tf.data.Dataset, *, classes: int, mixup_alpha: float, cutmix_alpha: float, seed: int
+) -> tf.data.Dataset:
     """A batched tf.data pipeline of (image, int label) with one-hot labels, mixed by
     `keras.layers.MixUp(alpha=mixup_alpha)` or `keras.layers.CutMix` with Beta(cutmix_alpha,
     cutmix_alpha) areas (0: off); with both on, each batch gets one of the two, at random.
