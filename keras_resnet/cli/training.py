@@ -66,7 +66,7 @@ def _add_recipe_arguments(how) -> None:
         "--warmup-epochs",
         type=float,
         help="paper-cifar: epochs at lr/10 instead of the paper's rule (below); "
-        "imagenet: linear warm-up epochs (default 5)",
+        "imagenet, modern: linear warm-up epochs (default 5)",
     )
     how.add_argument(
         "--warmup-until-error",
@@ -75,7 +75,7 @@ def _add_recipe_arguments(how) -> None:
         help="paper-cifar: lr/10 until the training error is below FRACTION (default: "
         "0.8 for plain and >=110-layer nets, as the paper; no warm-up for others)",
     )
-    how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet)")
+    how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet, modern)")
     how.add_argument("--seed", type=int, help="seeds Python, NumPy and the backend (default 0)")
     _add_modern_arguments(how)
 
