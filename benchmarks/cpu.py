@@ -226,7 +226,7 @@ def resnet20_training(*, batch_size: int, steps: int, repeats: int, run_eagerly:
     import keras
 
     from benchmarks import timing
-    from keras_resnet.training import recipes
+    from keras_resnet.training import compiling, recipes
     from keras_resnet.training.fit import default_model_builder
 
     keras.utils.set_random_seed(0)
@@ -236,10 +236,10 @@ def resnet20_training(*, batch_size: int, steps: int, repeats: int, run_eagerly:
         classes=10,
         input_shape=(32, 32, 3),
         normalization=((127.5,) * 3, (73.9,) * 3),
-        kernel_regularizer=recipes.kernel_regularizer(recipe),
+        kernel_regularizer=compiling.kernel_regularizer(recipe),
     )
     timing.compile_for_training(
-        model, recipes.make_optimizer(recipe, recipe.learning_rate), run_eagerly=run_eagerly
+        model, compiling.make_optimizer(recipe, recipe.learning_rate), run_eagerly=run_eagerly
     )
     _say(f"resnet20: timing training, {repeats} repeats of {steps} batch(es) of {batch_size}")
     timer = timing.TrainingTimer(

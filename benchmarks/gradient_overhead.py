@@ -108,7 +108,7 @@ def gradient_norm_overhead(
 def _compiled_model(model: str, info, recipe, *, seed: int, quick: bool):
     """The timed net, seeded and compiled with the paper's recipe at a constant learning rate."""
     from keras_resnet.models.resnet import ResNet
-    from keras_resnet.training import recipes
+    from keras_resnet.training import compiling
     from keras_resnet.training.config import default_model_builder
 
     keras.utils.set_random_seed(seed)
@@ -116,14 +116,14 @@ def _compiled_model(model: str, info, recipe, *, seed: int, quick: bool):
         classes=info.classes,
         input_shape=info.image_shape,
         normalization=(info.mean, info.std),
-        kernel_regularizer=recipes.kernel_regularizer(recipe),
+        kernel_regularizer=compiling.kernel_regularizer(recipe),
     )
     if quick:
         net = ResNet(stem="cifar", stage_blocks=(1, 1), stage_widths=(4, 8), **options)
     else:
         net = default_model_builder(model, **options)
-    loss, metrics, _ = recipes.make_loss_and_metrics(recipe, classes=info.classes)
-    net.compile(optimizer=recipes.make_optimizer(recipe, recipe.learning_rate), loss=loss, metrics=metrics)
+    loss, metrics, _ = compiling.make_loss_and_metrics(recipe, classes=info.classes)
+    net.compile(optimizer=compiling.make_optimizer(recipe, recipe.learning_rate), loss=loss, metrics=metrics)
     return net
 
 

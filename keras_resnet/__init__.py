@@ -43,7 +43,7 @@ _PUBLIC = {
     "keras_resnet.models.specs": ("KERAS_APPLICATIONS_OPTIONS", "MODEL_SPECS"),
     "keras_resnet.models.layers": ("StochasticDepth", "ZeroPadShortcut"),
     "keras_resnet.gradients.callback": ("GradientNormCallback",),
-    "keras_resnet.training.recipes": ("compile_with_recipe",),
+    "keras_resnet.training.compiling": ("compile_with_recipe",),
     "keras_resnet.export.api": ("export_model", "load_model_for_export"),
     "keras_resnet.export.callback": ("ExportCallback",),
     "keras_resnet.inference.predictor": ("Predictor", "load"),
@@ -72,7 +72,7 @@ if TYPE_CHECKING:  # IDEs and type checkers see the objects behind the lazy name
         load_weights_file,
         port_weights,
     )
-    from keras_resnet.training.recipes import compile_with_recipe
+    from keras_resnet.training.compiling import compile_with_recipe
 
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 

@@ -168,7 +168,10 @@ def _bad_npz(path):
             "batch size 5000 is larger than the training split of 'digits' (1257 images)",
         ),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
-        (["--recipe", "adamw"], "recipe must be one of 'paper-cifar', 'imagenet', 'fine-tune'; got 'adamw'"),
+        (
+            ["--recipe", "adamw"],
+            "recipe must be one of 'paper-cifar', 'imagenet', 'modern', 'fine-tune'; got 'adamw'",
+        ),
         (["--distribute", "data-parallel"], "--distribute data-parallel needs the jax backend"),
         (["--resume", "--overwrite"], "--resume and --overwrite contradict each other"),
         (["--model", "no_such_module:build"], "cannot import model builder 'no_such_module:build'"),

@@ -71,7 +71,8 @@ def _add_data_arguments(what) -> None:
 
 def _add_recipe_arguments(how) -> None:
     how.add_argument(
-        "--recipe", help="paper-cifar (default), imagenet, or fine-tune (the default with --weights)"
+        "--recipe",
+        help="paper-cifar (default), imagenet, modern, or fine-tune (the default with --weights)",
     )
     how.add_argument("--epochs", type=int, help="default 30")
     how.add_argument("--batch-size", type=int, help="global batch size (default 128)")
@@ -84,7 +85,7 @@ def _add_recipe_arguments(how) -> None:
         "--warmup-epochs",
         type=float,
         help="paper-cifar: epochs at lr/10 instead of the paper's rule (below); "
-        "imagenet: linear warm-up epochs (default 5)",
+        "imagenet, modern: linear warm-up epochs (default 5)",
     )
     how.add_argument(
         "--warmup-until-error",
@@ -93,8 +94,27 @@ def _add_recipe_arguments(how) -> None:
         help="paper-cifar: lr/10 until the training error is below FRACTION (default: "
         "0.8 for plain and >=110-layer nets, as the paper; no warm-up for others)",
     )
-    how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet)")
+    how.add_argument("--label-smoothing", type=float, help="default 0 (paper-cifar), 0.1 (imagenet, modern)")
     how.add_argument("--seed", type=int, help="seeds Python, NumPy and the backend (default 0)")
+    _add_modern_arguments(how)
+
+
+def _add_modern_arguments(how) -> None:
+    """The modern recipe's switches (any recipe takes them; 0 turns a part off)."""
+    how.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="validate, checkpoint and keep a moving average of the weights (default: on for modern)",
+    )
+    how.add_argument(
+        "--ema-momentum", type=float, help="EMA momentum per step (default: one epoch, 1 - 1/steps per epoch)"
+    )
+    how.add_argument("--mixup-alpha", type=float, help="MixUp's Beta alpha, 0 off (modern: 0.2)")
+    how.add_argument("--cutmix-alpha", type=float, help="CutMix's Beta alpha, 0 off (modern: 1.0)")
+    how.add_argument(
+        "--rand-augment", type=float, metavar="FACTOR", help="RandAugment strength, 0 off (modern: 0.1)"
+    )
 
 
 def _add_run_arguments(parser) -> None:
@@ -185,6 +205,11 @@ _TRAIN_OPTIONS = (
     "warmup_epochs",
     "warmup_until_error",
     "label_smoothing",
+    "ema",
+    "ema_momentum",
+    "mixup_alpha",
+    "cutmix_alpha",
+    "rand_augment",
     "seed",
     "mixed_precision",
     "jit_compile",

@@ -9,6 +9,9 @@ Where the raw examples come from lives in `keras_resnet.data.sources`. Two pipel
 `model.fit` on every Keras backend: tf.data (the default where TensorFlow is installed) and, for
 in-memory datasets, NumPy batches (`keras_resnet.data.arrays`, the default without TensorFlow).
 TensorFlow is imported inside functions so `import keras_resnet` stays light.
+
+The `modern` recipe's RandAugment, MixUp and CutMix join the tf.data training pipeline
+(`keras_resnet.data.augmentations`); the NumPy pipeline refuses them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
-from keras_resnet.data import sources
+from keras_resnet.data import augmentations, sources, statistics
 from keras_resnet.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -31,9 +34,6 @@ Batches = Union["tf.data.Dataset", "keras.utils.PyDataset"]
 
 PAD_PIXELS = 4
 """The paper pads 4 pixels on each side, then takes a random crop of the original size."""
-
-STATS_MAX_EXAMPLES = 50_000
-"""Mean/std come from at most this many training images (all of CIFAR; a sample of ImageNet)."""
 
 PIPELINES = ("auto", "numpy", "tfdata")
 """`auto`: tf.data where TensorFlow is installed (and always for folder/tfds), else NumPy."""
@@ -95,6 +95,9 @@ def load_datasets(
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
     skip_bad_images: bool = False,
+    rand_augment: float = 0.0,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -108,7 +111,9 @@ def load_datasets(
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
     probe batch taken from it is the same in every process). `skip_bad_images` (folder datasets)
     leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
-    lists them.
+    lists them. `rand_augment` (a RandAugment factor), `mixup_alpha` and `cutmix_alpha` (0: off)
+    turn on the `modern` recipe's augmentations of the training pipelines (tf.data only); with
+    MixUp or CutMix their labels are one-hot.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
@@ -134,6 +139,13 @@ def load_datasets(
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
     kind = resolve_pipeline(pipeline, raw, spec=spec)
+    extras = {"RandAugment": rand_augment, "MixUp": mixup_alpha, "CutMix": cutmix_alpha}
+    if kind == "numpy" and any(extras.values()):
+        on = ", ".join(name for name, value in extras.items() if value)
+        raise InvalidInputError(
+            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or set "
+            "them to 0 (--rand-augment 0 --mixup-alpha 0 --cutmix-alpha 0)"
+        )
     info = _describe(spec, raw, flip=raw.flip if flip is None else flip, pipeline=kind)
     return _pipelines(
         raw,
@@ -145,11 +157,22 @@ def load_datasets(
         drop_remainder=drop_remainder,
         eval_multiple=eval_multiple,
         shard=shard,
+        extras=(rand_augment, mixup_alpha, cutmix_alpha),
     )
 
 
 def _pipelines(
-    raw, info, *, batch_size, eval_batch_size, seed, augment, drop_remainder, eval_multiple, shard
+    raw,
+    info,
+    *,
+    batch_size,
+    eval_batch_size,
+    seed,
+    augment,
+    drop_remainder,
+    eval_multiple,
+    shard,
+    extras=(0.0, 0.0, 0.0),
 ) -> Datasets:
     """The `Datasets` of `raw` through the pipeline `info.pipeline` names."""
     train_options = dict(batch_size=batch_size, seed=seed, augment=augment, flip=info.flip)
@@ -170,13 +193,20 @@ def _pipelines(
         if shard[1] > 1:
             raise InvalidInputError("sharding batches across processes needs the numpy pipeline")
 
+        rand_augment, mixup_alpha, cutmix_alpha = extras
+
         def new_pipeline() -> tf.data.Dataset:
-            return train_pipeline(
+            dataset = train_pipeline(
                 with_length(sources.tf_dataset(raw.train), raw.train_examples),
                 **train_options,
                 shuffle_buffer=min(raw.train_examples, 10_000),
                 drop_remainder=drop_remainder,
+                rand_augment=rand_augment,
             )
+            if mixup_alpha or cutmix_alpha:
+                mixing = {"mixup_alpha": mixup_alpha, "cutmix_alpha": cutmix_alpha}
+                dataset = augmentations.mix_batches(dataset, classes=info.classes, **mixing, seed=seed)
+            return dataset
 
         def new_eval(split, examples):
             dataset = with_length(sources.tf_dataset(split), examples)
@@ -231,7 +261,7 @@ def resolve_pipeline(pipeline: str, raw: sources.Source, *, spec: str) -> str:
 
 def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> DatasetInfo:
     """The `DatasetInfo` of a source; mean and std from its training split unless it knows them."""
-    mean, std = raw.stats if raw.stats is not None else channel_stats(raw.train)
+    mean, std = raw.stats if raw.stats is not None else statistics.channel_stats(raw.train)
     height, width, channels = raw.image_shape
     return DatasetInfo(
         spec=spec,
@@ -274,8 +304,13 @@ def train_pipeline(
     flip: bool,
     shuffle_buffer: int,
     drop_remainder: bool = False,
+    rand_augment: float = 0.0,
 ):
-    """Shuffle (anew each epoch), augment (fresh random crops each epoch), batch, prefetch."""
+    """Shuffle (anew each epoch), augment (fresh random crops each epoch), batch, prefetch.
+
+    `rand_augment > 0` then applies `keras.layers.RandAugment(factor=rand_augment)` (2 random ops)
+    to each image, after the crop and flip (also when `augment` is off).
+    """
     import tensorflow as tf
 
     dataset = dataset.map(_as_float, num_parallel_calls=tf.data.AUTOTUNE)
@@ -290,6 +325,8 @@ def train_pipeline(
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+    if rand_augment:
+        dataset = augmentations.rand_augment(dataset, factor=rand_augment, seed=seed)
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
@@ -305,41 +342,6 @@ def eval_pipeline(dataset, *, batch_size: int, examples: int = 0, multiple: int 
             padding = dataset.take(1).map(lambda x, y, w: (x, y, tf.constant(0.0))).repeat(pad)
             dataset = dataset.concatenate(padding)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
-    """Per-channel mean and std (0..255 units) over up to `max_examples` unbatched images
-    (an `ArraySplit` or a tf.data dataset of (image, label))."""
-    import numpy as np
-
-    total = np.zeros(0)
-    total_sq = np.zeros(0)
-    count = 0
-    for batch in _image_chunks(dataset, max_examples):
-        pixels = batch.reshape(-1, batch.shape[-1])
-        if count == 0:
-            total, total_sq = np.zeros(pixels.shape[1]), np.zeros(pixels.shape[1])
-        total += pixels.sum(axis=0)
-        total_sq += (pixels**2).sum(axis=0)
-        count += pixels.shape[0]
-    if count == 0:
-        raise InvalidInputError("cannot compute normalisation statistics: the training split is empty")
-    mean = total / count
-    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
-    return mean, np.maximum(std, 1e-3)
-
-
-def _image_chunks(dataset, max_examples: int, chunk: int = 1024):
-    """float64 batches of at most `max_examples` images of `dataset`, `chunk` at a time."""
-    if isinstance(dataset, sources.ArraySplit):
-        images = dataset.images[:max_examples]
-        for start in range(0, len(images), chunk):
-            yield images[start : start + chunk].astype("float64")
-        return
-    import tensorflow as tf
-
-    images = dataset.take(max_examples).map(lambda image, label: tf.cast(image, tf.float64))
-    yield from images.batch(chunk).as_numpy_iterator()
 
 
 def numpy_batches(dataset):
@@ -375,12 +377,16 @@ def images_only(dataset, *, pad_to: int | None = None):
 
 
 def one_hot(dataset, classes: int):
-    """`dataset` with one-hot labels over `classes` (recipes with label smoothing)."""
+    """`dataset` with one-hot labels over `classes` (recipes with label smoothing); a pipeline whose
+    labels are one-hot already (MixUp, CutMix) is returned as is."""
     from keras_resnet.data import arrays
 
     if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
         return arrays.with_one_hot(dataset, classes)
     import tensorflow as tf
+
+    if dataset.element_spec[1].shape.rank == 2:
+        return dataset
 
     return dataset.map(lambda x, y, *weight: (x, tf.one_hot(y, classes), *weight))
 

@@ -59,6 +59,21 @@ class TestSplitScore(keras.callbacks.Callback):
             logs["test_accuracy"] = result["accuracy"]
 
 
+class EmaWeightsSwap(keras.callbacks.SwapEMAWeights):
+    """Keras' `SwapEMAWeights(swap_on_epoch=True)`, safe to resume: validation, the callbacks after
+    it (checkpoints, the backup) and the end of `fit` see the optimizer's moving average of the
+    weights, and training continues from the live weights.
+
+    At each epoch end the model holds the average and the optimizer the live weights, and the
+    backup is written so; a resumed run starts from such a backup (its optimizer has taken steps),
+    so the first epoch begins by swapping back, which a fresh `SwapEMAWeights` would not do.
+    """
+
+    def on_train_begin(self, logs=None):
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        self._ema_weights_in_model = int(keras.ops.convert_to_numpy(optimizer.iterations)) > 0
+
+
 def make_callbacks(
     run: RunFolder, *, best_threshold: float | None = None, loggers=(), extra=(), class_names=None
 ) -> list:

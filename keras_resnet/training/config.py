@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.errors import InvalidInputError
-from keras_resnet.training import distribution, recipes
+from keras_resnet.training import distribution, modern, recipes
 from keras_resnet.training.run_folder import RunFolder
 
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ class TrainConfig:
     freeze_epochs: int | None = None  # head-only epochs with the backbone frozen (fine-tune: 1)
     head_lr: float | None = None  # the head phase's learning rate (fine-tune: 0.1 per 256 images)
     batchnorm: str | None = None  # "frozen" (fine-tune) or "train"
+    ema: bool | None = None  # the switches of `modern.Switches`; None: the recipe's
+    ema_momentum: float | None = None
+    mixup_alpha: float | None = None
+    cutmix_alpha: float | None = None
+    rand_augment: float | None = None
     seed: int = 0
     mixed_precision: str | None = None
     jit_compile: bool = False
@@ -132,6 +137,7 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         freeze_epochs=config.freeze_epochs,
         head_lr=config.head_lr,
         batchnorm=config.batchnorm,
+        **{name: getattr(config, name) for name in modern.SWITCH_NAMES},
     )
 
 

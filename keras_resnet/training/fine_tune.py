@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError
-from keras_resnet.training import recipes
+from keras_resnet.training import compiling
 
 if TYPE_CHECKING:
     import keras
@@ -292,7 +292,7 @@ class FreezeSchedule:
         self.steps_per_epoch, self.epochs, self.jit_compile = steps_per_epoch, epochs, jit_compile
         self.phase: str | None = None
 
-    def compile(self, phase: str) -> recipes.CompiledRecipe:
+    def compile(self, phase: str) -> compiling.CompiledRecipe:
         """Set what trains in `phase` and compile the model for it (a fresh optimizer)."""
         recipe = self.recipe
         set_phase(self.model, phase, batchnorm=recipe.batchnorm)
@@ -300,15 +300,15 @@ class FreezeSchedule:
             schedule = recipe.head_learning_rate
         else:
             full = max(self.epochs - recipe.freeze_epochs, 1)
-            schedule = recipes.make_schedule(recipe, steps_per_epoch=self.steps_per_epoch, epochs=full)
-        loss, metrics, one_hot = recipes.make_loss_and_metrics(
+            schedule = compiling.make_schedule(recipe, steps_per_epoch=self.steps_per_epoch, epochs=full)
+        loss, metrics, one_hot = compiling.make_loss_and_metrics(
             recipe, classes=int(self.model.outputs[0].shape[-1])
         )
-        recipes.apply_weight_decay(self.model, recipe)
-        optimizer = recipes.make_optimizer(recipe, schedule)
+        compiling.apply_weight_decay(self.model, recipe)
+        optimizer = compiling.make_optimizer(recipe, schedule)
         self.model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         self.phase = phase
-        return recipes.CompiledRecipe(recipe, recipes.warmup_callbacks(recipe, schedule), one_hot)
+        return compiling.CompiledRecipe(recipe, compiling.warmup_callbacks(recipe, schedule), one_hot)
 
     def prepare_restore(self, epochs_done: int) -> None:
         """Compile for the phase a backup after `epochs_done` epochs was written in."""

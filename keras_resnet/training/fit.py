@@ -17,7 +17,7 @@ import time
 from keras_resnet._utils.ownership import disk_errors_reported
 from keras_resnet._utils.provenance import provenance
 from keras_resnet.errors import InvalidInputError, TrainingError
-from keras_resnet.training import distribution, preflight, recipes
+from keras_resnet.training import compiling, distribution, preflight, recipes
 from keras_resnet.training.callbacks import make_callbacks, tensorboard_available
 from keras_resnet.training.checkpoints import restore_backup
 from keras_resnet.training.config import TrainConfig, check_config, default_model_builder, resumed_config
@@ -64,7 +64,7 @@ def train(
     start = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
-        datasets = load_config_data(config, replicas)
+        datasets = load_config_data(config, replicas, recipe=recipe)
         info = datasets.info
         preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
@@ -81,7 +81,7 @@ def train(
         initial_epoch = restore_backup(model, run.backup, prepare=prepare) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
         run.write_skipped_images(datasets.skipped)
-        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases)
+        _write_config(run, config, compiled.recipe, info, saved, initial_epoch, replicas, steps, phases)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
@@ -132,7 +132,7 @@ def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_mode
             weights=config.weights,
             classes=info.classes,
             input_shape=info.image_shape,
-            kernel_regularizer=recipes.kernel_regularizer(recipe),
+            kernel_regularizer=compiling.kernel_regularizer(recipe),
             **config.model_args,
         )
         phases = FreezeSchedule(
@@ -149,10 +149,10 @@ def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_mode
         classes=info.classes,
         input_shape=info.image_shape,
         normalization=(info.mean, info.std),
-        kernel_regularizer=recipes.kernel_regularizer(recipe),
+        kernel_regularizer=compiling.kernel_regularizer(recipe),
         **config.model_args,
     )
-    compiled = recipes.compile_resolved(
+    compiled = compiling.compile_resolved(
         model,
         recipe,
         steps_per_epoch=steps,
@@ -173,14 +173,16 @@ def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
         "session_seconds": seconds,
         "dataset": info.to_dict(),
     }
-    warmup_end = next((c.end_step for c in compiled.callbacks if c.end_step is not None), None)
+    ends = (getattr(c, "end_step", None) for c in compiled.callbacks)
+    warmup_end = next((end for end in ends if end is not None), None)
     if warmup_end is not None:
         summary["warmup_end_step"] = warmup_end
     return summary
 
 
-def load_config_data(config: TrainConfig, replicas: int = 1):
-    """The train, validation and test pipelines `config` trains on (with `replicas` devices)."""
+def load_config_data(config: TrainConfig, replicas: int = 1, *, recipe: recipes.ResolvedRecipe | None = None):
+    """The train, validation and test pipelines `config` trains on (with `replicas` devices); the
+    `recipe`'s RandAugment, MixUp and CutMix (the `modern` recipe's) go into the training pipeline."""
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:
@@ -199,6 +201,9 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
         skip_bad_images=config.skip_bad_images,
+        rand_augment=recipe.switches.rand_augment if recipe else 0.0,
+        mixup_alpha=recipe.switches.mixup_alpha if recipe else 0.0,
+        cutmix_alpha=recipe.switches.cutmix_alpha if recipe else 0.0,
     )
 
 

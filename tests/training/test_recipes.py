@@ -7,7 +7,7 @@ import pytest
 from tiny_model import tiny_resnet
 
 import keras_resnet as kr
-from keras_resnet.training import recipes
+from keras_resnet.training import compiling, recipes
 from keras_resnet.training.warmup import EndWarmupBelowError
 
 # Recipes -------------------------------------------------------------------------------------
@@ -21,7 +21,7 @@ def test_paper_cifar_lr_is_0_1_per_128_images_dropping_tenfold_at_half_and_three
     recipe = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=256)
     assert recipe.learning_rate == pytest.approx(0.2) and recipe.momentum == 0.9
     assert recipe.weight_decay == 1e-4 and recipe.warmup_epochs == 0
-    schedule = recipes.make_schedule(recipe, steps_per_epoch=10, epochs=100)
+    schedule = compiling.make_schedule(recipe, steps_per_epoch=10, epochs=100)
     lrs = [_lr_at(schedule, step) for step in (0, 499, 501, 749, 751, 999)]
     assert lrs == pytest.approx([0.2, 0.2, 0.02, 0.02, 0.002, 0.002])
 
@@ -38,11 +38,11 @@ def test_paper_cifar_warms_resnet110_and_plain_nets_up_until_the_training_error_
         assert (recipe.warmup_until_error, recipe.warmup_epochs) == (gate, 0)
     fixed = recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128, warmup_epochs=1)
     assert fixed.warmup_until_error is None
-    schedule = recipes.make_schedule(fixed, steps_per_epoch=391, epochs=164)
+    schedule = compiling.make_schedule(fixed, steps_per_epoch=391, epochs=164)
     assert _lr_at(schedule, 0) == pytest.approx(0.01) and _lr_at(schedule, 390) == pytest.approx(0.01)
     assert _lr_at(schedule, 392) == pytest.approx(0.1)
     off = recipes.resolve_recipe("paper-cifar", model="resnet110", batch_size=128, warmup_epochs=0)
-    assert _lr_at(recipes.make_schedule(off, steps_per_epoch=391, epochs=164), 0) == pytest.approx(0.1)
+    assert _lr_at(compiling.make_schedule(off, steps_per_epoch=391, epochs=164), 0) == pytest.approx(0.1)
     with pytest.raises(ValueError, match="not both"):
         recipes.resolve_recipe(
             "paper-cifar", model="resnet110", batch_size=128, warmup_epochs=1, warmup_until_error=0.8
@@ -56,12 +56,12 @@ def test_paper_cifar_warms_resnet110_and_plain_nets_up_until_the_training_error_
 def test_imagenet_recipe_warms_up_linearly_then_decays_along_a_cosine_with_label_smoothing():
     recipe = recipes.resolve_recipe("imagenet", model="resnet50", batch_size=512)
     assert recipe.learning_rate == pytest.approx(0.2) and recipe.label_smoothing == 0.1
-    schedule = recipes.make_schedule(recipe, steps_per_epoch=100, epochs=90)
+    schedule = compiling.make_schedule(recipe, steps_per_epoch=100, epochs=90)
     assert _lr_at(schedule, 250) == pytest.approx(0.1, rel=1e-3)  # half-way up the 5-epoch ramp
     assert _lr_at(schedule, 500) == pytest.approx(0.2, rel=1e-3)
     assert _lr_at(schedule, 500 + 4250) == pytest.approx(0.1, rel=1e-3)  # half-way down the cosine
     assert _lr_at(schedule, 9000) == pytest.approx(0.0, abs=1e-6)
-    loss, metrics, one_hot = recipes.make_loss_and_metrics(recipe, classes=1000)
+    loss, metrics, one_hot = compiling.make_loss_and_metrics(recipe, classes=1000)
     assert one_hot and isinstance(loss, keras.losses.CategoricalCrossentropy)
     assert [m.name for m in metrics] == ["accuracy", "top5_accuracy"]
 
@@ -72,7 +72,7 @@ def test_recipe_options_can_be_overridden_and_bad_values_are_refused():
     )
     assert (recipe.learning_rate, recipe.weight_decay) == (0.05, 5e-4)
     with pytest.raises(
-        ValueError, match="recipe must be one of 'paper-cifar', 'imagenet', 'fine-tune'; got 'adam'"
+        ValueError, match="recipe must be one of 'paper-cifar', 'imagenet', 'modern', 'fine-tune'; got 'adam'"
     ):
         recipes.resolve_recipe("adam", model="resnet20", batch_size=128)
     with pytest.raises(ValueError, match="learning rate must be > 0"):
@@ -81,12 +81,12 @@ def test_recipe_options_can_be_overridden_and_bad_values_are_refused():
         recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128, momentum=1.5)
     too_long = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128, warmup_epochs=6)
     with pytest.raises(ValueError, match="reaches the first lr drop"):
-        recipes.make_schedule(too_long, steps_per_epoch=10, epochs=10)
+        compiling.make_schedule(too_long, steps_per_epoch=10, epochs=10)
 
 
 def test_weight_decay_is_an_l2_whose_gradient_is_wd_times_w_as_in_the_paper():
     recipe = recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128)
-    regularizer = recipes.kernel_regularizer(recipe)
+    regularizer = compiling.kernel_regularizer(recipe)
     w = keras.ops.convert_to_tensor(np.linspace(-1, 1, 12, dtype="float32"))
     import tensorflow as tf
 
@@ -95,7 +95,7 @@ def test_weight_decay_is_an_l2_whose_gradient_is_wd_times_w_as_in_the_paper():
         penalty = regularizer(w)
     np.testing.assert_allclose(tape.gradient(penalty, w).numpy(), 1e-4 * w.numpy(), rtol=1e-5)
     assert (
-        recipes.kernel_regularizer(
+        compiling.kernel_regularizer(
             recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128, weight_decay=0)
         )
         is None

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_resnet.training import recipes
+from keras_resnet.training import compiling, recipes
 from keras_resnet.training.warmup import EndWarmupBelowError, ErrorGatedWarmup
 from tests.conftest import JAX_AND_TORCH, run_on_backend
 
@@ -13,15 +13,15 @@ from tests.conftest import JAX_AND_TORCH, run_on_backend
 FIT_WITH_GATE = """
 import keras, numpy as np
 from sklearn.datasets import load_digits
-from keras_resnet.training import recipes
+from keras_resnet.training import compiling, recipes
 
 digits = load_digits()
 x, y = digits.data.astype("float32") / 16.0, digits.target
 recipe = recipes.resolve_recipe("paper-cifar", model="plain20", batch_size=32)
-schedule = recipes.make_schedule(recipe, steps_per_epoch=len(x) // 32, epochs=4)
+schedule = compiling.make_schedule(recipe, steps_per_epoch=len(x) // 32, epochs=4)
 keras.utils.set_random_seed(0)
 model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, kernel_initializer="zeros")])
-model.compile(optimizer=recipes.make_optimizer(recipe, schedule),
+model.compile(optimizer=compiling.make_optimizer(recipe, schedule),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
 rates = []
 
@@ -29,7 +29,7 @@ class RecordRate(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
-gate = recipes.warmup_callbacks(recipe, schedule, verbose=False)
+gate = compiling.warmup_callbacks(recipe, schedule, verbose=False)
 model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[RecordRate(), *gate])
 end = gate[0].end_step
 assert end is not None and 1 <= end < len(rates), (end, len(rates))
@@ -67,9 +67,9 @@ def test_the_flag_is_saved_with_the_optimizer_so_a_resumed_run_does_not_warm_up_
     recipe = recipes.resolve_recipe("paper-cifar", model="plain20", batch_size=128)
 
     def compiled():
-        schedule = recipes.make_schedule(recipe, steps_per_epoch=10, epochs=4)
+        schedule = compiling.make_schedule(recipe, steps_per_epoch=10, epochs=4)
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-        model.compile(optimizer=recipes.make_optimizer(recipe, schedule), loss="mse")
+        model.compile(optimizer=compiling.make_optimizer(recipe, schedule), loss="mse")
         model.optimizer.build(model.trainable_variables)
         return model, schedule
 
