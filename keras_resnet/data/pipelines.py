@@ -95,6 +95,7 @@ def load_datasets(
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
     skip_bad_images: bool = False,
+    image_rule=None,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -108,7 +109,8 @@ def load_datasets(
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
     probe batch taken from it is the same in every process). `skip_bad_images` (folder datasets)
     leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
-    lists them.
+    lists them. `image_rule` (folder and tfds datasets; `models.resizing.ImageRule`, default the
+    whole image) says how images meet `image_size`.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
@@ -125,6 +127,7 @@ def load_datasets(
         validation_fraction=validation_fraction,
         download=download,
         skip_bad_images=skip_bad_images,
+        image_rule=image_rule,
     )
     if raw.train_examples < 1:
         raise InvalidInputError(f"dataset {spec!r} has no training images")

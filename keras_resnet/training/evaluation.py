@@ -88,6 +88,7 @@ def evaluate_run(
         validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
         skip_bad_images=bool(options and options.get("skip_bad_images")),
+        image_rule=options.get("image_rule") if options else None,
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:

@@ -65,6 +65,7 @@ def train(
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
         datasets = load_config_data(config, replicas)
+        image_rule = config_image_rule(config)
         info = datasets.info
         preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
@@ -81,7 +82,7 @@ def train(
         initial_epoch = restore_backup(model, run.backup, prepare=prepare) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
         run.write_skipped_images(datasets.skipped)
-        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases)
+        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases, image_rule)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
@@ -174,8 +175,17 @@ def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
     return summary
 
 
+def config_image_rule(config: TrainConfig):
+    """How `config`'s images are resized (`fine_tune.image_rule_for`): the whole image from
+    scratch, the source's crop when fine-tuning, or what `image_resize` says."""
+    from keras_resnet.training.fine_tune import image_rule_for
+
+    return image_rule_for(config.model, config.weights, config.dataset, config.image_resize)
+
+
 def load_config_data(config: TrainConfig, replicas: int = 1):
-    """The train, validation and test pipelines `config` trains on (with `replicas` devices)."""
+    """The train, validation and test pipelines `config` trains on (with `replicas` devices),
+    images resized by the run's rule (`config_image_rule`)."""
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:
@@ -194,6 +204,7 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
         skip_bad_images=config.skip_bad_images,
+        image_rule=config_image_rule(config),
     )
 
 
@@ -268,10 +279,11 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
 
 
 def _write_config(
-    run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases
+    run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases, image_rule
 ) -> None:
-    """The run's config.json, with this session's provenance and devices, and for a run from
-    pretrained weights what was loaded (source, file, sha256) and the freeze schedule."""
+    """The run's config.json, with this session's provenance and devices, how its images were
+    resized (`image`), and for a run from pretrained weights what was loaded (source, file,
+    sha256) and the freeze schedule."""
     import keras
 
     devices = [str(device) for device in keras.distribution.list_devices()]
@@ -284,6 +296,7 @@ def _write_config(
         steps_per_epoch=steps,
         session={**provenance(), "devices": devices, "initial_epoch": initial_epoch},
         previous=saved,
+        image=image_rule.to_dict(),
     )
 
 
