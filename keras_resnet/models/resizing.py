@@ -24,7 +24,7 @@ import dataclasses
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from keras_resnet.errors import CorruptFileError, InvalidInputError
 
@@ -48,8 +48,7 @@ KERAS_MEMBER = "image_rule.json"
 """The rule's member inside a `.keras` archive (Keras ignores members it does not know)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Where one image goes: resize it to (`height`, `width`), then keep the `size` box at (`top`, `left`)."""
 
     height: int
