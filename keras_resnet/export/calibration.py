@@ -125,8 +125,15 @@ def export_images_for(
         validation_fraction=fraction,
         input_shape=input_shape,
         skip_bad_images=bool(run and run.get("skip_bad_images")),
-        image_rule=run.get("image_rule") if run else None,
+        image_rule=run.get("image_rule") if run else _keras_rule(target),
     )
+
+
+def _keras_rule(target: str | Path):
+    """The resize rule recorded inside a `.keras` file `target` (None for anything else)."""
+    from keras_resnet.models.resizing import keras_file_rule
+
+    return keras_file_rule(target) if Path(target).suffix == ".keras" and Path(target).is_file() else None
 
 
 def _arrays(dataset: Any, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -65,7 +65,6 @@ def train(
     keras.utils.set_random_seed(config.seed)
     with _precision(config.mixed_precision), distribution.distribution_scope(config.distribute) as replicas:
         datasets = load_config_data(config, replicas)
-        image_rule = config_image_rule(config)
         info = datasets.info
         preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
@@ -82,7 +81,7 @@ def train(
         initial_epoch = restore_backup(model, run.backup, prepare=prepare) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
         run.write_skipped_images(datasets.skipped)
-        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases, image_rule)
+        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
@@ -279,7 +278,7 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
 
 
 def _write_config(
-    run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases, image_rule
+    run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases
 ) -> None:
     """The run's config.json, with this session's provenance and devices, how its images were
     resized (`image`), and for a run from pretrained weights what was loaded (source, file,
@@ -296,7 +295,7 @@ def _write_config(
         steps_per_epoch=steps,
         session={**provenance(), "devices": devices, "initial_epoch": initial_epoch},
         previous=saved,
-        image=image_rule.to_dict(),
+        image=config_image_rule(config).to_dict(),
     )
 
 
