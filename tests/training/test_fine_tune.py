@@ -189,6 +189,14 @@ def test_images_are_prepared_by_the_sources_crop_when_fine_tuning_and_whole_from
     assert image_rule_for("resnet18", None, folder, "centre_crop:0.9") == centre_crop(0.9)
 
 
+def test_image_resize_is_a_train_option_that_reaches_the_config(tmp_path):
+    from keras_resnet.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--image-resize", "centre_crop:0.9", "--dataset", "folder:x"])
+    config = resolve_config({"image_resize": args.image_resize}, out=str(tmp_path / "run"), resume=False)
+    assert config.image_resize == "centre_crop:0.9" and config.to_dict()["image_resize"] == "centre_crop:0.9"
+
+
 def test_a_crop_for_a_dataset_that_is_never_resized_is_refused():
     with pytest.raises(InvalidInputError, match="folder:DIR or tfds:NAME"):
         image_rule_for("resnet18", None, "digits", "centre_crop:0.9")
