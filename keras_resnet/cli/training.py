@@ -52,6 +52,14 @@ def _add_data_arguments(what) -> None:
     what.add_argument("--data-dir", help="where tfds data is prepared (default ~/tensorflow_datasets)")
     what.add_argument("--download", action="store_true", default=None, help="let tfds download the data")
     what.add_argument("--image-size", type=shape, help="resize images to H,W (folder and variable-size tfds)")
+    what.add_argument(
+        "--image-resize",
+        metavar="RULE",
+        help="how folder/tfds images meet --image-size: whole (the whole image resized, aspect "
+        "not kept; default from scratch) or centre_crop:FRACTION (shorter side to size/FRACTION, "
+        "then the centre crop; default with --weights: the source's, e.g. 224/232 for torchvision "
+        "ResNet-50, 0.875 for a weights file). Recorded in config.json and in the export; predict uses it",
+    )
     what.add_argument("--validation-fraction", type=float, help="of the training data (default 0.1)")
     what.add_argument(
         "--skip-bad-images",
@@ -217,6 +225,7 @@ _TRAIN_OPTIONS = (
     "gradient_norms",
     "pipeline",
     "skip_bad_images",
+    "image_resize",
 )
 
 

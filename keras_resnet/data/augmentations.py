@@ -75,3 +75,18 @@ def mix_batches(
     return tf.data.Dataset.zip((dataset, choices)).map(
         lambda example, choice: mix(example[0], example[1], choice), num_parallel_calls=tf.data.AUTOTUNE
     )
+
+
+def check_pipeline(kind: str, augmentations: dict[str, float]) -> None:
+    """The batch augmentations are Keras layers in tf.data: refuse them on the NumPy pipeline.
+
+    Args:
+        kind: the pipeline, "tfdata" or "numpy".
+        augmentations: {"RandAugment": factor, "MixUp": alpha, "CutMix": alpha}, 0 meaning off.
+    """
+    if kind == "numpy" and any(augmentations.values()):
+        on = ", ".join(name for name, value in augmentations.items() if value)
+        raise InvalidInputError(
+            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or set "
+            "them to 0 (--rand-augment 0 --mixup-alpha 0 --cutmix-alpha 0)"
+        )

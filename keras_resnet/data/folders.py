@@ -10,6 +10,13 @@ Every image is fully decoded once before use (`data.verdicts`, cached), so a tru
 file is named before training instead of failing inside TensorFlow; `skip_bad_images` trains on
 the rest. JPEG, PNG, GIF and BMP files are decoded by TensorFlow as before; other formats by Pillow
 (`tf.numpy_function`); both are resized by the same bilinear `tf.image.resize`.
+
+How an image meets the input size is the run's image rule (`models.resizing`), applied to every
+split at load time (random augmentation comes after it, in the pipeline): the whole image resized
+to the size (the default, as before: no crop, aspect ratio not kept, not antialiased), or a
+centre crop (the fine-tune default, a weight source's own rule): `ImageRule.plan` gives the resize
+and the crop box, the same arithmetic the Pillow predict path uses, and the resize is bilinear and
+antialiased when shrinking, like Pillow's, so predict sees the pixels training saw.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 from keras_resnet.data import images, verdicts
 from keras_resnet.data.splits import Source, stratified_split
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError, OfflineError
+from keras_resnet.models.resizing import WHOLE, ImageRule
 
 FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)
 FOLDER_TEST_FRACTION = 0.2
@@ -36,6 +44,7 @@ def load_folder(
     validation_fraction: float = 0.1,
     skip_bad_images: bool = False,
     progress: bool = True,
+    image_rule: ImageRule | None = None,
 ) -> Source:
     """Images in one sub-folder per class, each fully decoded once before use.
 
@@ -49,6 +58,7 @@ def load_folder(
         skip_bad_images: leave out files that do not fully decode (listed in `Source.skipped`)
             instead of refusing the dataset with a `CorruptFileError` that names them.
         progress: show the image check's progress when it takes a while.
+        image_rule: how each image meets `image_size` (default: the whole image resized).
     """
     root = Path(path)
     if not root.is_dir():
@@ -87,7 +97,8 @@ def load_folder(
         if validation is None:
             train, validation = _cut(train, validation_fraction)
     skipped = tuple((str(p), reason) for p, reason in checked.bad)
-    return _from_files(train, validation, test, names, size, checked.formats, skipped)
+    rule = image_rule or WHOLE
+    return _from_files(train, validation, test, names, size, checked.formats, skipped, rule)
 
 
 def load_tfds(
@@ -97,11 +108,14 @@ def load_tfds(
     image_size: tuple[int, int] | None = None,
     validation_fraction: float = 0.1,
     download: bool = False,
+    image_rule: ImageRule | None = None,
 ) -> Source:
     """A TensorFlow Datasets image classification dataset (cifar10, cifar100, mnist, ...).
 
     Without `download`, data must already be prepared under `data_dir` (default ~/tensorflow_datasets);
     if it is not, the error says where to put it. Never touches the network unless `download`.
+    Images are resized to `image_size` (when given, or when their sizes vary) by `image_rule`
+    (default: the whole image); a centre-crop rule is applied even at the dataset's own size.
     """
     import tensorflow_datasets as tfds
 
@@ -140,10 +154,11 @@ def load_tfds(
         ) from None
     names = tuple(features["label"].names)
     shape = tuple(features["image"].shape)
-    if image_size is not None or None in shape[:2]:
-        size = tuple(image_size or FOLDER_DEFAULT_IMAGE_SIZE)
+    rule = image_rule or WHOLE
+    if image_size is not None or None in shape[:2] or rule != WHOLE:
+        size = tuple(image_size or (shape[:2] if None not in shape[:2] else FOLDER_DEFAULT_IMAGE_SIZE))
         shape = (*size, shape[-1])
-        datasets = [d.map(lambda x, y, s=size: (_resize(x, s), y)) for d in datasets]
+        datasets = [d.map(lambda x, y, s=size: (_resize(x, s, rule), y)) for d in datasets]
     counts = [int(d.cardinality()) for d in datasets]
     if min(counts[0], counts[2]) < 0:  # unknown cardinality: count once
         counts = [int(d.reduce(0, lambda n, _: n + 1)) for d in datasets]
@@ -252,9 +267,9 @@ def _cut(files: _Files, fraction: float) -> tuple[_Files, _Files]:
     return files.subset(kept), files.subset(cut)
 
 
-def _from_files(train, validation, test, names, size, formats, skipped) -> Source:
+def _from_files(train, validation, test, names, size, formats, skipped, rule) -> Source:
     splits = [validation or _Files((), ()), train, test]
-    datasets = [_cache_if_small(_image_dataset(s, size, formats), len(s.paths), size) for s in splits]
+    datasets = [_cache_if_small(_image_dataset(s, size, formats, rule), len(s.paths), size) for s in splits]
     return Source(
         train=datasets[1],
         validation=datasets[0],
@@ -270,8 +285,8 @@ def _from_files(train, validation, test, names, size, formats, skipped) -> Sourc
     )
 
 
-def _image_dataset(files: _Files, size, formats):
-    """An unbatched tf.data dataset of (float32 image resized to `size`, int32 label)."""
+def _image_dataset(files: _Files, size, formats, rule: ImageRule = WHOLE):
+    """An unbatched tf.data dataset of (float32 image resized to `size` by `rule`, int32 label)."""
     import numpy as np
     import tensorflow as tf
 
@@ -281,12 +296,13 @@ def _image_dataset(files: _Files, size, formats):
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), labels, pillow))
     if not pillow.any():  # the common case: TensorFlow alone, exactly as before
         return dataset.map(
-            lambda path, label, _: (_read_tf(path, size), label), num_parallel_calls=tf.data.AUTOTUNE
+            lambda path, label, _: (_resized(_decode_tf(path), size, rule), label),
+            num_parallel_calls=tf.data.AUTOTUNE,
         )
 
     def read(path, label, with_pillow):
         image = tf.cond(with_pillow, lambda: _decode_pillow(path), lambda: _decode_tf(path))
-        return _resized(image, size), label
+        return _resized(image, size, rule), label
 
     return dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -304,17 +320,33 @@ def _decode_pillow(path):
     return tf.ensure_shape(image, (None, None, 3))
 
 
-def _read_tf(path, size):
-    return _resized(_decode_tf(path), size)
-
-
-def _resized(image, size):
-    """`image_dataset_from_directory`'s resize: bilinear, float32, no crop, no rounding."""
+def _resized(image, size, rule: ImageRule = WHOLE):
+    """`image` at `size` by `rule`: the whole image as `image_dataset_from_directory` resizes it
+    (bilinear, float32, no crop, no rounding), or resized and cropped where `rule.plan` says."""
     import tensorflow as tf
 
-    image = tf.image.resize(image, size, method="bilinear")
-    image.set_shape((size[0], size[1], 3))
+    if rule == WHOLE:
+        image = tf.image.resize(image, size, method="bilinear")
+    else:
+        image = _planned(image, size, rule)
+    image.set_shape((size[0], size[1], image.shape[-1]))
     return image
+
+
+def _planned(image, size, rule: ImageRule):
+    """`image` resized (bilinear, antialiased as Pillow's) and cropped by `rule.plan`."""
+    import numpy as np
+    import tensorflow as tf
+
+    def plan(height, width):
+        box = rule.plan(int(height), int(width), size)
+        return np.asarray([box.height, box.width, box.top, box.left], dtype=np.int32)
+
+    shape = tf.shape(image)
+    box = tf.numpy_function(plan, [shape[0], shape[1]], tf.int32, stateful=False)
+    box = tf.ensure_shape(box, (4,))
+    image = tf.image.resize(image, box[:2], method="bilinear", antialias=True)
+    return image[box[2] : box[2] + size[0], box[3] : box[3] + size[1]]
 
 
 def _cache_if_small(dataset, count: int, size, limit_bytes: int = 2 << 30):
@@ -324,7 +356,9 @@ def _cache_if_small(dataset, count: int, size, limit_bytes: int = 2 << 30):
     return dataset
 
 
-def _resize(image, size):
+def _resize(image, size, rule: ImageRule = WHOLE):
+    """A tfds image at `size` by `rule`, as uint8 (tfds images stay uint8)."""
     import tensorflow as tf
 
-    return tf.cast(tf.clip_by_value(tf.round(tf.image.resize(image, size)), 0, 255), tf.uint8)
+    resized = tf.image.resize(image, size) if rule == WHOLE else _planned(image, size, rule)
+    return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)

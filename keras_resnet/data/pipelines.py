@@ -98,6 +98,7 @@ def load_datasets(
     rand_augment: float = 0.0,
     mixup_alpha: float = 0.0,
     cutmix_alpha: float = 0.0,
+    image_rule=None,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -113,7 +114,8 @@ def load_datasets(
     leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
     lists them. `rand_augment` (a RandAugment factor), `mixup_alpha` and `cutmix_alpha` (0: off)
     turn on the `modern` recipe's augmentations of the training pipelines (tf.data only); with
-    MixUp or CutMix their labels are one-hot.
+    MixUp or CutMix their labels are one-hot. `image_rule` (folder and tfds datasets;
+    `models.resizing.ImageRule`, default the whole image) says how images meet `image_size`.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
@@ -130,6 +132,7 @@ def load_datasets(
         validation_fraction=validation_fraction,
         download=download,
         skip_bad_images=skip_bad_images,
+        image_rule=image_rule,
     )
     if raw.train_examples < 1:
         raise InvalidInputError(f"dataset {spec!r} has no training images")
@@ -139,13 +142,9 @@ def load_datasets(
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
     kind = resolve_pipeline(pipeline, raw, spec=spec)
-    extras = {"RandAugment": rand_augment, "MixUp": mixup_alpha, "CutMix": cutmix_alpha}
-    if kind == "numpy" and any(extras.values()):
-        on = ", ".join(name for name, value in extras.items() if value)
-        raise InvalidInputError(
-            f"{on} run in the tfdata pipeline only; use pipeline tfdata (needs TensorFlow) or set "
-            "them to 0 (--rand-augment 0 --mixup-alpha 0 --cutmix-alpha 0)"
-        )
+    augmentations.check_pipeline(
+        kind, {"RandAugment": rand_augment, "MixUp": mixup_alpha, "CutMix": cutmix_alpha}
+    )
     info = _describe(spec, raw, flip=raw.flip if flip is None else flip, pipeline=kind)
     return _pipelines(
         raw,

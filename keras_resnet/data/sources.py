@@ -32,11 +32,13 @@ def load_source(
     validation_fraction: float = 0.1,
     download: bool = False,
     skip_bad_images: bool = False,
+    image_rule=None,
 ) -> Source:
     """Dispatch on the spec's prefix; unknown forms get an InvalidInputError listing the valid ones.
 
     `skip_bad_images` (folders only) leaves out images that do not fully decode instead of
-    refusing the dataset; `Source.skipped` lists them.
+    refusing the dataset; `Source.skipped` lists them. `image_rule` (folders and tfds; a
+    `models.resizing.ImageRule`, default the whole image) says how images meet `image_size`.
     """
     kind, _, rest = (spec or "").partition(":")
     if kind == "digits" and not rest:
@@ -53,6 +55,7 @@ def load_source(
             image_size=image_size,
             validation_fraction=validation_fraction,
             skip_bad_images=skip_bad_images,
+            image_rule=image_rule,
         )
     if kind == "tfds" and rest:
         from keras_resnet.data.folders import load_tfds
@@ -63,6 +66,7 @@ def load_source(
             image_size=image_size,
             validation_fraction=validation_fraction,
             download=download,
+            image_rule=image_rule,
         )
     raise InvalidInputError(f"dataset spec must be one of the forms {SPEC_FORMS}; got {spec!r}")
 

@@ -74,7 +74,7 @@ def compare_models(
     }
     _share_warmup(configs)  # also checks every config before anything trains
     first = next(iter(configs.values()))
-    test = load_config_data(first).test
+    tests = {}  # the same test images, prepared by each run's resize rule (a pretrained run's crop)
     rows, histories = [], {}
     for number, (name, config) in enumerate(configs.items(), start=1):
         run = RunFolder(Path(out) / _folder(name))
@@ -88,7 +88,7 @@ def compare_models(
                 resume=resume,
                 overwrite=overwrite and not resume,
                 verbose=verbose,
-                extra_callbacks=[TestSplitScore(test)],
+                extra_callbacks=[TestSplitScore(_test_split(tests, config, load_config_data))],
             )
         draw_run_figures(run.root, title=f"{name} on {config.dataset}")
         histories[name] = run.read_history()
@@ -218,6 +218,17 @@ def _split_weights(label: str) -> tuple[str, str | None]:
 
 def _folder(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+
+def _test_split(tests: dict, config, load):
+    """The test split `config` is scored on each epoch, loaded once per resize rule: the same
+    images for every run, prepared as that run's training prepares them."""
+    from keras_resnet.training.fit import config_image_rule
+
+    rule = config_image_rule(config)
+    if rule not in tests:
+        tests[rule] = load(config).test
+    return tests[rule]
 
 
 def _row(name: str, run: RunFolder, metrics: dict, history: list[dict]) -> dict:

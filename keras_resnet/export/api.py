@@ -4,7 +4,8 @@
 float16, dynamic-range int8, full-integer int8) through Keras' own exporters, runs every file on
 held-out images, compares it with Keras, and writes `export_report.json`, `labels.txt` and
 `outputs.json` (what each file outputs: probabilities or logits, and an int8 output's scale and
-zero point; `keras_resnet.models.outputs`). Everything goes into a
+zero point, `keras_resnet.models.outputs`; and how its images are resized, the model's "image"
+rule, `keras_resnet.models.resizing`). Everything goes into a
 partial folder beside the destination that is renamed at the end (`destination.staged_folder`),
 so an interrupted or failed export never leaves a half-written model. This module only puts the
 steps in order; each job lives in its own module: options, destination, loading, preparation,
@@ -23,7 +24,7 @@ from keras_resnet._utils.ownership import disk_errors_reported, probe_writable
 from keras_resnet.export.destination import check_out_dir, default_out_dir, staged_folder
 from keras_resnet.export.images import as_images, check_images, load_images_npz
 from keras_resnet.export.litert import LiteRTRunner, export_tflite
-from keras_resnet.export.loading import load_model_for_export, resolve_model
+from keras_resnet.export.loading import load_model_for_export, recorded_rule, resolve_model
 from keras_resnet.export.onnx import ONNX_FILE, OnnxRunner, export_onnx
 from keras_resnet.export.options import DEFAULT_FORMATS, check_options
 from keras_resnet.export.parity import accuracy, compare
@@ -33,6 +34,7 @@ from keras_resnet.export.runners import KerasRunner
 from keras_resnet.export.saved_model import SavedModelRunner, check_class_names, export_saved_model
 from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
 from keras_resnet.models.outputs import add_output_record, model_record
+from keras_resnet.models.resizing import ImageRule
 
 if TYPE_CHECKING:  # TensorFlow and Keras load when an export starts
     import keras
@@ -57,6 +59,7 @@ def export_model(
     latency_repeats: int = 20,
     verbose: bool = True,
     labels: Sequence[str] | None = None,
+    image_rule: ImageRule | None = None,
 ) -> dict[str, Any]:
     """Export `model` to `out_dir`, verify every file, return the report (also `export_report.json`).
 
@@ -77,17 +80,16 @@ def export_model(
         verbose: print progress and the report as a table.
         labels: class names for `labels.txt` and the SavedModel's `classify` signature (default: the
             model's own, if it carries any).
+        image_rule: the images' resize rule, for `outputs.json` (default: the model's own, `_resolve`).
     """
     formats, quantize = check_options(
         formats=formats, quantize=quantize, representative_data=representative_data
     )
-    model, source = resolve_model(model)
+    model, source, image_rule = _resolve(model, image_rule)
     out_dir = check_out_dir(default_out_dir(model.name) if out_dir is None else out_dir, overwrite=overwrite)
     probe_writable(out_dir.parent)  # a read-only or full disk: found before the work
     class_names = _class_names(labels, model, source)
-    shape = tuple(model.input.shape[1:])
-    representative = _representative(representative_data, shape)
-    check = check_images(validation_data, representative, shape)
+    representative, check = _checked_images(representative_data, validation_data, model)
     prepared = prepare_model(model, include_preprocessing=include_preprocessing)
     keras_runner = KerasRunner(prepared.reference)
     reference = keras_runner.predict(check.images)
@@ -112,7 +114,7 @@ def export_model(
         for step, name in enumerate(jobs, start=1):
             if verbose:
                 print(f"[{step}/{len(jobs)}] exporting {name}", flush=True)
-            row, runner = write(name, partial, prepared, class_names=class_names)
+            row, runner = write(name, partial, prepared, class_names=class_names, image_rule=image_rule)
             row["size_bytes"] = folder_size(partial / name)
             row.update(compare(reference, runner.predict(exported_images), check.labels))
             row["latency_ms"] = runner.latency_ms(exported_images[0], repeats=latency_repeats)
@@ -122,6 +124,24 @@ def export_model(
     if verbose:
         print(format_report(report), flush=True)
     return report
+
+
+def _resolve(model: keras.Model | str | Path, image_rule: ImageRule | None) -> tuple[Any, str, Any]:
+    """(keras.Model, where it came from, resize rule): `image_rule`, else the model's own, recorded
+    for its file (its run's config.json, or inside the `.keras` file) or `model.image_rule` (set on
+    a model built with pretrained weights: the source's crop); None when it has none (predict then
+    uses its documented default)."""
+    if image_rule is None:
+        image_rule = recorded_rule(model) if isinstance(model, (str, Path)) else None
+    model, source = resolve_model(model)
+    return model, source, image_rule or getattr(model, "image_rule", None)
+
+
+def _checked_images(representative_data, validation_data, model) -> tuple[np.ndarray | None, Any]:
+    """(the calibration images or None, the checked parity images), at the model's input shape."""
+    shape = tuple(model.input.shape[1:])
+    representative = _representative(representative_data, shape)
+    return representative, check_images(validation_data, representative, shape)
 
 
 def _representative(data: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -149,11 +169,14 @@ def _write_labels(folder: Path, labels: Sequence[str] | None) -> None:
         write_text(folder / LABELS_FILE, labels_text(labels))
 
 
-def _record_outputs(folder: Path, name: str, prepared: Any, runner: Any) -> None:
+def _record_outputs(folder: Path, name: str, prepared: Any, runner: Any, image_rule=None) -> None:
     """Record in `outputs.json` what file `name` outputs (probabilities or logits, from the model's
     output activation), what it takes (raw pixels, or normalised images when preprocessing was left
-    out) and, for a .tflite file, its output tensor's dtype, scale and zero point (from the file)."""
+    out), how its images are resized (`image`, when the model has a rule) and, for a .tflite
+    file, its output tensor's dtype, scale and zero point (from the file)."""
     record = {**model_record(prepared.reference), "input": "normalised" if prepared.strip else "pixels"}
+    if image_rule is not None:
+        record["image"] = image_rule.to_dict()
     if isinstance(runner, LiteRTRunner):
         record.update(runner.output_record())
     add_output_record(folder, name, record)
@@ -174,6 +197,7 @@ def _write_file(
     int8_io: bool,
     num_threads: int,
     class_names: Sequence[str] | None,
+    image_rule: ImageRule | None = None,
 ) -> tuple[dict[str, Any], Any]:
     """Write one export job (`saved_model`, `model_<quantize>.tflite`, `model.onnx`) into `folder`; return its
     report row so far and a runner for the written file, its output recorded in `outputs.json`.
@@ -202,5 +226,5 @@ def _write_file(
         )
         row = {"file": name, "format": "tflite", **info}
         runner = LiteRTRunner(folder / name, num_threads=num_threads)
-    _record_outputs(folder, name, prepared, runner)
+    _record_outputs(folder, name, prepared, runner, image_rule)
     return row, runner

@@ -46,12 +46,14 @@ def export_images(
     download: bool = False,
     input_shape: tuple[int, ...] | None = None,
     skip_bad_images: bool = False,
+    image_rule=None,
 ) -> ExportImages:
     """Up to `representative` training images and up to `validation` test images with labels.
 
     The split options are those of `keras_resnet.data.pipelines.load_datasets` (pass a run's own, so its
     test split is the one it was scored on). `input_shape`, when given, is checked against the
-    images so a model is never calibrated on images of another size.
+    images so a model is never calibrated on images of another size. `image_rule` is the run's
+    resize rule (`models.resizing`), so calibration images are prepared as training's were.
     """
     from keras_resnet.data import sources
 
@@ -67,6 +69,7 @@ def export_images(
         validation_fraction=validation_fraction,
         download=download,
         skip_bad_images=skip_bad_images,
+        image_rule=image_rule,
     )
     if input_shape is not None and tuple(source.image_shape) != tuple(input_shape):
         raise InvalidInputError(
@@ -122,7 +125,15 @@ def export_images_for(
         validation_fraction=fraction,
         input_shape=input_shape,
         skip_bad_images=bool(run and run.get("skip_bad_images")),
+        image_rule=run.get("image_rule") if run else _keras_rule(target),
     )
+
+
+def _keras_rule(target: str | Path):
+    """The resize rule recorded inside a `.keras` file `target` (None for anything else)."""
+    from keras_resnet.models.resizing import keras_file_rule
+
+    return keras_file_rule(target) if Path(target).suffix == ".keras" and Path(target).is_file() else None
 
 
 def _arrays(dataset: Any, count: int) -> tuple[np.ndarray, np.ndarray]:

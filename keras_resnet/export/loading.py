@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keras_resnet.errors import InvalidInputError, MissingFileError
+from keras_resnet.models.resizing import ImageRule, keras_file_rule
 from keras_resnet.models.saving import check_keras_file, load_keras_file
 from keras_resnet.training.run_folder import RunFolder
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 FOLDER_MODELS = ("best.keras", "last.keras")
 """What a plain (non-run) folder is searched for, in order."""
 
-__all__ = ["model_file", "load_model_for_export", "resolve_model"]
+__all__ = ["model_file", "load_model_for_export", "recorded_rule", "resolve_model"]
 
 
 def model_file(path: str | Path) -> Path:
@@ -45,6 +46,27 @@ def model_file(path: str | Path) -> Path:
             )
         path = found[0]
     return check_keras_file(path)
+
+
+def recorded_rule(path: str | Path) -> ImageRule | None:
+    """The image resize rule recorded for the model at `path`, or None when there is none.
+
+    Looked up where the model keeps it: inside the `.keras` file (`save_model`), else in the
+    config.json of the training run the file belongs to (a run folder, or a checkpoint in one).
+
+    Args:
+        path: a run folder, a plain folder holding best/last.keras, or a `.keras` file.
+    """
+    path = Path(path)
+    file = model_file(path)
+    rule = keras_file_rule(file)
+    if rule is not None:
+        return rule
+    for folder in (path, file.parent.parent):  # the run itself, or the run of a checkpoint
+        run = RunFolder(folder)
+        if folder.is_dir() and run.is_run() and (folder == path or file.parent == run.checkpoints):
+            return run.image_rule()
+    return None
 
 
 def load_model_for_export(path: str | Path) -> keras.Model:

@@ -52,6 +52,7 @@ def export_run(
         image_size=options["image_size"],
         validation_fraction=options["validation_fraction"],
         skip_bad_images=options.get("skip_bad_images", False),
+        image_rule=options.get("image_rule"),
     )
     return export_model(
         checkpoint,
@@ -63,4 +64,5 @@ def export_run(
         overwrite=True,
         verbose=verbose,
         labels=run.read_config().get("dataset", {}).get("class_names"),
+        image_rule=options.get("image_rule"),
     )

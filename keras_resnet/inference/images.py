@@ -5,13 +5,18 @@ file runs on a device with `ai-edge-litert`, Pillow and NumPy, and every model f
 the same pixels: a file is fully decoded by `keras_resnet.data.images.decode_image`; a PIL image is
 converted the same way; then pixels become float32 RGB (or grey) 0-255 and are resized by one rule.
 
-The rule: a model whose input is 128 pixels or more (ImageNet-sized) gets the ImageNet evaluation
-transform, shorter side resized to input/0.875 (256 for 224) then the centre input x input crop;
-a smaller input (a model trained on small images such as digits or CIFAR) gets the whole image
-resized to its input size. Arrays go through the same rule as files (an array is an image, not a
-model input), so an array and the file it came from give the same answer. Resizing is bilinear,
-antialiased when shrinking (Pillow's filter), on float32 pixels. Pixels stay 0-255: models built
-with pretrained weights, and this package's exports, normalise inside.
+The rule is the model's own, read from its record (`keras_resnet.models.resizing`): the resize rule
+its training used ("whole": the whole image resized to the input size; "centre_crop": the shorter
+side resized to size/fraction, then the centre crop), recorded in the run's config.json, the
+export's outputs.json or the `.keras` file, and for `model:source` the source's evaluation crop.
+Where there is no record (an older export, a plain `.keras`), the documented default applies: an
+input of 128 pixels or more gets ImageNet's evaluation transform (shorter side to input/0.875, 256
+for 224, then the centre crop), a smaller one (digits, CIFAR) the whole image. Arrays go through
+the same rule as files (an array is an image, not a model input), so an array and the file it came
+from give the same answer. Resizing is bilinear, antialiased when shrinking (Pillow's filter), on
+float32 pixels; `ImageRule.plan` (shared with the tf.data folder loader) says where to resize and
+crop. Pixels stay 0-255: models built with pretrained weights, and this package's exports,
+normalise inside.
 """
 
 from __future__ import annotations
@@ -26,16 +31,17 @@ import numpy as np
 
 from keras_resnet.data.images import decode_image, split_image_files
 from keras_resnet.errors import InvalidInputError, MissingFileError
+from keras_resnet.models.resizing import ImageRule, default_rule
 
-IMAGENET_CROP_FRACTION = 0.875
-IMAGENET_RULE_MIN_SIZE = 128
 NOTICE_NAMES = 5
 """How many unused files a folder's notice names before it gives a count."""
 
 __all__ = ["read_images", "resize", "to_pixels"]
 
 
-def read_images(inputs: Any, size: tuple[int, int], channels: int = 3) -> tuple[list[str], np.ndarray]:
+def read_images(
+    inputs: Any, size: tuple[int, int], channels: int = 3, rule: ImageRule | None = None
+) -> tuple[list[str], np.ndarray]:
     """(names, float32 batch (N, height, width, channels)) for any mix of inputs.
 
     Args:
@@ -43,6 +49,7 @@ def read_images(inputs: Any, size: tuple[int, int], channels: int = 3) -> tuple[
             uint8 or float), a PIL image, or a list/tuple mixing them.
         size: (height, width) of the model input.
         channels: 3 for RGB models, 1 for grey ones.
+        rule: the model's recorded resize rule; None: the documented default (module docstring).
 
     Files are named by their path, arrays "array[k]" and PIL images "image[k]", k being the
     image's position in the batch. A folder's files that are not images are named in one notice
@@ -55,7 +62,7 @@ def read_images(inputs: Any, size: tuple[int, int], channels: int = 3) -> tuple[
     for item in items:
         for name, pixels in _expand(item, channels):
             names.append(str(name) if isinstance(name, Path) else f"{name}[{len(images)}]")
-            images.append(resize(pixels, size))
+            images.append(resize(pixels, size, rule))
     return names, np.stack(images)
 
 
@@ -132,18 +139,19 @@ def to_pixels(image: np.ndarray, channels: int) -> np.ndarray:
     return grey[..., None]
 
 
-def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`image` (H, W, C) as float32 at `size`, by the ImageNet rule or a plain resize (module doc)."""
+def resize(image: np.ndarray, size: tuple[int, int], rule: ImageRule | None = None) -> np.ndarray:
+    """`image` (H, W, C) as float32 at `size`, by `rule` (None: the documented default, module doc).
+
+    Args:
+        image: pixels, RGB or grey 0-255.
+        size: (height, width) of the model input.
+        rule: the model's resize rule (`keras_resnet.models.resizing.ImageRule`).
+    """
     image = np.asarray(image, dtype=np.float32)
-    height, width = size
-    if min(size) < IMAGENET_RULE_MIN_SIZE:
-        return _resize(image, (height, width))
-    h, w = image.shape[:2]
-    scale = round(min(size) / IMAGENET_CROP_FRACTION) / min(h, w)
-    image = _resize(image, (max(height, round(h * scale)), max(width, round(w * scale))))
-    top = (image.shape[0] - height) // 2
-    left = (image.shape[1] - width) // 2
-    return image[top : top + height, left : left + width]
+    rule = rule or default_rule(size)
+    plan = rule.plan(image.shape[0], image.shape[1], size)
+    image = _resize(image, (plan.height, plan.width))
+    return image[plan.top : plan.top + size[0], plan.left : plan.left + size[1]]
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -15,6 +15,12 @@ is applied to logits only; an int8 output is dequantized with the scale and zero
 `.tflite` file itself declares. A file without a record (exported before the record existed, or
 copied without its `outputs.json`) is refused in one line saying how to proceed: export it again,
 or state the fact with `outputs="probabilities"` / `--outputs logits`.
+
+How images are resized is a fact of the model too (`keras_resnet.models.resizing`): the rule its
+training used, from the export's `outputs.json`, the `.keras` file, or the run's config.json (for a
+run folder or one of its checkpoints), and for `model:source` the source's evaluation crop (232 ->
+224 for torchvision's ResNet-50). A file without a record gets the documented default (ImageNet's
+0.875 centre crop from 128 pixels up, the whole image below).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from keras_resnet.export.runners import Runner
 from keras_resnet.inference.images import read_images
 from keras_resnet.models.labels import folder_labels, keras_file_labels
 from keras_resnet.models.outputs import OUTPUT_KINDS, OUTPUTS_FILE, model_record, read_output_record
+from keras_resnet.models.resizing import ImageRule, default_rule
 
 __all__ = ["Predictor", "load"]
 
@@ -45,6 +52,8 @@ class Predictor:
         channels: image channels the model takes (3 for RGB, 1 for grey).
         source: what was loaded (a run folder, a file, or `model:weights`), for messages.
         outputs: what the runner returns, "probabilities" or "logits" (softmax is applied to logits).
+        image_rule: how images are resized to `image_size` (the model's record; None: the
+            documented default, `resizing.default_rule`).
     """
 
     runner: Runner
@@ -53,6 +62,11 @@ class Predictor:
     channels: int
     source: str
     outputs: str
+    image_rule: ImageRule | None = None
+
+    def __post_init__(self):
+        if self.image_rule is None:
+            self.image_rule = default_rule(self.image_size)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch of RGB 0-255 images: softmax of logits, probabilities as
@@ -78,7 +92,7 @@ class Predictor:
         """
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise InvalidInputError(f"top must be an integer >= 1; got {top!r}")
-        names, pixels = read_images(images, self.image_size, self.channels)
+        names, pixels = read_images(images, self.image_size, self.channels, self.image_rule)
         probabilities = self.probabilities(pixels)
         results = []
         for name, row in zip(names, probabilities):
@@ -126,7 +140,7 @@ def load(source: str | Path, *, outputs: str | None = None) -> Predictor:
 
 
 def _keras(path: Path, outputs: str | None) -> Predictor:
-    from keras_resnet.export.loading import model_file
+    from keras_resnet.export.loading import model_file, recorded_rule
     from keras_resnet.export.runners import KerasRunner
     from keras_resnet.models.saving import load_keras_file
     from keras_resnet.training.run_folder import RunFolder
@@ -138,7 +152,8 @@ def _keras(path: Path, outputs: str | None) -> Predictor:
     if names is None and path.is_dir() and run.is_run():
         names = tuple(run.read_config().get("dataset", {}).get("class_names") or ()) or None
     kind = _kind(model_record(model), outputs, str(file))
-    return _predictor(KerasRunner(model), names, tuple(model.input.shape[1:]), str(file), kind)
+    rule = recorded_rule(path)
+    return _predictor(KerasRunner(model), names, tuple(model.input.shape[1:]), str(file), kind, rule)
 
 
 def _named(model_name: str, source: str, outputs: str | None) -> Predictor:
@@ -148,7 +163,8 @@ def _named(model_name: str, source: str, outputs: str | None) -> Predictor:
     model = build(model_name, weights=source)
     text = f"{model_name}:{source}"
     kind = _kind(model_record(model), outputs, text)
-    return _predictor(KerasRunner(model), model.class_names, tuple(model.input.shape[1:]), text, kind)
+    shape, rule = tuple(model.input.shape[1:]), getattr(model, "image_rule", None)
+    return _predictor(KerasRunner(model), model.class_names, shape, text, kind, rule)
 
 
 def _saved_model(folder: Path, outputs: str | None) -> Predictor:
@@ -158,8 +174,9 @@ def _saved_model(folder: Path, outputs: str | None) -> Predictor:
     spec = runner.loaded.signatures["serve"].structured_input_signature[1]
     shape = tuple(next(iter(spec.values())).shape[1:])
     names = folder_labels(folder) or folder_labels(folder.parent)
-    kind = _kind(read_output_record(folder), outputs, str(folder), exported=True)
-    return _predictor(runner, names, shape, str(folder), kind)
+    record = read_output_record(folder)
+    kind = _kind(record, outputs, str(folder), exported=True)
+    return _predictor(runner, names, shape, str(folder), kind, _record_rule(record, folder))
 
 
 def _model_file(path: Path, outputs: str | None) -> Predictor:
@@ -170,8 +187,17 @@ def _model_file(path: Path, outputs: str | None) -> Predictor:
         from keras_resnet.export.litert import LiteRTRunner as FileRunner
 
     runner = FileRunner(path)
-    kind = _kind(read_output_record(path), outputs, str(path), exported=True)
-    return _predictor(runner, folder_labels(path.parent), runner.input_shape[1:], str(path), kind)
+    record = read_output_record(path)
+    kind = _kind(record, outputs, str(path), exported=True)
+    rule = _record_rule(record, path)
+    return _predictor(runner, folder_labels(path.parent), runner.input_shape[1:], str(path), kind, rule)
+
+
+def _record_rule(record: dict | None, file: Path) -> ImageRule | None:
+    """The resize rule in a file's outputs.json record, or None (an export older than the rule)."""
+    if record is None or record.get("image") is None:
+        return None
+    return ImageRule.from_dict(record["image"], where=f"{OUTPUTS_FILE} beside {str(file)!r}")
 
 
 def _kind(record: dict | None, given: str | None, source: str, *, exported: bool = False) -> str:
@@ -201,10 +227,11 @@ def _kind(record: dict | None, given: str | None, source: str, *, exported: bool
     )
 
 
-def _predictor(runner, names, shape: tuple, source: str, outputs: str) -> Predictor:
+def _predictor(runner, names, shape: tuple, source: str, outputs: str, rule=None) -> Predictor:
     if len(shape) != 3 or shape[-1] not in (1, 3):
         raise InvalidInputError(
             f"{source} does not take (height, width, 1 or 3) images; its input is {shape}"
         )
     height, width, channels = (s if s and s > 0 else 224 for s in shape)
-    return Predictor(runner, tuple(names) if names else None, (height, width), channels, source, outputs)
+    names = tuple(names) if names else None
+    return Predictor(runner, names, (height, width), channels, source, outputs, rule)

@@ -1,12 +1,14 @@
 """Class names that travel with a model: `labels.txt`, one name per line, index i naming output i.
 
-A `.keras` file carries it inside its zip archive (Keras ignores members it does not know, so the
+A `.keras` file carries it inside its zip archive (and, from `save_model`, the model's image
+resize rule as `image_rule.json`, see `resizing`) (Keras ignores members it does not know, so the
 file still loads anywhere); an export folder holds it beside `saved_model/` and the `.tflite`
 files; a run folder's names are the dataset's, in its config.json.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from collections.abc import Sequence
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from keras_resnet._utils.atomic import atomic_path
 from keras_resnet.errors import InvalidInputError
+from keras_resnet.models.resizing import KERAS_MEMBER, ImageRule
 
 if TYPE_CHECKING:
     import keras
@@ -34,21 +37,44 @@ def parse_labels(text: str) -> tuple[str, ...]:
 
 
 def save_model(
-    model: keras.Model, path: str | os.PathLike, *, class_names: Sequence[str] | None = None
+    model: keras.Model,
+    path: str | os.PathLike,
+    *,
+    class_names: Sequence[str] | None = None,
+    image_rule: ImageRule | dict | None = None,
 ) -> Path:
     """`model.save(path)` (a `.keras` file, written atomically) with `labels.txt` inside it.
 
-    `class_names` default to `model.class_names` (set on models built with pretrained weights).
+    Args:
+        model: the model to save.
+        path: the `.keras` file to write.
+        class_names: default `model.class_names` (set on models built with pretrained weights).
+        image_rule: how images are resized for the model (`resizing.ImageRule` or its record),
+            kept inside the file as `image_rule.json`; default `model.image_rule` (set on models
+            built with pretrained weights: the source's crop). None: no record (predict then uses
+            its documented default).
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise InvalidInputError(f"save_model writes a .keras file; got {str(path)!r}")
     names = class_names if class_names is not None else getattr(model, "class_names", None)
+    rule = image_rule if image_rule is not None else getattr(model, "image_rule", None)
+    if isinstance(rule, dict):
+        rule = ImageRule(rule.get("resize", ""), rule.get("crop_fraction"))
     with atomic_path(path) as partial:  # keeps the .keras suffix that model.save needs
         model.save(partial)
         if names is not None:
             add_labels(partial, names)
+        if rule is not None:
+            add_image_rule(partial, rule)
     return path
+
+
+def add_image_rule(keras_file: str | os.PathLike, rule: ImageRule) -> None:
+    """Put the resize rule (`image_rule.json`) inside a `.keras` file that has none."""
+    with zipfile.ZipFile(keras_file, "a") as archive:
+        if KERAS_MEMBER not in archive.namelist():
+            archive.writestr(KERAS_MEMBER, json.dumps(rule.to_dict()))
 
 
 def add_labels(keras_file: str | os.PathLike, class_names: Sequence[str]) -> None:

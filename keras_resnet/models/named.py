@@ -103,4 +103,5 @@ def _pretrained(spec: ModelSpec, name: str, overrides: dict) -> keras.Model:
     load_entry(entry, model, path)
     if options.get("include_top", True):
         model.class_names = imagenet_class_names()  # read by export (labels.txt) and predict
+    model.image_rule = entry.image_rule  # the source's resize/crop: save_model and export record it
     return model

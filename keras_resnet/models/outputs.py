@@ -10,6 +10,9 @@ writes one record per file into `outputs.json`, beside `labels.txt`:
                "model_int8.tflite": {"outputs": "probabilities", "activation": "softmax",
                                      "dtype": "int8", "scale": 0.00390625, "zero_point": -128}}}
 
+A model with an image resize rule adds it to each file's record as `"image": {"resize":
+"centre_crop", "crop_fraction": 0.9655}` (or `{"resize": "whole"}`; `keras_resnet.models.resizing`),
+so predict prepares images as training did.
 `dtype`, `scale` and `zero_point` describe the output tensor of a `.tflite` file (scale 0 for a
 float output), so a reader on a device can dequantize without guessing. Any later format (an ONNX
 file) adds its own entry with `add_output_record`. Imports neither Keras nor TensorFlow.

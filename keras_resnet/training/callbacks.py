@@ -75,7 +75,13 @@ class EmaWeightsSwap(keras.callbacks.SwapEMAWeights):
 
 
 def make_callbacks(
-    run: RunFolder, *, best_threshold: float | None = None, loggers=(), extra=(), class_names=None
+    run: RunFolder,
+    *,
+    best_threshold: float | None = None,
+    loggers=(),
+    extra=(),
+    class_names=None,
+    image_rule=None,
 ) -> list:
     """The standard callback list of a run, with `loggers` and `extra` placed before the loggers.
 
@@ -87,7 +93,8 @@ def make_callbacks(
     the backup last of the files (a history row without its backup is dropped and the epoch
     trained again on `--resume`, so history.csv never lacks an epoch the run continued from), and
     last the progress display (`progress.RunProgress`: the epoch bar without the gradient figures,
-    which the loggers above record, and the run's ETA). `class_names` go inside both checkpoints.
+    which the loggers above record, and the run's ETA). `class_names` and `image_rule` go inside
+    both checkpoints.
     """
     tensorboard = []
     if tensorboard_available():
@@ -102,12 +109,13 @@ def make_callbacks(
         AtomicModelCheckpoint(
             str(run.best),
             class_names=class_names,
+            image_rule=image_rule,
             monitor="val_accuracy",
             mode="max",
             save_best_only=True,
             initial_value_threshold=best_threshold,
         ),
-        AtomicModelCheckpoint(str(run.last), class_names=class_names),
+        AtomicModelCheckpoint(str(run.last), class_names=class_names, image_rule=image_rule),
         EpochBackup(run.backup),
         RunProgress(),
     ]

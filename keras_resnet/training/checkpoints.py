@@ -29,7 +29,7 @@ import keras
 
 from keras_resnet._utils.atomic import atomic_path, write_json
 from keras_resnet.errors import ArchitectureMismatchError, CorruptFileError
-from keras_resnet.models.labels import add_labels
+from keras_resnet.models.labels import add_image_rule, add_labels
 from keras_resnet.models.saving import check_weights_file
 from keras_resnet.training.run_folder import read_json
 
@@ -44,13 +44,14 @@ def _finite_loss(logs) -> bool:
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint whose file is always complete and carries the class names (`labels.txt`
-    inside, so a checkpoint copied out of its run still names its classes); epochs with a
-    non-finite loss are skipped."""
+    """ModelCheckpoint whose file is always complete and carries the class names and the resize
+    rule inside (so a checkpoint copied out of its run still names its classes and prepares its
+    images as training did); epochs with a non-finite loss are skipped."""
 
-    def __init__(self, filepath: str, *, class_names: Sequence[str] | None = None, **kwargs):
+    def __init__(self, filepath: str, *, class_names: Sequence[str] | None = None, image_rule=None, **kwargs):
         super().__init__(filepath, **kwargs)
         self.class_names = tuple(class_names) if class_names else None
+        self.image_rule = image_rule
 
     def on_epoch_end(self, epoch, logs=None):
         if not _finite_loss(logs):
@@ -62,8 +63,11 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
                 super().on_epoch_end(epoch, logs)
             finally:
                 self.filepath = final
-            if self.class_names and Path(temporary).is_file():
-                add_labels(temporary, self.class_names)
+            if Path(temporary).is_file():
+                if self.class_names:
+                    add_labels(temporary, self.class_names)
+                if self.image_rule is not None:
+                    add_image_rule(temporary, self.image_rule)
 
 
 class EpochBackup(keras.callbacks.Callback):

@@ -59,6 +59,7 @@ class TrainConfig:
     gradient_norms: bool = True
     pipeline: str = "auto"  # input pipeline: auto, numpy or tfdata (`data.pipelines.PIPELINES`)
     skip_bad_images: bool = False  # folder datasets: train on the images that decode, list the rest
+    image_resize: str | None = None  # "whole" or "centre_crop:F" (None: whole; with weights the source's)
     model_args: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:

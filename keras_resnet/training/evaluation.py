@@ -118,6 +118,7 @@ def evaluate_run(
         download: let tfds download the data.
     """
     from keras_resnet.data.pipelines import load_datasets
+    from keras_resnet.models.resizing import keras_file_rule
     from keras_resnet.models.saving import load_keras_file
 
     check_choice("split", split, ("test", "validation"))
@@ -145,6 +146,7 @@ def evaluate_run(
         validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
         skip_bad_images=bool(options and options.get("skip_bad_images")),
+        image_rule=options.get("image_rule") if options else keras_file_rule(path),
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:

@@ -15,6 +15,12 @@ layer trains at a lower learning rate. BatchNorm layers stay frozen throughout (
 also puts a Keras 3 BatchNormalization layer in inference mode): the small batches of a small
 dataset would replace ImageNet's statistics with noisy ones. Each phase is its own `compile`: in
 Keras, what is trainable is fixed when the train function is built.
+
+Images are prepared as the source prepared them (`image_rule_for`): a named source's evaluation
+crop (torchvision ResNet-50 232 -> 224, timm 236 -> 224, keras.applications 256 -> 224) as a
+fraction of the shorter side, at any image size (the fraction is scale-free); a `.keras` file's own
+record; ImageNet's 0.875 for other weight files, whose source is not recorded. Runs from scratch
+keep the whole-image resize, so their results stay comparable with earlier runs.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet.errors import ArchitectureMismatchError, InvalidInputError
+from keras_resnet.models.resizing import IMAGENET_CROP_FRACTION, WHOLE, ImageRule, centre_crop, parse_rule
 from keras_resnet.training import compiling
 
 if TYPE_CHECKING:
@@ -54,6 +61,45 @@ class LoadedWeights:
         data = dataclasses.asdict(self)
         data["normalization"] = [list(values) for values in self.normalization]
         return data
+
+
+RULED_DATASETS = ("folder", "tfds")
+"""Dataset kinds whose loader resizes images (and so applies the rule); the others arrive at size."""
+
+
+def image_rule_for(model: str, weights: str | None, dataset: str, given: str | None = None) -> ImageRule:
+    """How a run's images are resized, decided before any data is read (module docstring).
+
+    Args:
+        model: the model name.
+        weights: the weight source or file fine-tuned from, or None (from scratch: whole image).
+        dataset: the dataset spec; in-memory datasets (digits, npz, synthetic) arrive at the
+            input size and are never resized, so their rule is the whole image.
+        given: the user's choice, "whole" or "centre_crop:FRACTION" (`--image-resize`), or None.
+    """
+    rule = None if given is None else parse_rule(given)
+    if dataset.partition(":")[0] not in RULED_DATASETS:
+        if rule not in (None, WHOLE):
+            raise InvalidInputError(
+                f"--image-resize {given} needs a dataset whose images are resized (folder:DIR or "
+                f"tfds:NAME); {dataset!r} arrives at the input size"
+            )
+        return WHOLE
+    if rule is not None:
+        return rule
+    if weights is None:
+        return WHOLE
+    from keras_resnet.models.pretrained.registry import is_source_name, resolve
+
+    if is_source_name(weights):
+        return resolve(model, weights).image_rule
+    if str(weights).endswith(".keras") and os.path.isfile(weights):
+        from keras_resnet.models.resizing import keras_file_rule
+
+        recorded = keras_file_rule(weights)
+        if recorded is not None:
+            return recorded
+    return centre_crop(IMAGENET_CROP_FRACTION)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -91,6 +91,7 @@ def train(
             loggers=[gradients] if gradients else [],
             extra=[*compiled.callbacks, *extra_callbacks],
             class_names=info.class_names,
+            image_rule=config_image_rule(config),
         )
         with disk_errors_reported(run.root, needed_bytes=needed):
             _fit(
@@ -180,9 +181,18 @@ def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
     return summary
 
 
+def config_image_rule(config: TrainConfig):
+    """How `config`'s images are resized (`fine_tune.image_rule_for`): the whole image from
+    scratch, the source's crop when fine-tuning, or what `image_resize` says."""
+    from keras_resnet.training.fine_tune import image_rule_for
+
+    return image_rule_for(config.model, config.weights, config.dataset, config.image_resize)
+
+
 def load_config_data(config: TrainConfig, replicas: int = 1, *, recipe: recipes.ResolvedRecipe | None = None):
-    """The train, validation and test pipelines `config` trains on (with `replicas` devices); the
-    `recipe`'s RandAugment, MixUp and CutMix (the `modern` recipe's) go into the training pipeline."""
+    """The train, validation and test pipelines `config` trains on (with `replicas` devices),
+    images resized by the run's rule (`config_image_rule`); the `recipe`'s RandAugment, MixUp and
+    CutMix (the `modern` recipe's) go into the training pipeline."""
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:
@@ -204,6 +214,7 @@ def load_config_data(config: TrainConfig, replicas: int = 1, *, recipe: recipes.
         rand_augment=recipe.switches.rand_augment if recipe else 0.0,
         mixup_alpha=recipe.switches.mixup_alpha if recipe else 0.0,
         cutmix_alpha=recipe.switches.cutmix_alpha if recipe else 0.0,
+        image_rule=config_image_rule(config),
     )
 
 
@@ -280,8 +291,9 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
 def _write_config(
     run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases
 ) -> None:
-    """The run's config.json, with this session's provenance and devices, and for a run from
-    pretrained weights what was loaded (source, file, sha256) and the freeze schedule."""
+    """The run's config.json, with this session's provenance and devices, how its images were
+    resized (`image`), and for a run from pretrained weights what was loaded (source, file,
+    sha256) and the freeze schedule."""
     import keras
 
     devices = [str(device) for device in keras.distribution.list_devices()]
@@ -294,6 +306,7 @@ def _write_config(
         steps_per_epoch=steps,
         session={**provenance(), "devices": devices, "initial_epoch": initial_epoch},
         previous=saved,
+        image=config_image_rule(config).to_dict(),
     )
 
 

@@ -26,6 +26,7 @@ from keras_resnet._utils import ownership
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet._utils.validation import check_choice
 from keras_resnet.errors import CorruptFileError, ForeignPathError, InvalidInputError, MissingFileError
+from keras_resnet.models.resizing import ImageRule
 
 __all__ = [
     "RunFolder",
@@ -115,8 +116,9 @@ class RunFolder:
         return config["train_config"]
 
     def dataset_options(self) -> dict:
-        """The run's data: spec, data_dir, image_size (or None) and validation_fraction, so a
-        later step (evaluation, export) reads the same splits the run was trained and scored on."""
+        """The run's data: spec, data_dir, image_size (or None), validation_fraction, skip_bad_images
+        and image_rule (how images were resized, or None), so a later step (evaluation, export)
+        reads the same splits, prepared the same way, that the run was trained and scored on."""
         config = self.train_config()
         return {
             "spec": config["dataset"],
@@ -124,7 +126,14 @@ class RunFolder:
             "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
             "validation_fraction": config.get("validation_fraction", 0.1),
             "skip_bad_images": config.get("skip_bad_images", False),
+            "image_rule": self.image_rule(),
         }
+
+    def image_rule(self) -> ImageRule | None:
+        """How the run's images were resized (config.json's "image"), or None for a run from
+        before the record (then readers use the documented default)."""
+        record = self.read_config().get("image")
+        return None if record is None else ImageRule.from_dict(record, where=str(self.config))
 
     def write_skipped_images(self, skipped) -> None:
         """List the (path, reason) of each image the run leaves out, one per line, tab-separated;
@@ -162,10 +171,12 @@ class RunFolder:
         previous: dict | None = None,
         weights: dict | None = None,
         freeze_schedule: dict | None = None,
+        image: dict | None = None,
     ) -> None:
         """config.json: the resolved options and numbers, and the provenance of every session
         (`previous`, the config being resumed, keeps its sessions; the first is `environment`);
-        a run from pretrained weights adds `weights` (source, file, sha256) and `freeze_schedule`."""
+        a run from pretrained weights adds `weights` (source, file, sha256) and `freeze_schedule`;
+        `image` is the images' resize rule (`models.resizing`), for every reader of the run."""
         sessions = [*(previous or {}).get("sessions", []), session]
         pretrained = {"weights": weights, "freeze_schedule": freeze_schedule} if weights else {}
         write_json(
@@ -174,6 +185,7 @@ class RunFolder:
                 "train_config": train_config,
                 "recipe": recipe,
                 **pretrained,
+                **({"image": image} if image is not None else {}),
                 "dataset": dataset,
                 "replicas": replicas,
                 "steps_per_epoch": steps_per_epoch,

@@ -22,9 +22,10 @@ import pytest
 
 from keras_resnet.cli import main
 from keras_resnet.errors import InvalidInputError, MissingFileError
+from keras_resnet.models.resizing import WHOLE, centre_crop
 from keras_resnet.training import recipes
 from keras_resnet.training.config import TrainConfig, check_config, resolve_config
-from keras_resnet.training.fine_tune import build_fine_tune_model, segments, set_phase
+from keras_resnet.training.fine_tune import build_fine_tune_model, image_rule_for, segments, set_phase
 from keras_resnet.training.fit import train
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -175,6 +176,32 @@ def test_phases_split_the_remaining_epochs_at_the_unfreeze():
     assert segments(0, 2, 5) == [("head", 0, 2)]  # more frozen epochs than epochs: a linear probe
 
 
+def test_images_are_prepared_by_the_sources_crop_when_fine_tuning_and_whole_from_scratch():
+    folder = "folder:photos"
+    assert image_rule_for("resnet50", "torchvision", folder) == centre_crop(224 / 232)
+    assert image_rule_for("resnet50", "imagenet", folder) == centre_crop(224 / 232)  # the best: torchvision
+    assert image_rule_for("resnet50", "timm", "tfds:beans") == centre_crop(224 / 236)
+    assert image_rule_for("resnet50", "keras.applications", folder) == centre_crop(0.875)
+    assert image_rule_for("resnet18", "weights.safetensors", folder) == centre_crop(0.875)
+    assert image_rule_for("resnet18", None, folder) == WHOLE
+    assert image_rule_for("resnet50", "torchvision", "digits") == WHOLE  # arrays arrive at size
+    assert image_rule_for("resnet50", "torchvision", folder, "whole") == WHOLE
+    assert image_rule_for("resnet18", None, folder, "centre_crop:0.9") == centre_crop(0.9)
+
+
+def test_image_resize_is_a_train_option_that_reaches_the_config(tmp_path):
+    from keras_resnet.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--image-resize", "centre_crop:0.9", "--dataset", "folder:x"])
+    config = resolve_config({"image_resize": args.image_resize}, out=str(tmp_path / "run"), resume=False)
+    assert config.image_resize == "centre_crop:0.9" and config.to_dict()["image_resize"] == "centre_crop:0.9"
+
+
+def test_a_crop_for_a_dataset_that_is_never_resized_is_refused():
+    with pytest.raises(InvalidInputError, match="folder:DIR or tfds:NAME"):
+        image_rule_for("resnet18", None, "digits", "centre_crop:0.9")
+
+
 # The model -------------------------------------------------------------------------------------
 
 
@@ -242,6 +269,7 @@ def test_config_records_the_source_the_hash_of_the_file_loaded_and_the_freeze_sc
     assert config["recipe"]["name"] == "fine-tune" and config["recipe"]["batchnorm"] == "frozen"
     assert config["train_config"]["weights"] == str(weights_file)
     assert metrics["epochs_trained"] == 2 and config["dataset"]["class_names"] == list(CLASSES)
+    assert config["image"] == {"resize": "centre_crop", "crop_fraction": 0.875}  # a file: ImageNet's
 
 
 @pytest.mark.slow
@@ -303,6 +331,13 @@ def test_train_with_weights_picks_fine_tune_and_exports_the_folders_class_names(
     config = json.loads((out / "config.json").read_text())
     assert config["recipe"]["name"] == "fine-tune" and config["weights"]["sha256"] == _sha256(weights_file)
     assert (out / "export" / "labels.txt").read_text().split() == list(CLASSES)
+    rule = {"resize": "centre_crop", "crop_fraction": 0.875}
+    outputs = json.loads((out / "export" / "outputs.json").read_text())["files"]
+    assert config["image"] == rule and outputs["model_float32.tflite"]["image"] == rule
+    import keras_resnet as kr
+
+    for model in (out, out / "checkpoints" / "last.keras", out / "export" / "model_float32.tflite"):
+        assert kr.load(model).image_rule == centre_crop(0.875), model
 
 
 @pytest.mark.slow
@@ -330,6 +365,8 @@ def test_a_named_source_loads_through_the_registry_and_records_its_file(
     assert (record["source"], record["path"]) == ("test.random", str(cache_path(entry)))
     assert record["sha256"] == _sha256(weights_file) and record["url"] == entry.url
     assert (record["resize"], record["crop"]) == (entry.resize, entry.crop)
+    image = json.loads((out / "config.json").read_text())["image"]
+    assert image == {"resize": "centre_crop", "crop_fraction": entry.crop / entry.resize}
 
 
 @pytest.mark.slow

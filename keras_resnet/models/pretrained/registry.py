@@ -16,6 +16,7 @@ import types
 from typing import TypeGuard
 
 from keras_resnet.errors import InvalidInputError
+from keras_resnet.models.resizing import ImageRule, source_rule
 from keras_resnet.models.specs import KERAS_APPLICATIONS_OPTIONS
 
 IMAGENET_MEAN_STD = ((0.485 * 255, 0.456 * 255, 0.406 * 255), (0.229 * 255, 0.224 * 255, 0.225 * 255))
@@ -50,6 +51,11 @@ class WeightSource:
         """The cache file name: unique per source and model, as the source names the file."""
         name = self.url.rsplit("/", 1)[-1]
         return f"{self.source}-{self.model}-{name}" if self.source == "timm" else name
+
+    @property
+    def image_rule(self) -> ImageRule:
+        """The source's evaluation transform as an image rule: centre crop of `crop / resize`."""
+        return source_rule(self.resize, self.crop)
 
 
 def _torchvision(model: str, file: str, top1: float, resize: int) -> WeightSource:
