@@ -231,9 +231,7 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
 
 def _write_config(run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps) -> None:
     """The run's config.json, with this session's provenance and devices."""
-    import keras
-
-    devices = [str(device) for device in keras.distribution.list_devices()]
+    devices = distribution.device_names()
     run.write_config(
         train_config=config.to_dict(),
         recipe=recipe.to_dict(),

@@ -1,6 +1,5 @@
 """Claims about `keras_resnet.gradients.measure`: stateless loss gradients on every backend."""
 
-import importlib.util
 import textwrap
 
 import keras
@@ -164,7 +163,6 @@ def test_jax_gradients_take_a_tensorflow_batch():
     )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
 def test_torch_gradients_match_autograd():
     run_small_net_check(
         "torch",
