@@ -1,5 +1,7 @@
 """The builders are pure keras.layers / keras.ops: they run on JAX and on PyTorch."""
 
+import pytest
+
 from tests.conftest import run_on_backend
 
 FORWARD_PASS = """
@@ -23,10 +25,12 @@ FORWARD_PASS = """
 """
 
 
+@pytest.mark.slow
 def test_builders_run_on_jax_without_importing_tensorflow():
     assert run_on_backend("jax", FORWARD_PASS).stdout.split() == ["ok", "False"]
 
 
+@pytest.mark.slow
 def test_builders_run_on_torch():
     assert run_on_backend("torch", FORWARD_PASS).stdout.split()[0] == "ok"
 

@@ -12,6 +12,7 @@ from keras_resnet.export.callback import ExportCallback
 from tests.export.conftest import random_images, tiny_classifier
 
 
+@pytest.mark.slow
 def test_export_callback_exports_when_training_ends(tmp_path):
     model = tiny_classifier()
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -22,6 +23,7 @@ def test_export_callback_exports_when_training_ends(tmp_path):
     assert callback.report["files"][0]["max_abs_diff"] <= 1e-4
 
 
+@pytest.mark.slow
 def test_export_callback_exports_best_epoch_and_refuses_existing_folder_before_training(tmp_path):
     model = tiny_classifier()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
