@@ -91,6 +91,7 @@ architecture_options = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(options=architecture_options)
 def test_any_valid_option_combination_builds_and_round_trips(options, tmp_path_factory):
