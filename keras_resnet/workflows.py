@@ -46,7 +46,8 @@ def train_run(
     metrics = train(config, out=out, resume=resume, overwrite=overwrite, verbose=verbose)
     if not distribution.is_chief():
         return metrics
-    draw_run_figures(run.root, title=f"{config.model} on {config.dataset}")
+    pretrained = f", fine-tuned from {config.weights}" if config.weights else ""
+    draw_run_figures(run.root, title=f"{config.model} on {config.dataset}{pretrained}")
     if export and not (finished_before and run.export.exists()):
         from keras_resnet.export.runs import export_run
 

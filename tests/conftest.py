@@ -49,6 +49,13 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if item.get_closest_marker("slow") is None]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_keras_resnet_cache(tmp_path_factory):
+    """Image verdicts (and anything else keras-resnet caches) go to a temporary folder, never the
+    user's ~/.cache; subprocesses inherit it. A test may point KERAS_RESNET_CACHE elsewhere."""
+    os.environ["KERAS_RESNET_CACHE"] = str(tmp_path_factory.mktemp("keras_resnet_cache"))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

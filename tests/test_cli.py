@@ -49,11 +49,16 @@ def test_python_dash_m_runs_the_same_command():
     assert result.returncode == 0 and "preact_resnet1001" in result.stdout
 
 
-def test_the_global_verbose_flag_is_not_train_progress_verbosity():
-    """`keras-resnet --verbose train` shows TensorFlow's log lines; `train --verbose 2` is Keras'
-    progress display and keeps them hidden."""
+def test_native_logs_and_train_progress_are_two_flags_with_distinct_names(capsys):
+    """`keras-resnet --native-logs train` shows TensorFlow's log lines; `train --progress epoch` is
+    Keras' progress display and keeps them hidden. The old spellings still work, with a note."""
     from keras_resnet.cli import build_parser
 
-    progress = build_parser().parse_args(["train", "--verbose", "2"])
-    assert progress.verbose == 2 and progress.native_logs is False
+    progress = build_parser().parse_args(["train", "--progress", "epoch"])
+    assert progress.progress == "epoch" and progress.native_logs is False
+    assert build_parser().parse_args(["--native-logs", "train"]).native_logs is True
+    assert capsys.readouterr().err == ""
+    assert build_parser().parse_args(["train", "--verbose", "2"]).progress == "epoch"
     assert build_parser().parse_args(["--verbose", "train"]).native_logs is True
+    notes = capsys.readouterr().err
+    assert "--verbose is deprecated; use --progress" in notes and "use --native-logs" in notes

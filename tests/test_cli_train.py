@@ -43,7 +43,7 @@ def _run(args, *, env=ENV, timeout=300, code=None):
 @pytest.mark.slow
 def test_resume_after_sigkill_mid_epoch_trains_the_same_number_of_epochs(tmp_path):
     out = tmp_path / "run"
-    args = [*NO_EXPORT, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--verbose", "0"]
+    args = [*NO_EXPORT, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--progress", "none"]
     with open(tmp_path / "log.txt", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "keras_resnet", "train", *args], env=ENV, cwd=ROOT, stdout=log, stderr=log
@@ -68,7 +68,7 @@ def test_resume_after_sigkill_mid_epoch_trains_the_same_number_of_epochs(tmp_pat
     assert len(before) - 1 <= done <= len(before)
     assert 2 <= len(before) < 6 and not (out / "metrics.json").exists()
 
-    resumed = _run(["train", "--out", str(out), "--resume", "--verbose", "0"])
+    resumed = _run(["train", "--out", str(out), "--resume", "--progress", "none"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     after = _history(out)
     assert [int(row["epoch"]) for row in after] == list(range(6))
@@ -108,8 +108,8 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
         "mirrored",
         "--out",
         str(out),
-        "--verbose",
-        "2",
+        "--progress",
+        "epoch",
     ]
     result = _run(args, code=split_cpu, env={**ENV, "KERAS_BACKEND": "tensorflow"})
     assert result.returncode == 0, result.stderr[-3000:]
@@ -131,8 +131,8 @@ def test_jax_data_parallel_trains_on_two_host_devices_with_finite_decreasing_los
         "data-parallel",
         "--out",
         str(out),
-        "--verbose",
-        "2",
+        "--progress",
+        "epoch",
     ]
     result = _run(args, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -171,7 +171,7 @@ def _bad_npz(path):
             "batch size 5000 is larger than the training split of 'digits' (1257 images)",
         ),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
-        (["--recipe", "adamw"], "recipe must be one of 'paper-cifar', 'imagenet'; got 'adamw'"),
+        (["--recipe", "adamw"], "recipe must be one of 'paper-cifar', 'imagenet', 'fine-tune'; got 'adamw'"),
         (["--distribute", "data-parallel"], "--distribute data-parallel needs the jax backend"),
         (["--resume", "--overwrite"], "--resume and --overwrite contradict each other"),
         (["--model", "no_such_module:build"], "cannot import model builder 'no_such_module:build'"),
@@ -182,7 +182,7 @@ def test_bad_training_input_gives_one_clear_line_and_exit_code_2(tmp_path, capsy
     extra = [e.format(bad_npz=_bad_npz(tmp_path / "bad.npz"), empty=tmp_path / "empty") for e in extra]
     out = tmp_path / "run"
     model = ["--no-export"] if "--model" in extra else NO_EXPORT
-    args = ["train", *model, "--epochs", "1", "--verbose", "0", "--out", str(out), *extra]
+    args = ["train", *model, "--epochs", "1", "--progress", "none", "--out", str(out), *extra]
     _fails(capsys, args, message)
     assert not out.exists()
 
@@ -190,7 +190,7 @@ def test_bad_training_input_gives_one_clear_line_and_exit_code_2(tmp_path, capsy
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["train", *TINY, "--epochs", "1", "--out", str(out), "--verbose", "0"]) == 0
+    assert main(["train", *TINY, "--epochs", "1", "--out", str(out), "--progress", "none"]) == 0
     return out
 
 
@@ -226,7 +226,8 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
     (run / "export" / "from_before.txt").write_text("the previous export")
     # Export options may change on resume (they do not change what is trained); float32 is quicker.
     assert (
-        main(["train", "--out", str(run), "--resume", "--verbose", "0", "--export-quantize", "float32"]) == 0
+        main(["train", "--out", str(run), "--resume", "--progress", "none", "--export-quantize", "float32"])
+        == 0
     )
     assert not (run / "export" / "from_before.txt").exists()  # replaced by a whole new export
     assert sorted(p.name for p in (run / "export").iterdir()) == [
@@ -234,6 +235,7 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
         "export_report.json",
         "labels.txt",
         "model_float32.tflite",
+        "outputs.json",
         "saved_model",
     ]
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".keras-resnet.json"]
@@ -259,9 +261,12 @@ def test_train_refuses_an_output_folder_holding_another_run_and_leaves_it_untouc
 @pytest.mark.slow
 def test_train_prints_the_test_accuracy_and_evaluate_reproduces_it(cli_run, capsys):
     metrics = json.loads((cli_run / "metrics.json").read_text())
-    assert main(["evaluate", str(cli_run), "--json"]) == 0
+    assert main(["evaluate", str(cli_run), "--json"]) == 0  # the best checkpoint, as predict/export
     result = json.loads(capsys.readouterr().out)
-    assert result["accuracy"] == pytest.approx(metrics["test"]["accuracy"]) and result["split"] == "test"
+    assert result["model"].endswith("best.keras") and result["split"] == "test"
+    assert result["accuracy"] == pytest.approx(metrics["test_best_checkpoint"]["accuracy"])
+    assert main(["evaluate", str(cli_run), "--json", "--checkpoint", "last"]) == 0  # the final weights
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     assert main(["evaluate", str(cli_run), "--split", "validation", "--checkpoint", "best"]) == 0
     assert "digits validation (180 images): accuracy" in capsys.readouterr().out
 
@@ -286,7 +291,7 @@ def test_a_diverging_run_stops_with_a_clear_message_and_exit_code_2(tmp_path, ca
     out = tmp_path / "run"
     _fails(
         capsys,
-        ["train", *NO_EXPORT, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--verbose", "0"],
+        ["train", *NO_EXPORT, "--epochs", "2", "--lr", "1e30", "--out", str(out), "--progress", "none"],
         "the loss became NaN/Inf in epoch 1",
     )
     assert not (out / "metrics.json").exists() and not (out / "checkpoints" / "last.keras").exists()
@@ -312,7 +317,7 @@ def test_recorded_resnet20_digits_run_of_the_default_command_reached_98_5_percen
     reason="5-15 minutes on 2 CPU cores; set KERAS_RESNET_TRAIN_DIGITS=1 to run",
 )
 def test_resnet20_trained_with_the_default_command_on_digits_reaches_98_5_percent(tmp_path):
-    result = _run(["train", "--out", str(tmp_path / "run"), "--verbose", "2"], timeout=3600)
+    result = _run(["train", "--out", str(tmp_path / "run"), "--progress", "epoch"], timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["epochs_trained"] == 30 and metrics["test"]["accuracy"] >= 0.985

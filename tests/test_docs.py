@@ -1,4 +1,4 @@
-"""The documentation: the mkdocs site (guide pages from README.md, API reference from the docstrings)
+"""The documentation: the mkdocs site (README.md as home, guide pages, API reference from the docstrings)
 builds with warnings as errors, every public module has an API page, and every public name is
 documented with its arguments.
 
@@ -63,7 +63,11 @@ def test_docs_build_with_warnings_as_errors(docs_tools, tmp_path):
     assert "zero_init_residual" in api and "stage_blocks" in api  # rendered from the signatures
     figures = sorted(p.name for p in (ROOT / "examples" / "figures").glob("*.png"))
     assert figures and all((site / "figures" / name).is_file() for name in figures)
-    assert "figures/gradient_flow_depth_profile.png" in (site / "gradients" / "index.html").read_text()
+    for page in ("gradients", "zh/gradients"):  # a guide page and its Chinese version
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        assert "figures/gradient_flow_depth_profile.png" in html
+    home = (site / "index.html").read_text(encoding="utf-8")  # README.md, its links made site links
+    assert "figures/compare_digits.png" in home and 'href="gradients/"' in home
 
 
 def _documented_modules() -> set[str]:

@@ -51,11 +51,11 @@ def test_version_is_the_package_version():
 @pytest.mark.slow  # the CLI in subprocesses, with TensorFlow
 def test_tensorflow_log_lines_are_hidden_unless_verbose():
     """`summary` loads Keras on TensorFlow, whose C++ logger writes lines such as `I0000 ...
-    port.cc:...] oneDNN custom operations are on` to stderr; only --verbose shows them."""
+    port.cc:...] oneDNN custom operations are on` to stderr; only --native-logs shows them."""
     env_code = "import sys; from keras_resnet.cli import main; sys.exit(main(sys.argv[1:]))"
     quiet = _run(env_code, "summary", "resnet20")
     assert quiet.returncode == 0 and "269,722 trainable" in quiet.stdout
     assert "I0000" not in quiet.stderr and "absl::InitializeLog" not in quiet.stderr, quiet.stderr
-    loud = _run(env_code, "--verbose", "summary", "resnet20")
+    loud = _run(env_code, "--native-logs", "summary", "resnet20")
     assert loud.returncode == 0 and "269,722 trainable" in loud.stdout
     assert "I0000" in loud.stderr or "absl::InitializeLog" in loud.stderr, loud.stderr

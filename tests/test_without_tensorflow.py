@@ -1,9 +1,9 @@
 """Training without TensorFlow, two ways.
 
-1. The README's install, exactly as written ("Training without TensorFlow": its `pip install` lines,
-   read from README.md), in a fresh virtual environment where `import tensorflow` fails: `train`,
-   `evaluate` and `gradient-flow` through the installed `keras-resnet` command, on JAX and (torch
-   added, as the test environment pins it) on PyTorch.
+1. The documented install, exactly as written ("Training without TensorFlow": its `pip install`
+   lines, read from README.md or docs/), in a fresh virtual environment where `import tensorflow`
+   fails: `train`, `evaluate` and `gradient-flow` through the installed `keras-resnet` command, on
+   JAX and (torch added, as the test environment pins it) on PyTorch.
 2. Inside this environment with TensorFlow hidden (tests/fixtures/no_tensorflow): `train`,
    `evaluate`, `gradient-flow` and `compare` work through the NumPy input pipeline on JAX and
    PyTorch, record gradient norms, and skip TensorBoard and the export with a one-line notice each.
@@ -14,6 +14,7 @@ Both are end-to-end (they train in subprocesses): the `slow` tier.
 import csv
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -36,12 +37,16 @@ pytestmark = pytest.mark.slow
 
 
 def readme_install_lines() -> list[str]:
-    """The `pip install` lines of the README's "Training without TensorFlow" block, comments cut."""
-    readme = Path(ROOT, "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Training without TensorFlow", 1)[1]
-    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
-    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
-    return [line for line in lines if line.startswith("pip install")]
+    """The `pip install` lines of the "Training without TensorFlow" section's first bash block, from
+    README.md or, where the README links to it, the docs page that holds it; comments cut."""
+    for page in [Path(ROOT, "README.md"), *sorted(Path(ROOT, "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        heading = re.search(r"^#+ Training without TensorFlow$", text, flags=re.MULTILINE)
+        if heading:
+            block = text[heading.end() :].split("```bash\n", 1)[1].split("```", 1)[0]
+            lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+            return [line for line in lines if line.startswith("pip install")]
+    raise AssertionError("no 'Training without TensorFlow' section in README.md or docs/")
 
 
 def _run(args, **kwargs) -> subprocess.CompletedProcess:
@@ -103,7 +108,8 @@ SESSION = """
         pass
     out = sys.argv[1]
     tiny = ["--model", "tiny_model:tiny_resnet"]
-    train = ["train", *tiny, "--epochs", "2", "--batch-size", "128", "--out", f"{out}/run", "--verbose", "0"]
+    train = ["train", *tiny, "--epochs", "2", "--batch-size", "128", "--out", f"{out}/run",
+             "--progress", "none"]
     codes = [main(train)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -1,8 +1,9 @@
 """`keras-resnet train` as one job: training, then the run's figures, then the export."""
 
-import json
+import shutil
 
 import pytest
+from faults_helpers import commit_fake_export, tree_hashes
 
 from keras_resnet.training.config import TrainConfig
 from keras_resnet.workflows import train_run
@@ -30,9 +31,20 @@ def test_a_bad_export_option_is_refused_before_anything_is_trained(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_resuming_a_finished_run_draws_again_but_neither_trains_nor_exports(drawn_run):
+FIGURES = ("curves.png", "gradient_heatmap.png", "gradient_depth_profile.png")
+
+
+@pytest.mark.slow
+def test_resuming_a_finished_run_draws_again_but_neither_trains_nor_exports(drawn_run, tmp_path):
     out, metrics = drawn_run
-    history = (out / "history.csv").read_text()
-    again = train_run(TrainConfig(**TINY), out=str(out), resume=True, verbose=0, export=False)
-    assert again["test"] == metrics["test"] and (out / "history.csv").read_text() == history
-    assert json.loads((out / "metrics.json").read_text())["test"] == metrics["test"]
+    run = tmp_path / "run"
+    shutil.copytree(out, run)  # the module's run stays as it was for the other tests
+    commit_fake_export(run / "export", "A")  # a finished run holds its export, as `train` leaves it
+    for name in FIGURES:
+        (run / name).unlink()
+    before = tree_hashes(run)
+    again = train_run(TrainConfig(**TINY), out=str(run), resume=True, verbose=0)  # export on
+    assert all((run / name).stat().st_size > 0 for name in FIGURES)  # drawn again
+    after = {path: digest for path, digest in tree_hashes(run).items() if path not in FIGURES}
+    assert after == before  # history, checkpoints, metrics.json and the export: all untouched
+    assert again["test"] == metrics["test"] and "export" not in again

@@ -1,7 +1,8 @@
 """A tiny residual net with the model-builder interface of `keras_resnet.models.resnet.build`.
 
 Tests use it where the real networks would only make them slower: it takes raw 0..255 pixels, has
-the "normalization" layer, a "predictions" Dense (logits) and a float32 "predictions_activation".
+the "normalization" layer, a "predictions" Dense (logits) and a float32 "predictions_activation"
+(softmax, or `classifier_activation`: None for a model that outputs logits).
 """
 
 import keras
@@ -16,6 +17,7 @@ def tiny_resnet(
     kernel_regularizer=None,
     width=16,
     residual=True,
+    classifier_activation="softmax",
     **unused,
 ):
     inputs = keras.Input(input_shape)
@@ -38,7 +40,9 @@ def tiny_resnet(
     x = keras.layers.ReLU()(keras.layers.Add()([x, y]) if residual else y)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dense(classes, kernel_regularizer=kernel_regularizer, name="predictions")(x)
-    outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions_activation")(x)
+    outputs = keras.layers.Activation(
+        classifier_activation or "linear", dtype="float32", name="predictions_activation"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 

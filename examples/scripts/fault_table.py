@@ -22,9 +22,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[2]
-TINY = (
-    "--epochs 1 --model tiny_model:tiny_resnet --no-export --no-gradient-norms --verbose 0 --batch-size 128"
-)
+TINY = "--epochs 1 --model tiny_model:tiny_resnet --no-export --no-gradient-norms --progress none --batch-size 128"
 
 PRELUDE = r"""
 import hashlib, os, pathlib, shutil, sys

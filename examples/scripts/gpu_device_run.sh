@@ -82,7 +82,7 @@ echo "== train $MODEL, killed after 2 epochs, resumed $(date -u +%T)"
 RUN=/tmp/gpu-run
 rm -rf "$RUN"
 ARGS=(train --model "$MODEL" --dataset "npz:$DATA" --epochs "$EPOCHS" --batch-size "$BATCH"
-      --mixed-precision mixed_bfloat16 --pipeline numpy --out "$RUN" --verbose 2)
+      --mixed-precision mixed_bfloat16 --pipeline numpy --out "$RUN" --progress epoch)
 "$PYTHON" -m keras_resnet "${ARGS[@]}" &
 TRAINER=$!
 KILLED=0

@@ -16,7 +16,7 @@ for seed in $SEEDS; do
     for pipeline in tfdata numpy; do
         "$PYTHON" -m keras_resnet train --model resnet20 --dataset digits --epochs "$EPOCHS" \
             --batch-size 128 --recipe paper-cifar --seed "$seed" --pipeline "$pipeline" \
-            --no-gradient-norms --no-export --out "$OUT/$pipeline-seed$seed" --overwrite --verbose 2
+            --no-gradient-norms --no-export --out "$OUT/$pipeline-seed$seed" --overwrite --progress epoch
     done
 done
 

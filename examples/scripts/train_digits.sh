@@ -10,7 +10,7 @@ OUT=${1:-runs/resnet20-digits}
 
 START=$(date +%s.%N)
 "$PYTHON" -m keras_resnet train --model resnet20 --dataset digits --epochs 30 --batch-size 128 \
-    --recipe paper-cifar --seed 0 --out "$OUT" --overwrite --verbose 2
+    --recipe paper-cifar --seed 0 --out "$OUT" --overwrite --progress epoch
 END=$(date +%s.%N)
 
 "$PYTHON" - "$OUT" "$START" "$END" <<'PY'

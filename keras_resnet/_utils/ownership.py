@@ -29,9 +29,11 @@ __all__ = [
     "marker_of",
     "is_ours",
     "only_tool_files",
+    "foreign_entries",
     "check_replaceable",
     "probe_writable",
     "remove_owned",
+    "remove_entries",
     "disk_full_error",
     "is_disk_error",
     "disk_errors_reported",
@@ -78,6 +80,16 @@ def only_tool_files(folder: str | os.PathLike, names: Iterable[str]) -> bool:
     )
 
 
+def foreign_entries(folder: str | os.PathLike, names: Iterable[str]) -> list[str]:
+    """The entries of `folder` (sorted) that are neither one of `names`, nor the marker, nor a
+    transient entry of the tool's own: what someone else put there."""
+    names = set(names) | {MARKER}
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(e.name for e in folder.iterdir() if e.name not in names and not _vouched_for(e))
+
+
 def _vouched_for(entry: Path) -> bool:
     """A transient entry of the tool's own: a hidden `.tmp` file (a write probe or an atomic write
     in progress) or a hidden folder carrying our marker (another worker's scratch folder)."""
@@ -122,6 +134,21 @@ def remove_owned(folder: str | os.PathLike) -> None:
             entry.unlink()
     (folder / MARKER).unlink(missing_ok=True)
     folder.rmdir()
+
+
+def remove_entries(folder: str | os.PathLike, names: Iterable[str]) -> None:
+    """Delete the entries `names` of a folder of ours and its transient entries; the folder, its
+    marker and anything else in it stay (callers refuse first when there is anything else)."""
+    import shutil
+
+    names = set(names) - {MARKER}
+    for entry in Path(folder).iterdir():
+        if entry.name not in names and not _vouched_for(entry):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:

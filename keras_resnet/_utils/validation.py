@@ -1,8 +1,8 @@
 """Validation messages, worded one way everywhere: what was expected, then what was given.
 
-Every check raises `ValueError` (the API's error for bad input; the CLI prints it as one line
-and exits 2) with the option's name as the user typed it, so `check_choice("pooling", ...)`
-reads "pooling must be one of None, 'avg', 'max'; got 'mean'".
+Every check raises `InvalidInputError` (the API's error for bad input, also a `ValueError`; the
+CLI prints it as one line and exits 2) with the option's name as the user typed it, so
+`check_choice("pooling", ...)` reads "pooling must be one of None, 'avg', 'max'; got 'mean'".
 """
 
 from __future__ import annotations
@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal, TypeVar, overload
 
+from keras_resnet.errors import InvalidInputError
+
 T = TypeVar("T")
 
 __all__ = ["check_choice", "check_choices", "check_int", "check_fraction"]
 
 
 def check_choice(option: str, value: T, choices: Iterable[Any]) -> T:
-    """`value` if it is one of `choices`, else a ValueError that lists them."""
+    """`value` if it is one of `choices`, else an InvalidInputError that lists them."""
     choices = tuple(choices)
     if value not in choices:
         listed = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{option} must be one of {listed}; got {value!r}")
+        raise InvalidInputError(f"{option} must be one of {listed}; got {value!r}")
     return value
 
 
@@ -31,7 +33,7 @@ def check_choices(option: str, values: str | Iterable[Any], choices: Iterable[An
         values = [value.strip() for value in values.split(",") if value.strip()]
     values = tuple(dict.fromkeys(values))
     if not values:
-        raise ValueError(f"{option} is empty; choose from {', '.join(map(repr, choices))}")
+        raise InvalidInputError(f"{option} is empty; choose from {', '.join(map(repr, choices))}")
     for value in values:
         check_choice(option, value, choices)
     return values
@@ -47,7 +49,7 @@ def check_int(option: str, value: Any, *, minimum: int = 1, allow_none: bool = F
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         alternative = " or None" if allow_none else ""
-        raise ValueError(f"{option} must be an integer >= {minimum}{alternative}; got {value!r}")
+        raise InvalidInputError(f"{option} must be an integer >= {minimum}{alternative}; got {value!r}")
     return value
 
 
@@ -65,5 +67,5 @@ def check_fraction(
     below = value <= high if include_high else value < high
     if not (above and below):
         interval = f"{'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
-        raise ValueError(f"{option} must be in {interval}; got {value!r}")
+        raise InvalidInputError(f"{option} must be in {interval}; got {value!r}")
     return float(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from keras_resnet._utils.provenance import utc_now, versions
 from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import InvalidInputError
 
 SUITES = ("cpu", "gpu", "overhead", "all")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -50,9 +51,9 @@ def run_bench(
     check_choice("suite", suite, SUITES)
     unknown = [b for b in (backend, *backends) if b not in BACKENDS]
     if unknown or not backends:
-        raise ValueError(f"backends must be among {', '.join(BACKENDS)}, got {unknown or 'none'}")
+        raise InvalidInputError(f"backends must be among {', '.join(BACKENDS)}, got {unknown or 'none'}")
     if timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+        raise InvalidInputError(f"timeout must be a positive number of seconds, got {timeout}")
     run_job = partial(worker.run_job, echo=echo)
     command = command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else "")
     if suite == "overhead":

@@ -16,6 +16,8 @@ import importlib.util
 import time
 from typing import Any
 
+from keras_resnet.errors import InvalidInputError
+
 PEAK_BF16_TFLOPS = {  # dense (no sparsity) bf16 tensor-core peaks from NVIDIA's data sheets
     "H100 PCIe": 756.0,
     "H100 SXM": 989.0,
@@ -109,10 +111,10 @@ def jax_training(
     from keras_resnet.models.resnet import build
 
     if keras.backend.backend() != "jax":
-        raise ValueError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")
+        raise InvalidInputError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")
     device = jax.devices()[0]
     if require_gpu and device.platform != "gpu":
-        raise ValueError(f"JAX sees no GPU (first device: {device}); install jax[cuda12]")
+        raise InvalidInputError(f"JAX sees no GPU (first device: {device}); install jax[cuda12]")
     keras.config.set_dtype_policy(mixed_precision)
     keras.utils.set_random_seed(0)
     net = build(model, input_shape=(image_size, image_size, 3), classes=classes)

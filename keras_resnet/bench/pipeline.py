@@ -12,6 +12,8 @@ import itertools
 import time
 from typing import Any
 
+from keras_resnet.errors import InvalidInputError
+
 PIPELINE: dict[str, dict[str, Any]] = {
     "full": {"dataset": "digits", "batch_size": 128, "batches": 100, "warmup_batches": 20, "repeats": 5},
     "quick": {
@@ -40,7 +42,7 @@ def pipeline_throughput(
     from keras_resnet.data.pipelines import load_datasets
 
     if min(batches, repeats) < 1 or warmup_batches < 0:
-        raise ValueError("batches and repeats must be >= 1 and warmup_batches >= 0")
+        raise InvalidInputError("batches and repeats must be >= 1 and warmup_batches >= 0")
     datasets = load_datasets(dataset, batch_size=batch_size, seed=seed, flip=flip, drop_remainder=True)
     iterator = datasets.train.repeat().as_numpy_iterator()
     start = time.perf_counter()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from keras_resnet.errors import InvalidInputError
+
 
 def synthetic_batch(shape, *, batch_size: int, classes: int, seed: int = 0):
     """Uniform 0..255 float32 images of `shape` (no batch axis) and int32 labels below `classes`."""
@@ -50,7 +52,7 @@ class TrainingTimer:
         import numpy as np
 
         if steps < 1 or warmup < 1 or batch_size < 1:
-            raise ValueError("steps, warmup and batch_size must be >= 1 (warm-up traces the step)")
+            raise InvalidInputError("steps, warmup and batch_size must be >= 1 (warm-up traces the step)")
         self.model, self.batch_size, self.steps, self.warmup = model, batch_size, steps, warmup
         images, labels = synthetic_batch(
             model.input_shape[1:], batch_size=batch_size, classes=classes, seed=seed
@@ -87,7 +89,7 @@ class InferenceTimer(TrainingTimer):
 def interleave(timers: dict, *, repeats: int) -> dict:
     """Warm every timer up, then time `repeats` rounds of one run each; {name: summary}."""
     if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
+        raise InvalidInputError(f"repeats must be >= 1, got {repeats}")
     for timer in timers.values():
         timer.warm_up()
     seconds: dict[str, list[float]] = {name: [] for name in timers}

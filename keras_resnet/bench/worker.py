@@ -19,6 +19,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from keras_resnet.errors import InvalidInputError
+
 JOBS = {
     "resnet50_comparison": "keras_resnet.bench.cpu:resnet50_comparison",
     "resnet20_training": "keras_resnet.bench.cpu:resnet20_training",
@@ -33,7 +35,7 @@ RESULT_PREFIX = "RESULT "
 def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print) -> dict:
     """Run `job` with `options` under `backend` in a subprocess; its result dict, or a failure."""
     if job not in JOBS:
-        raise ValueError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
+        raise InvalidInputError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
     root = str(Path(__file__).resolve().parents[2])  # the folder holding keras_resnet/
     env = {
         **os.environ,

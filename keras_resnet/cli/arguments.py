@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit code 2, no traceback."""
+
+
+def deprecated_flag(replacement: str) -> type[argparse.Action]:
+    """An argparse action for an old spelling: stores like the new flag (the value, or `const`
+    with `nargs=0`) and prints that the flag is now `replacement`."""
+
+    class Deprecated(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            print(f"note: {option_string} is deprecated; use {replacement}", file=sys.stderr)
+            setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+
+    return Deprecated
 
 
 def shape(text: str) -> tuple[int, ...]:

@@ -65,13 +65,19 @@ def _add_compare_command(subparsers) -> None:
         nargs="+",
         help="names from `keras-resnet models`, e.g. plain20 plain56 resnet20 resnet56, or a name "
         "with architecture options, e.g. resnet110:shortcut_variant=gated,gate_bias=-6 or "
-        "resnet110:unit_order=bn_after_add (He et al. 2016's ablations)",
+        "resnet110:unit_order=bn_after_add (He et al. 2016's ablations), or a name with pretrained "
+        "weights, fine-tuned: resnet18:weights=torchvision (a source, or a weights file), so "
+        "`compare resnet18 resnet18:weights=imagenet` is from scratch vs pretrained",
     )
     parser.add_argument("--dataset", default="digits", help="dataset spec, as for train (default digits)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=None, help="default 128")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--recipe", default="paper-cifar")
+    parser.add_argument(
+        "--recipe",
+        default=None,
+        help="for every model (default: paper-cifar from scratch, fine-tune for name:weights=SOURCE)",
+    )
     parser.add_argument(
         "--out", default=None, help="folder for the runs and the figure (default runs/compare-<dataset>)"
     )

@@ -21,7 +21,8 @@ def _add_export_command(subparsers) -> None:
     parser.add_argument(
         "model",
         metavar="RUN_DIR|MODEL.keras",
-        help="a .keras file, or a run folder holding best.keras (else last.keras)",
+        help="a .keras file, or a run folder: its best.keras, else last.keras (the rule evaluate "
+        "and predict share)",
     )
     parser.add_argument("--out", default=None, help="destination folder (default saved_models/<model name>)")
     parser.add_argument("--formats", default="saved_model,tflite", help="comma list of saved_model, tflite")

@@ -12,16 +12,26 @@ def _add_predict_command(subparsers) -> None:
         "predict",
         help="classify images with a run, .keras, SavedModel, .tflite or resnet50:torchvision",
         description=(
-            "Print the top-k classes of each image. SOURCE: a run folder, a .keras file, an export's "
+            "Print the top-k classes of each image. SOURCE: a run folder (its best.keras, else "
+            "last.keras: the rule evaluate and export share), a .keras file, an export's "
             "SavedModel folder, a .tflite file, or MODEL:WEIGHTS such as resnet50:torchvision. Images "
             "of 128 px or more are resized shorter side to size/0.875 and centre-cropped (ImageNet's "
-            "rule); smaller model inputs get the whole image resized."
+            "rule); smaller model inputs get the whole image resized. A .tflite file runs without "
+            "TensorFlow or Keras (ai-edge-litert, Pillow, NumPy). Whether the model outputs "
+            "probabilities or logits comes from the model, or from the outputs.json an export writes "
+            "beside its files; for an older export without it, say which with --outputs."
         ),
     )
     parser.add_argument("source", metavar="SOURCE")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="image files or folders of images")
     parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--outputs",
+        choices=("probabilities", "logits"),
+        help="what the model outputs, for an exported file without outputs.json (an older export); "
+        "softmax is applied to logits",
+    )
     parser.set_defaults(func=_run_predict)
 
 
@@ -33,7 +43,7 @@ def _run_predict(args) -> None:
 
     if args.top < 1:  # before loading anything
         raise InvalidInputError(f"--top must be an integer >= 1; got {args.top}")
-    results = load(args.source).predict(args.images, top=args.top)
+    results = load(args.source, outputs=args.outputs).predict(args.images, top=args.top)
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
-from keras_resnet.cli.arguments import CommandError, comma_list, default_out, key_value, shape
+from keras_resnet.cli.arguments import (
+    CommandError,
+    comma_list,
+    default_out,
+    deprecated_flag,
+    key_value,
+    shape,
+)
 
 
 def add_commands(subparsers) -> None:
@@ -21,6 +30,7 @@ def _add_train_command(subparsers) -> None:
     )
     _add_data_arguments(parser.add_argument_group("what to train"))
     _add_recipe_arguments(parser.add_argument_group("recipe"))
+    _add_fine_tune_arguments(parser.add_argument_group("fine-tuning from pretrained weights", FINE_TUNE_HELP))
     _add_run_arguments(parser)
     parser.set_defaults(func=_run_train)
 
@@ -44,6 +54,13 @@ def _add_data_arguments(what) -> None:
     what.add_argument("--image-size", type=shape, help="resize images to H,W (folder and variable-size tfds)")
     what.add_argument("--validation-fraction", type=float, help="of the training data (default 0.1)")
     what.add_argument(
+        "--skip-bad-images",
+        action="store_true",
+        default=None,
+        help="folder datasets: train on the images that fully decode and list the others in "
+        "RUN/skipped_images.txt (default: refuse the dataset, naming them)",
+    )
+    what.add_argument(
         "--no-augment",
         dest="augment",
         action="store_false",
@@ -53,7 +70,9 @@ def _add_data_arguments(what) -> None:
 
 
 def _add_recipe_arguments(how) -> None:
-    how.add_argument("--recipe", help="paper-cifar (default) or imagenet")
+    how.add_argument(
+        "--recipe", help="paper-cifar (default), imagenet, or fine-tune (the default with --weights)"
+    )
     how.add_argument("--epochs", type=int, help="default 30")
     how.add_argument("--batch-size", type=int, help="global batch size (default 128)")
     how.add_argument(
@@ -101,11 +120,18 @@ def _add_run_arguments(parser) -> None:
         "(default: gradient_norms.csv, gradient_heatmap.png, gradient_depth_profile.png)",
     )
     run.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
+        "--progress",
+        choices=tuple(PROGRESS),
         default=None,
-        help="Keras progress: 1 bar, 2 one line per epoch (default: bar on a terminal)",
+        help="Keras' progress display: bar, one line per epoch, or none (default: bar on a "
+        "terminal, epoch when the output goes to a file or pipe)",
+    )
+    run.add_argument(  # the old spelling (0 none, 1 bar, 2 epoch), kept working with a note
+        "--verbose",
+        dest="progress",
+        type=_progress_of_verbose,
+        action=deprecated_flag("--progress {bar,epoch,none}"),
+        help=argparse.SUPPRESS,
     )
     export = parser.add_argument_group("export at the end (into RUN/export/, from the best checkpoint)")
     export.add_argument(
@@ -121,6 +147,25 @@ def _add_run_arguments(parser) -> None:
         metavar="LIST",
         help="TFLite variants: comma list of float32, float16, dynamic, int8 (default float32,int8)",
     )
+
+
+PROGRESS = {"bar": 1, "epoch": 2, "none": 0}
+"""`--progress` -> Keras' `verbose`."""
+
+
+def _progress_of_verbose(text: str) -> str:
+    names = {str(verbose): name for name, verbose in PROGRESS.items()}
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from 0, 1, 2)")
+    return names[text]
+
+
+def keras_verbose(progress: str | None) -> int:
+    """Keras' `verbose` for `--progress`; without it, a bar on a terminal and one line per epoch
+    otherwise (a bar written to a file is a flood of escape sequences)."""
+    if progress is None:
+        progress = "bar" if sys.stdout.isatty() else "epoch"
+    return PROGRESS[progress]
 
 
 _TRAIN_OPTIONS = (
@@ -146,7 +191,45 @@ _TRAIN_OPTIONS = (
     "distribute",
     "gradient_norms",
     "pipeline",
+    "skip_bad_images",
 )
+
+
+FINE_TUNE_HELP = (
+    "--weights starts from pretrained weights with a new head sized to the dataset's classes, the "
+    "source's preprocessing inside the model; without --recipe it picks the fine-tune recipe: "
+    "BatchNorm frozen (inference mode), the backbone frozen for --freeze-epochs (1) while the head "
+    "trains alone at --head-lr (0.1 per 256 images), then every layer at --lr (0.01 per 256 images) "
+    "with cosine decay, SGD momentum 0.9, label smoothing 0.1, no weight decay. config.json records "
+    "the source, the sha256 of the file loaded and the freeze schedule"
+)
+_FINE_TUNE_OPTIONS = ("weights", "freeze_epochs", "head_lr", "batchnorm")
+
+
+def _add_fine_tune_arguments(group) -> None:
+    group.add_argument(
+        "--weights",
+        metavar="SOURCE",
+        help="imagenet, torchvision, timm, keras.applications, or a .safetensors/.pth/.keras/"
+        ".weights.h5 file (default: none, train from scratch)",
+    )
+    group.add_argument(
+        "--freeze-epochs",
+        type=int,
+        metavar="N",
+        help="epochs that train only the new head, backbone frozen (fine-tune default 1; 0: none)",
+    )
+    group.add_argument(
+        "--head-lr",
+        type=float,
+        help="learning rate of the head-only epochs (default: 0.1 per 256 images, scaled with the batch)",
+    )
+    group.add_argument(
+        "--batchnorm",
+        choices=("frozen", "train"),
+        help="frozen: BatchNorm layers keep the source's statistics, in inference mode (fine-tune "
+        "default); train: they train as usual",
+    )
 
 
 def _run_train(args) -> None:
@@ -154,7 +237,8 @@ def _run_train(args) -> None:
     from keras_resnet.training.fit import TrainingError
     from keras_resnet.workflows import DEFAULT_EXPORT_QUANTIZE, train_run
 
-    given = {name: getattr(args, name) for name in _TRAIN_OPTIONS if getattr(args, name) is not None}
+    options = (*_TRAIN_OPTIONS, *_FINE_TUNE_OPTIONS)
+    given = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
     if args.model_arg:
         given["model_args"] = dict(args.model_arg)
     out = args.out or default_out(given)
@@ -165,7 +249,7 @@ def _run_train(args) -> None:
             out=out,
             resume=args.resume,
             overwrite=args.overwrite,
-            verbose="auto" if args.verbose is None else args.verbose,
+            verbose=keras_verbose(args.progress),
             export=args.export is not False,
             export_quantize=args.export_quantize or DEFAULT_EXPORT_QUANTIZE,
         )
@@ -176,16 +260,31 @@ def _run_train(args) -> None:
         f"{out}: test accuracy {test['accuracy']:.4f} on {test['examples']} images, "
         f"{metrics['epochs_trained']} epochs, {metrics['train_seconds_total']:.0f} s of training"
     )
+    skipped = metrics.get("dataset", {}).get("skipped_images", 0)
+    if skipped:
+        plural = "s" if skipped != 1 else ""
+        print(f"skipped {skipped} image{plural} that cannot be decoded (listed in {out}/skipped_images.txt)")
     if "export" in metrics:
         print(f"exported {metrics['export']['source']} to {metrics['export']['out_dir']}")
 
 
 def _add_evaluate_command(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="score a run folder or a .keras file on a dataset")
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a run folder or a .keras file on a dataset",
+        description="Score a model on a dataset split. A run folder is scored with its best "
+        "checkpoint (best.keras), else its last (last.keras): the rule evaluate, predict and "
+        "export share.",
+    )
     parser.add_argument("target", help="a run folder (runs/NAME) or a .keras file")
     parser.add_argument("--dataset", help="dataset spec (default: the run's)")
     parser.add_argument("--split", default="test", help="test (default) or validation")
-    parser.add_argument("--checkpoint", default="last", help="last (default) or best, for a run folder")
+    parser.add_argument(
+        "--checkpoint",
+        default="auto",
+        choices=("auto", "best", "last"),
+        help="for a run folder: auto (default: best.keras, else last.keras), best or last",
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--data-dir", help="where tfds data is prepared")
     parser.add_argument("--download", action="store_true", help="let tfds download the data")

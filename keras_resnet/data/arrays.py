@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from keras_resnet.data.sources import ArraySplit
+from keras_resnet.errors import InvalidInputError
 
 BatchesT = TypeVar("BatchesT", "TrainBatches", "EvalBatches")
 
@@ -54,7 +55,7 @@ class TrainBatches(keras.utils.PyDataset):
     ):
         super().__init__()
         if batch_size % shard[1]:
-            raise ValueError(f"batch size {batch_size} must be divisible by the {shard[1]} processes")
+            raise InvalidInputError(f"batch size {batch_size} must be divisible by the {shard[1]} processes")
         self.split, self.batch_size, self.seed = split, batch_size, seed
         self.augment, self.flip, self.pad = augment, flip, pad
         self.drop_remainder, self.shard, self.classes = drop_remainder, shard, classes

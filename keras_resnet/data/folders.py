@@ -1,51 +1,93 @@
 """Datasets that live in folders: one sub-folder per class (`folder:PATH`) and TensorFlow
 Datasets (`tfds:NAME`). Both return a `sources.Source`; splits a dataset does not ship are cut with
-the fixed split seed, so a test set never changes between runs."""
+the fixed split seed, so a test set never changes between runs.
+
+A folder is listed file by file, in the order `keras.utils.image_dataset_from_directory` lists it
+(classes in name order, each class folder walked in sorted order), so its splits are the ones that
+function gave. Every file in it is either used or named: the formats Pillow reads are images
+(`data.images.image_suffixes`, WebP and TIFF among them), anything else is listed in one notice.
+Every image is fully decoded once before use (`data.verdicts`, cached), so a truncated or corrupt
+file is named before training instead of failing inside TensorFlow; `skip_bad_images` trains on
+the rest. JPEG, PNG, GIF and BMP files are decoded by TensorFlow as before; other formats by Pillow
+(`tf.numpy_function`); both are resized by the same bilinear `tf.image.resize`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from keras_resnet.data import images, verdicts
 from keras_resnet.data.sources import Source, stratified_split
-from keras_resnet.errors import CorruptFileError
-
-if TYPE_CHECKING:
-    import tensorflow as tf
+from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError, OfflineError
 
 FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)
 FOLDER_TEST_FRACTION = 0.2
-# The first bytes of each format `image_dataset_from_directory` decodes (jpeg, png, gif, bmp).
-IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+TENSORFLOW_FORMATS = ("JPEG", "PNG", "GIF", "BMP")
+"""Formats `tf.io.decode_image` reads (the rest go through Pillow)."""
+NAMED_IN_NOTICE = 5
 
 
 def load_folder(
-    path: str, *, image_size: tuple[int, int] | None = None, validation_fraction: float = 0.1
+    path: str,
+    *,
+    image_size: tuple[int, int] | None = None,
+    validation_fraction: float = 0.1,
+    skip_bad_images: bool = False,
+    progress: bool = True,
 ) -> Source:
-    """Images in one sub-folder per class, read with `keras.utils.image_dataset_from_directory`.
+    """Images in one sub-folder per class, each fully decoded once before use.
 
     If PATH holds `train/` and `test/` (and optionally `val/` or `validation/`) sub-folders, those
     are the splits; otherwise the class folders are cut into train / validation / test by file.
+
+    Args:
+        path: the dataset folder.
+        image_size: (height, width) every image is resized to (default 224x224).
+        validation_fraction: of the whole dataset, when the folder ships no validation split.
+        skip_bad_images: leave out files that do not fully decode (listed in `Source.skipped`)
+            instead of refusing the dataset with a `CorruptFileError` that names them.
+        progress: show the image check's progress when it takes a while.
     """
     root = Path(path)
     if not root.is_dir():
-        raise ValueError(f"folder not found: {path} (expected one sub-folder per class)")
+        raise MissingFileError(f"folder not found: {path} (expected one sub-folder per class)")
     size = tuple(image_size or FOLDER_DEFAULT_IMAGE_SIZE)
     val_dir = next((root / n for n in ("val", "validation") if (root / n).is_dir()), None)
     if (root / "train").is_dir() and (root / "test").is_dir():
-        train, names = _read_folder(root / "train", size)
-        test, test_names = _read_folder(root / "test", size, class_names=names)
+        parts = {"train": _list_folder(root / "train")}
+        names = parts["train"].names
+        parts["test"] = _list_folder(root / "test", class_names=names)
         if val_dir is not None:
-            validation, _ = _read_folder(val_dir, size, class_names=names)
-        else:
+            parts["validation"] = _list_folder(val_dir, class_names=names)
+    else:
+        parts = {"all": _list_folder(root)}
+        names = parts["all"].names
+    unused = [other for part in parts.values() for other in part.others]
+    if "all" not in parts:  # files beside train/ and test/ are not used either
+        unused += sorted(Path(e.path) for e in os.scandir(root) if e.is_file() and not e.name.startswith("."))
+    _notice_unused(root, unused)
+    every_image = [p for part in parts.values() for p in part.paths]
+    checked = verdicts.check_images(every_image, root=root, progress=progress)
+    if checked.bad and not skip_bad_images:
+        raise CorruptFileError(
+            f"{verdicts.bad_images_message(checked.bad, root)}; fix or remove them, or pass "
+            "--skip-bad-images to train without them"
+        )
+    if checked.bad:
+        print(f"note: {verdicts.bad_images_message(checked.bad, root, skipping=True)} (--skip-bad-images)")
+    parts = {key: part.keep(checked.formats) for key, part in parts.items()}
+    if "all" in parts:
+        rest, test = _cut(parts["all"], FOLDER_TEST_FRACTION)
+        train, validation = _cut(rest, validation_fraction / (1.0 - FOLDER_TEST_FRACTION))
+    else:
+        train, test = parts["train"], parts["test"]
+        validation = parts.get("validation")
+        if validation is None:
             train, validation = _cut(train, validation_fraction)
-        return _from_datasets(train, validation, test, names, size)
-    everything, names = _read_folder(root, size)
-    rest, test = _cut(everything, FOLDER_TEST_FRACTION)
-    train, validation = _cut(rest, validation_fraction / (1.0 - FOLDER_TEST_FRACTION))
-    return _from_datasets(train, validation, test, names, size)
+    skipped = tuple((str(p), reason) for p, reason in checked.bad)
+    return _from_files(train, validation, test, names, size, checked.formats, skipped)
 
 
 def load_tfds(
@@ -66,10 +108,12 @@ def load_tfds(
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
-        raise ValueError(f"unknown TensorFlow Datasets name {name!r} (see `tfds.list_builders()`)") from None
+        raise InvalidInputError(
+            f"unknown TensorFlow Datasets name {name!r} (see `tfds.list_builders()`)"
+        ) from None
     features = builder.info.features
     if "image" not in features or "label" not in features:
-        raise ValueError(f"tfds:{name} is not an image classification dataset (needs image and label)")
+        raise InvalidInputError(f"tfds:{name} is not an image classification dataset (needs image and label)")
     known_splits = set(builder.info.splits.keys())
     test_split = "test" if "test" in known_splits or not known_splits else "validation"
     has_validation = "validation" in known_splits and test_split != "validation"
@@ -84,12 +128,12 @@ def load_tfds(
         try:
             builder.download_and_prepare()
         except Exception as err:  # network, disk or manual-download errors: all need the user
-            raise ValueError(f"could not download tfds:{name} into {builder.data_dir}: {err}") from None
+            raise OfflineError(f"could not download tfds:{name} into {builder.data_dir}: {err}") from None
     try:
         datasets = [builder.as_dataset(split=s, as_supervised=True) for s in split_names]
     except AssertionError:  # tfds's way of saying "not prepared"
         where = builder.data_dir
-        raise ValueError(
+        raise MissingFileError(
             f"tfds:{name} is not prepared in {where} and downloading is off; prepare it on a machine "
             f"with internet (tfds.builder({name!r}, data_dir=...).download_and_prepare() or pass "
             f"--download) and copy the folder to {where}, or point --data-dir at its parent"
@@ -118,106 +162,166 @@ def load_tfds(
     )
 
 
-def _read_folder(directory: Path, size, class_names=None):
-    """(dataset of (image, label), class names) for one class-per-sub-folder directory."""
-    import keras
-
-    try:
-        dataset = keras.utils.image_dataset_from_directory(
-            os.fspath(directory),
-            class_names=list(class_names) if class_names else None,
-            batch_size=None,
-            image_size=size,
-            shuffle=False,
-            verbose=False,
-        )
-    except ValueError as err:
-        raise ValueError(
-            f"no usable images in {directory}: expected one sub-folder per class holding "
-            f".jpg/.png/.bmp/.gif files, e.g. {directory}/cat/001.jpg ({err})"
-        ) from None
-    count = len(dataset.file_paths)
-    if count == 0:
-        raise ValueError(f"no images in {directory}: expected {directory}/<class name>/<image file>")
-    check_image_files(dataset.file_paths)
-    names = tuple(dataset.class_names)
-    return _Counted(dataset, count, _folder_labels(directory, dataset.file_paths, names)), names
-
-
-def check_image_files(paths) -> None:
-    """Every file starts like the image its name promises, so a text file or a cut-off download
-    named `.jpg` is named here, before training, instead of failing inside TensorFlow's decoder.
-    Reads 8 bytes and the size of each file; a file damaged past its first bytes is not caught."""
-    for path in paths:
-        try:
-            with open(path, "rb") as file:
-                head = file.read(8)
-                file.seek(0, os.SEEK_END)
-                size = file.tell()
-        except OSError as err:
-            raise CorruptFileError(f"cannot read image {path}: {err.strerror}") from None
-        if size < 32 or not head.startswith(IMAGE_SIGNATURES):
-            raise CorruptFileError(
-                f"{path} is not a readable image (empty, truncated or another format); "
-                f"remove or replace it, then run again"
-            )
-
-
 @dataclasses.dataclass(frozen=True)
-class _Counted:
-    dataset: tf.data.Dataset
-    count: int
-    labels: list
+class _Files:
+    """The image files of a folder (or of one split), their labels, and the files not used."""
+
+    paths: tuple[Path, ...]
+    labels: tuple[int, ...]
+    names: tuple[str, ...] = ()
+    others: tuple[Path, ...] = ()
+
+    def keep(self, good) -> _Files:
+        """Only the files in `good` (the ones that fully decode), in the same order."""
+        kept = [(p, label) for p, label in zip(self.paths, self.labels) if p in good]
+        return _Files(tuple(p for p, _ in kept), tuple(label for _, label in kept), self.names)
+
+    def subset(self, indices) -> _Files:
+        chosen = sorted(int(i) for i in indices)
+        return _Files(tuple(self.paths[i] for i in chosen), tuple(self.labels[i] for i in chosen), self.names)
 
 
-def _folder_labels(directory: Path, file_paths, names) -> list[int]:
-    index = {name: i for i, name in enumerate(names)}
-    return [index[Path(p).relative_to(directory).parts[0]] for p in file_paths]
-
-
-def _cut(counted: _Counted, fraction: float):
-    """Split a folder dataset by file index (stratified, fixed seed): (kept, cut_off)."""
-    import numpy as np
-    import tensorflow as tf
-
-    indices = np.arange(counted.count)
-    if fraction <= 0 or counted.count < 2:
-        kept, cut = indices, indices[:0]
+def _list_folder(directory: Path, class_names=None) -> _Files:
+    """The files of a class-per-sub-folder directory, in `image_dataset_from_directory`'s order."""
+    classes = sorted(
+        entry.name for entry in os.scandir(directory) if entry.is_dir() and not entry.name.startswith(".")
+    )
+    if class_names is not None:
+        missing = sorted(set(class_names) - set(classes))
+        if missing:
+            raise InvalidInputError(
+                f"{directory} lacks the class folders {', '.join(missing)} that the training folder "
+                f"has; give every split the same class folders ({', '.join(class_names)})"
+            )
+        extra = [Path(directory, name) for name in classes if name not in class_names]
+        classes = list(class_names)
     else:
-        kept, cut, _, _ = stratified_split(indices, np.asarray(counted.labels), fraction)
-    mask = np.zeros(counted.count, dtype=bool)
-    mask[cut] = True
-    table = tf.constant(mask)
+        extra = []
+    if not classes:
+        raise InvalidInputError(
+            f"no usable images in {directory}: expected one sub-folder per class holding images, "
+            f"e.g. {directory}/cat/001.jpg"
+        )
+    paths, labels, others = [], [], []
+    for label, name in enumerate(classes):
+        for path in _walk_files(directory / name):
+            if path.suffix.lower() in images.image_suffixes():
+                paths.append(path)
+                labels.append(label)
+            else:
+                others.append(path)
+    others += [p for folder in extra for p in _walk_files(folder)]  # a class the training data lacks
+    others += [Path(e.path) for e in os.scandir(directory) if e.is_file() and not e.name.startswith(".")]
+    if not paths:
+        raise InvalidInputError(
+            f"no usable images in {directory}: expected {directory}/<class name>/<image file> "
+            f"({', '.join(sorted(images.image_suffixes()))})"
+        )
+    return _Files(tuple(paths), tuple(labels), tuple(classes), tuple(others))
 
-    def subset(select_cut: bool, chosen):
-        ds = counted.dataset.enumerate().filter(lambda i, _: tf.equal(table[i], select_cut))
-        ds = ds.map(lambda i, example: example)
-        labels = [counted.labels[i] for i in sorted(chosen)]
-        return _Counted(ds, len(chosen), labels)
 
-    return subset(False, kept), subset(True, cut)
+def _walk_files(folder: Path):
+    """Every non-hidden file under `folder`: folders in sorted order, files sorted in each."""
+    for root, _folders, files in sorted(os.walk(folder), key=lambda walked: walked[0]):
+        if any(part.startswith(".") for part in Path(root).relative_to(folder).parts):
+            continue
+        yield from (Path(root, name) for name in sorted(files) if not name.startswith("."))
 
 
-def _from_datasets(train: _Counted, validation: _Counted, test: _Counted, names, size) -> Source:
+def _notice_unused(root: Path, others) -> None:
+    """One notice naming the files of the folder that are not used (not images Pillow reads)."""
+    if not others:
+        return
+    shown = ", ".join(verdicts._relative(p, root) for p in others[:NAMED_IN_NOTICE])
+    more = len(others) - NAMED_IN_NOTICE
+    print(
+        f"note: {len(others)} file{'s' if len(others) != 1 else ''} in {root} "
+        f"{'are' if len(others) != 1 else 'is'} not used (not an image format Pillow reads, or "
+        f"outside the class folders): {shown}" + (f", and {more} more" if more > 0 else "")
+    )
+
+
+def _cut(files: _Files, fraction: float) -> tuple[_Files, _Files]:
+    """Split a folder's files by index (stratified, fixed seed): (kept, cut_off)."""
+    import numpy as np
+
+    indices = np.arange(len(files.paths))
+    if fraction <= 0 or len(indices) < 2:
+        return files, files.subset([])
+    kept, cut, _, _ = stratified_split(indices, np.asarray(files.labels), fraction)
+    return files.subset(kept), files.subset(cut)
+
+
+def _from_files(train, validation, test, names, size, formats, skipped) -> Source:
+    splits = [validation or _Files((), ()), train, test]
+    datasets = [_cache_if_small(_image_dataset(s, size, formats), len(s.paths), size) for s in splits]
     return Source(
-        train=_cache_if_small(train, size),
-        validation=_cache_if_small(validation, size),
-        test=_cache_if_small(test, size),
-        train_examples=train.count,
-        validation_examples=validation.count,
-        test_examples=test.count,
+        train=datasets[1],
+        validation=datasets[0],
+        test=datasets[2],
+        train_examples=len(train.paths),
+        validation_examples=len(splits[0].paths),
+        test_examples=len(test.paths),
         classes=len(names),
         class_names=tuple(names),
         image_shape=(*size, 3),
         flip=True,
+        skipped=skipped,
     )
 
 
-def _cache_if_small(counted: _Counted, size, limit_bytes: int = 2 << 30):
+def _image_dataset(files: _Files, size, formats):
+    """An unbatched tf.data dataset of (float32 image resized to `size`, int32 label)."""
+    import numpy as np
+    import tensorflow as tf
+
+    paths = [os.fspath(p) for p in files.paths]
+    pillow = np.asarray([formats.get(p) not in TENSORFLOW_FORMATS for p in files.paths], dtype=bool)
+    labels = np.asarray(files.labels, dtype=np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), labels, pillow))
+    if not pillow.any():  # the common case: TensorFlow alone, exactly as before
+        return dataset.map(
+            lambda path, label, _: (_read_tf(path, size), label), num_parallel_calls=tf.data.AUTOTUNE
+        )
+
+    def read(path, label, with_pillow):
+        image = tf.cond(with_pillow, lambda: _decode_pillow(path), lambda: _decode_tf(path))
+        return _resized(image, size), label
+
+    return dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _decode_tf(path):
+    import tensorflow as tf
+
+    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+
+
+def _decode_pillow(path):
+    import tensorflow as tf
+
+    image = tf.numpy_function(lambda p: images.decode_image(p.decode()), [path], tf.uint8, stateful=False)
+    return tf.ensure_shape(image, (None, None, 3))
+
+
+def _read_tf(path, size):
+    return _resized(_decode_tf(path), size)
+
+
+def _resized(image, size):
+    """`image_dataset_from_directory`'s resize: bilinear, float32, no crop, no rounding."""
+    import tensorflow as tf
+
+    image = tf.image.resize(image, size, method="bilinear")
+    image.set_shape((size[0], size[1], 3))
+    return image
+
+
+def _cache_if_small(dataset, count: int, size, limit_bytes: int = 2 << 30):
     """Decoded float images stay in memory when they fit in `limit_bytes`; else decode each epoch."""
-    if counted.count * size[0] * size[1] * 3 * 4 <= limit_bytes:
-        return counted.dataset.cache()
-    return counted.dataset
+    if count * size[0] * size[1] * 3 * 4 <= limit_bytes:
+        return dataset.cache()
+    return dataset
 
 
 def _resize(image, size):

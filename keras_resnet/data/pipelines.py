@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Union
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.data import sources
+from keras_resnet.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import keras
@@ -53,6 +54,7 @@ class DatasetInfo:
     test_examples: int
     flip: bool
     pipeline: str = "tfdata"
+    skipped_images: int = 0  # folder images left out because they do not decode (skip_bad_images)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -73,6 +75,7 @@ class Datasets:
     test: Batches
     info: DatasetInfo
     new_train: Callable[[], Batches] | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of each image left out
 
 
 def load_datasets(
@@ -91,6 +94,7 @@ def load_datasets(
     eval_multiple: int = 1,
     pipeline: str = "auto",
     shard: tuple[int, int] = (0, 1),
+    skip_bad_images: bool = False,
 ) -> Datasets:
     """Build the three pipelines for `spec`; see the module docstring for the spec forms.
 
@@ -102,25 +106,30 @@ def load_datasets(
     their elements become (image, label, weight), weight 0 for the padding at the end.
     `pipeline` is one of `PIPELINES`; `shard=(index, count)` (NumPy pipeline only) gives this
     process's `train` its share of every global training batch (`new_train()` stays whole, so a
-    probe batch taken from it is the same in every process).
+    probe batch taken from it is the same in every process). `skip_bad_images` (folder datasets)
+    leaves out images that do not fully decode instead of refusing the dataset; `Datasets.skipped`
+    lists them.
     """
     check_int("batch size", batch_size)
     check_choice("pipeline", pipeline, PIPELINES)
     if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
-        raise ValueError(f"image size must be two positive integers (height, width), got {image_size!r}")
+        raise InvalidInputError(
+            f"image size must be two positive integers (height, width), got {image_size!r}"
+        )
     if not 0.0 <= validation_fraction < 1.0:
-        raise ValueError(f"validation fraction must be in [0, 1), got {validation_fraction}")
+        raise InvalidInputError(f"validation fraction must be in [0, 1), got {validation_fraction}")
     raw = sources.load_source(
         spec,
         data_dir=data_dir,
         image_size=image_size,
         validation_fraction=validation_fraction,
         download=download,
+        skip_bad_images=skip_bad_images,
     )
     if raw.train_examples < 1:
-        raise ValueError(f"dataset {spec!r} has no training images")
+        raise InvalidInputError(f"dataset {spec!r} has no training images")
     if batch_size > raw.train_examples:
-        raise ValueError(
+        raise InvalidInputError(
             f"batch size {batch_size} is larger than the training split of {spec!r} "
             f"({raw.train_examples} images); use a batch size of at most {raw.train_examples}"
         )
@@ -159,18 +168,18 @@ def _pipelines(
         train, new_train = new_batches(shard=shard), new_batches
     else:
         if shard[1] > 1:
-            raise ValueError("sharding batches across processes needs the numpy pipeline")
+            raise InvalidInputError("sharding batches across processes needs the numpy pipeline")
 
         def new_pipeline() -> tf.data.Dataset:
             return train_pipeline(
-                sources.tf_dataset(raw.train),
+                with_length(sources.tf_dataset(raw.train), raw.train_examples),
                 **train_options,
                 shuffle_buffer=min(raw.train_examples, 10_000),
                 drop_remainder=drop_remainder,
             )
 
         def new_eval(split, examples):
-            dataset = sources.tf_dataset(split)
+            dataset = with_length(sources.tf_dataset(split), examples)
             return eval_pipeline(
                 dataset, batch_size=eval_batch_size, examples=examples, multiple=eval_multiple
             )
@@ -182,7 +191,20 @@ def _pipelines(
         validation=new_eval(raw.validation, raw.validation_examples),
         test=new_eval(raw.test, raw.test_examples),
         info=info,
+        skipped=raw.skipped,
     )
+
+
+def with_length(dataset, examples: int):
+    """`dataset` with its length stated when tf.data cannot know it (a folder's split is a
+    `filter`): without it Keras learns an epoch's end only by running out of data, and says so
+    ("Your input ran out of data; interrupting training") after every full first epoch. The
+    length is checked as the data is read: a wrong count fails loudly, never silently."""
+    import tensorflow as tf
+
+    if int(dataset.cardinality()) != tf.data.UNKNOWN_CARDINALITY:
+        return dataset
+    return dataset.apply(tf.data.experimental.assert_cardinality(examples))
 
 
 def tensorflow_available() -> bool:
@@ -196,12 +218,14 @@ def resolve_pipeline(pipeline: str, raw: sources.Source, *, spec: str) -> str:
     if pipeline == "auto":
         return "tfdata" if tensorflow_available() or not raw.in_memory else "numpy"
     if pipeline == "numpy" and not raw.in_memory:
-        raise ValueError(
+        raise InvalidInputError(
             f"the numpy pipeline needs an in-memory dataset (digits, npz:, synthetic); {spec!r} "
             "streams through tf.data: use pipeline tfdata"
         )
     if pipeline == "tfdata" and not tensorflow_available():
-        raise ValueError("the tfdata pipeline needs TensorFlow, which is not installed: use pipeline numpy")
+        raise InvalidInputError(
+            "the tfdata pipeline needs TensorFlow, which is not installed: use pipeline numpy"
+        )
     return pipeline
 
 
@@ -221,6 +245,7 @@ def _describe(spec: str, raw: sources.Source, *, flip: bool, pipeline: str) -> D
         test_examples=raw.test_examples,
         flip=flip,
         pipeline=pipeline,
+        skipped_images=len(raw.skipped),
     )
 
 
@@ -298,7 +323,7 @@ def channel_stats(dataset, *, max_examples: int = STATS_MAX_EXAMPLES):
         total_sq += (pixels**2).sum(axis=0)
         count += pixels.shape[0]
     if count == 0:
-        raise ValueError("cannot compute normalisation statistics: the training split is empty")
+        raise InvalidInputError("cannot compute normalisation statistics: the training split is empty")
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
     return mean, np.maximum(std, 1e-3)
@@ -324,13 +349,29 @@ def numpy_batches(dataset):
     return (tuple(batch) for batch in dataset)
 
 
-def images_only(dataset):
-    """A pipeline of the images of `dataset`'s batches, for `model.predict`."""
+def images_only(dataset, *, pad_to: int | None = None):
+    """A pipeline of the images of `dataset`'s batches, for `model.predict`.
+
+    `pad_to` (tf.data only) pads a short last batch with zero images to that many, so every
+    batch has one shape and `predict` traces once per model: a ragged last batch costs each
+    model a second trace, and TensorFlow counts the traces of every Keras model's predict step
+    together, warning of "retracing" after a few models (the run's final and best checkpoints,
+    then the export's check). Predictions of the padding come last; drop them.
+    """
     from keras_resnet.data import arrays
 
     if isinstance(dataset, (arrays.TrainBatches, arrays.EvalBatches)):
         return dataset  # predict reads the first item of each batch
-    return dataset.map(lambda *example: example[0])
+    images = dataset.map(lambda *example: example[0])
+    if pad_to is None:
+        return images
+    import tensorflow as tf
+
+    def pad(x):
+        x = tf.pad(x, [[0, pad_to - tf.shape(x)[0]]] + [[0, 0]] * (len(x.shape) - 1))
+        return tf.ensure_shape(x, (pad_to, *x.shape[1:]))
+
+    return images.map(pad)
 
 
 def one_hot(dataset, classes: int):

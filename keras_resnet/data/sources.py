@@ -14,6 +14,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+
 if TYPE_CHECKING:
     import numpy as np
     import tensorflow as tf
@@ -55,6 +57,7 @@ class Source:
     image_shape: tuple[int, int, int]
     flip: bool = True
     stats: tuple | None = None  # (mean, std) when known without a pass over the data
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason): bad folder images left out
 
     @property
     def in_memory(self) -> bool:
@@ -69,8 +72,13 @@ def load_source(
     image_size: tuple[int, int] | None = None,
     validation_fraction: float = 0.1,
     download: bool = False,
+    skip_bad_images: bool = False,
 ) -> Source:
-    """Dispatch on the spec's prefix; unknown forms get a ValueError listing the valid ones."""
+    """Dispatch on the spec's prefix; unknown forms get an InvalidInputError listing the valid ones.
+
+    `skip_bad_images` (folders only) leaves out images that do not fully decode instead of
+    refusing the dataset; `Source.skipped` lists them.
+    """
     kind, _, rest = (spec or "").partition(":")
     if kind == "digits" and not rest:
         return load_digits(validation_fraction=validation_fraction)
@@ -81,7 +89,12 @@ def load_source(
     if kind == "folder" and rest:
         from keras_resnet.data.folders import load_folder
 
-        return load_folder(rest, image_size=image_size, validation_fraction=validation_fraction)
+        return load_folder(
+            rest,
+            image_size=image_size,
+            validation_fraction=validation_fraction,
+            skip_bad_images=skip_bad_images,
+        )
     if kind == "tfds" and rest:
         from keras_resnet.data.folders import load_tfds
 
@@ -92,7 +105,7 @@ def load_source(
             validation_fraction=validation_fraction,
             download=download,
         )
-    raise ValueError(f"dataset spec must be one of the forms {SPEC_FORMS}; got {spec!r}")
+    raise InvalidInputError(f"dataset spec must be one of the forms {SPEC_FORMS}; got {spec!r}")
 
 
 def load_digits(*, validation_fraction: float = 0.1) -> Source:
@@ -116,23 +129,25 @@ def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
 
     file = Path(path)
     if not file.is_file():
-        raise ValueError(f"npz file not found: {path} (expected arrays x_train, y_train, x_test, y_test)")
+        raise MissingFileError(
+            f"npz file not found: {path} (expected arrays x_train, y_train, x_test, y_test)"
+        )
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except Exception as err:  # zipfile.BadZipFile, OSError, ValueError: all mean "not a valid npz"
-        raise ValueError(f"cannot read {path} as an .npz archive: {err}") from None
+        raise CorruptFileError(f"cannot read {path} as an .npz archive: {err}") from None
     required = ("x_train", "y_train", "x_test", "y_test")
     missing = [key for key in required if key not in arrays]
     if missing:
-        raise ValueError(
+        raise CorruptFileError(
             f"{path} lacks arrays {', '.join(missing)}; it holds {sorted(arrays) or 'nothing'} "
             f"and needs {', '.join(required)}"
         )
     x_train = _check_images(arrays["x_train"], "x_train", path)
     x_test = _check_images(arrays["x_test"], "x_test", path)
     if x_test.shape[1:] != x_train.shape[1:]:
-        raise ValueError(
+        raise CorruptFileError(
             f"{path}: x_test images are {x_test.shape[1:]} but x_train images are {x_train.shape[1:]}"
         )
     y_train = _check_labels(arrays["y_train"], "y_train", len(x_train), path)
@@ -143,7 +158,7 @@ def load_npz(path: str, *, validation_fraction: float = 0.1) -> Source:
         names = tuple(str(i) for i in range(int(y_train.max()) + 1))
     for key, labels in (("y_train", y_train), ("y_test", y_test)):
         if labels.min() < 0 or labels.max() >= len(names):
-            raise ValueError(
+            raise CorruptFileError(
                 f"{path}: {key} has labels outside 0..{len(names) - 1} "
                 f"(found {labels.min()}..{labels.max()}); labels must index the classes"
             )
@@ -188,25 +203,30 @@ def _parse_synthetic(text: str) -> tuple[tuple[int, int, int], int]:
     try:
         shape = tuple(int(part) for part in shape_text.lower().split("x"))
         classes = int(classes_text) if classes_text else SYNTHETIC_DEFAULT_CLASSES
-    except ValueError:
-        shape, classes = (), 0
-    if len(shape) != 3 or min(shape) < 1 or classes < 2:
-        raise ValueError(
+    except ValueError:  # int() of a malformed part
+        shape, classes = (), None
+    if len(shape) != 3 or min(shape) < 1 or classes is None:
+        raise InvalidInputError(
             f"bad synthetic spec {text!r}; expected synthetic:HxWxC[:CLASSES], e.g. synthetic:224x224x3:1000"
+        )
+    if classes < 2:
+        raise InvalidInputError(
+            f"synthetic:{text} has {classes} class{'' if classes == 1 else 'es'}; a classifier needs at "
+            f"least 2 classes, e.g. synthetic:{shape_text}:10"
         )
     return shape, classes
 
 
 def _check_images(x, key: str, path: str):
     if x.dtype != "uint8":
-        raise ValueError(
+        raise CorruptFileError(
             f"{path}: {key} must be uint8 images (0..255), got dtype {x.dtype}; "
             "convert with np.clip(x * 255, 0, 255).astype('uint8') if it is 0..1 floats"
         )
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
-        raise ValueError(
+        raise CorruptFileError(
             f"{path}: {key} must have shape (N, height, width, channels) with 1 or 3 channels "
             f"and N >= 1, got {x.shape}"
         )
@@ -219,9 +239,11 @@ def _check_labels(y, key: str, count: int, path: str):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
-        raise ValueError(f"{path}: {key} must be a 1-D array of integer class ids, got {y.dtype} {y.shape}")
+        raise CorruptFileError(
+            f"{path}: {key} must be a 1-D array of integer class ids, got {y.dtype} {y.shape}"
+        )
     if len(y) != count:
-        raise ValueError(f"{path}: {key} has {len(y)} labels for {count} images")
+        raise CorruptFileError(f"{path}: {key} has {len(y)} labels for {count} images")
     return y.astype("int64")
 
 

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json, write_text
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.training.run_folder import RunFolder
 
 __all__ = ["compare_models", "format_table"]
@@ -43,17 +44,18 @@ def compare_models(
     **train_options,
 ) -> dict:
     """Train `models` alike; returns rows, histories, figure. A model is a name, a name with
-    architecture options ("resnet110:shortcut_variant=gated", see `models.variants`) or a
-    `module:function` builder; the text is its label in the table and the figure.
+    architecture options ("resnet110:shortcut_variant=gated", see `models.variants`), a name with
+    pretrained weights ("resnet18:weights=torchvision", or a weights file: fine-tuned, with the
+    fine-tune recipe unless `recipe` is given) or a `module:function` builder; the text is its
+    label in the table and the figure.
 
     `train_options` are further `TrainConfig` fields (recipe, lr, warmup_epochs, ...), the same
-    for every model. Each run folder gets its own figures; `comparison.png`, `comparison.json` and
-    `comparison.md` go into `out`.
+    for every model (`recipe=None`: paper-cifar from scratch, fine-tune from weights). Each run
+    folder gets its own figures; `comparison.png`, `comparison.json` and `comparison.md` go into
+    `out`.
     """
-    from keras_resnet.experiments.ablations import ablation_table
     from keras_resnet.experiments.plots import plot_comparison
     from keras_resnet.experiments.run_figures import draw_run_figures
-    from keras_resnet.models.variants import is_model_variant
     from keras_resnet.training import progress
     from keras_resnet.training.callbacks import TestSplitScore
     from keras_resnet.training.config import resolve_config
@@ -61,6 +63,7 @@ def compare_models(
 
     models = _check_models(models)
     given = {"dataset": dataset, "epochs": epochs, "seed": seed, **train_options}
+    given = {k: v for k, v in given.items() if k != "recipe" or v is not None}  # None: per model
     if batch_size is not None:
         given["batch_size"] = batch_size
     configs = {
@@ -97,9 +100,7 @@ def compare_models(
         residual={r["model"]: r["residual"] for r in rows},
         title=f"{first.dataset}, {first.epochs} epochs, seed {first.seed}",
     )
-    table = format_table(rows)
-    if any(is_model_variant(row["model"]) for row in rows):
-        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(rows)
+    table = _table(rows)
     result = {
         "rows": rows,
         "histories": histories,
@@ -112,18 +113,40 @@ def compare_models(
     return result
 
 
+def _table(rows: list[dict]) -> str:
+    """The summary table, and beside it He et al. 2016's figures when a model is an ablation."""
+    from keras_resnet.experiments.ablations import ablation_table
+    from keras_resnet.models.variants import is_model_variant
+
+    table = format_table(rows)
+    from_scratch = [row for row in rows if _split_weights(row["model"])[1] is None]
+    if any(is_model_variant(row["model"]) for row in from_scratch):
+        table += "\n\nBeside He et al. 2016 (ResNet-110, CIFAR-10):\n\n" + ablation_table(from_scratch)
+    return table
+
+
 def _share_warmup(configs: dict) -> None:
     """One recipe for all: paper-cifar warms up plain and >=110-layer nets only (lr/10 until the
     training error is below 80 %), so unless a warm-up was given, every model gets the warm-up the
     recipe picks for any of them: the same rule for all, each ending its warm-up when it is ready.
 
     The same rule for all is what makes the comparison fair: a net that meets lr 0.1 unwarmed
-    may diverge while its neighbours are warmed up.
+    may diverge while its neighbours are warmed up. Models fine-tuned from weights next to models
+    trained from scratch share it only with the models of their own recipe.
     """
     from keras_resnet.training.config import check_config
 
     if any(c.warmup_epochs is not None or c.warmup_until_error is not None for c in configs.values()):
         return
+    by_recipe: dict = {}
+    for name, config in configs.items():
+        by_recipe.setdefault(config.recipe, {})[name] = config
+    for group in by_recipe.values():
+        _share_recipe_warmup(group, check_config)
+
+
+def _share_recipe_warmup(configs: dict, check_config) -> None:
+    """`_share_warmup` within models of one recipe."""
     resolved = [check_config(config) for config in configs.values()]
     gates = [r.warmup_until_error for r in resolved if r.warmup_until_error is not None]
     if gates:
@@ -153,26 +176,44 @@ def _check_models(models) -> list[str]:
         models = [models]
     models = list(models)
     if not models:
-        raise ValueError("compare needs at least one model, e.g. plain20 plain56 resnet20 resnet56")
+        raise InvalidInputError("compare needs at least one model, e.g. plain20 plain56 resnet20 resnet56")
     repeated = sorted({m for m in models if models.count(m) > 1})
     if repeated:
-        raise ValueError(f"model named more than once: {', '.join(repeated)}")
+        raise InvalidInputError(f"model named more than once: {', '.join(repeated)}")
     unknown = [m for m in models if ":" not in m and m not in list_models()]
     if unknown:
-        raise ValueError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
+        raise InvalidInputError(f"unknown model {', '.join(unknown)}; `keras-resnet models` lists the names")
     for model in models:
         _model_fields(model)  # a variant's options are checked before anything trains
     return models
 
 
 def _model_fields(label: str) -> dict:
-    """The `TrainConfig` fields of a model label: "name:key=value,..." becomes name + model_args."""
+    """The `TrainConfig` fields of a model label: "name:key=value,..." becomes name + model_args,
+    and a `weights=SOURCE` option the run's `weights`."""
     from keras_resnet.models.variants import is_model_variant, parse_model_variant
 
+    label, weights = _split_weights(label)
+    fields = {"weights": weights} if weights else {}
     if not is_model_variant(label):
-        return {"model": label}
+        return {"model": label, **fields}
     name, options = parse_model_variant(label)
-    return {"model": name, "model_args": options}
+    return {"model": name, "model_args": options, **fields}
+
+
+def _split_weights(label: str) -> tuple[str, str | None]:
+    """("resnet18", "torchvision") from "resnet18:weights=torchvision"; other options stay."""
+    name, sep, rest = label.partition(":")
+    if not sep or "=" not in rest:
+        return label, None
+    items = [item.strip() for item in rest.split(",") if item.strip()]
+    weights = [
+        value.strip() for key, _, value in (i.partition("=") for i in items) if key.strip() == "weights"
+    ]
+    if len(weights) > 1 or (weights and not weights[0]):
+        raise InvalidInputError(f"give weights=SOURCE once, with a source or file, in {label!r}")
+    others = [item for item in items if item.partition("=")[0].strip() != "weights"]
+    return (f"{name}:{','.join(others)}" if others else name), (weights[0] if weights else None)
 
 
 def _folder(name: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from keras_resnet._utils.atomic import atomic_path
+from keras_resnet.errors import InvalidInputError
 
 DEPTH_LABEL = "depth (conv/dense layers from the input)"
 
@@ -35,7 +36,7 @@ def plot_gradient_heatmap(records, path) -> str:
     import numpy as np
 
     if not records:
-        raise ValueError("no gradient records to plot")
+        raise InvalidInputError("no gradient records to plot")
     steps = sorted({r["step"] for r in records})
     layers = sorted({(r["depth"], r["layer"]) for r in records})
     row = {layer: i for i, layer in enumerate(layers)}
@@ -64,7 +65,7 @@ def plot_depth_profile(records_or_runs, path, epochs=None) -> str:
     """
     runs = records_or_runs if isinstance(records_or_runs, dict) else {"": records_or_runs}
     if not runs or not any(runs.values()):
-        raise ValueError("no gradient records to plot")
+        raise InvalidInputError("no gradient records to plot")
     fig = _figure(figsize=(7, 4))
     ax = fig.subplots()
     for label, records in runs.items():
@@ -134,7 +135,7 @@ def plot_comparison(
     is drawn too.
     """
     if not histories or not any(histories.values()):
-        raise ValueError("no training histories to plot")
+        raise InvalidInputError("no training histories to plot")
     residual = residual or {}
     fig = _figure(figsize=(15, 4.2))
     loss_ax, train_ax, test_ax = fig.subplots(1, 3)

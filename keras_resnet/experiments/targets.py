@@ -114,6 +114,7 @@ def _split_arrays(model, spec: str, split: str, options: dict | None, *, data_di
         data_dir=data_dir or options.get("data_dir"),
         image_size=options.get("image_size") or tuple(model.input_shape[1:3]),
         validation_fraction=options.get("validation_fraction", 0.1),
+        skip_bad_images=options.get("skip_bad_images", False),
     )
     expected = tuple(model.input_shape[1:])
     if tuple(data.info.image_shape) != expected:

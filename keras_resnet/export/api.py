@@ -2,7 +2,9 @@
 
 `export_model` writes a serving SavedModel and one `.tflite` file per quantisation (float32,
 float16, dynamic-range int8, full-integer int8) through Keras' own exporters, runs every file on
-held-out images, compares it with Keras, and writes `export_report.json`. Everything goes into a
+held-out images, compares it with Keras, and writes `export_report.json`, `labels.txt` and
+`outputs.json` (what each file outputs: probabilities or logits, and an int8 output's scale and
+zero point; `keras_resnet.models.outputs`). Everything goes into a
 partial folder beside the destination that is renamed at the end (`destination.staged_folder`),
 so an interrupted or failed export never leaves a half-written model. This module only puts the
 steps in order; each job lives in its own module: options, destination, loading, preparation,
@@ -29,6 +31,7 @@ from keras_resnet.export.report import folder_size, format_report, new_report, w
 from keras_resnet.export.runners import KerasRunner
 from keras_resnet.export.saved_model import SavedModelRunner, check_class_names, export_saved_model
 from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
+from keras_resnet.models.outputs import add_output_record, model_record
 
 if TYPE_CHECKING:  # TensorFlow and Keras load when an export starts
     import keras
@@ -144,6 +147,16 @@ def _write_labels(folder: Path, labels: Sequence[str] | None) -> None:
         write_text(folder / LABELS_FILE, labels_text(labels))
 
 
+def _record_outputs(folder: Path, name: str, prepared: Any, runner: Any) -> None:
+    """Record in `outputs.json` what file `name` outputs (probabilities or logits, from the model's
+    output activation), what it takes (raw pixels, or normalised images when preprocessing was left
+    out) and, for a .tflite file, its output tensor's dtype, scale and zero point (from the file)."""
+    record = {**model_record(prepared.reference), "input": "normalised" if prepared.strip else "pixels"}
+    if isinstance(runner, LiteRTRunner):
+        record.update(runner.output_record())
+    add_output_record(folder, name, record)
+
+
 def _bytes_needed(model: keras.Model, formats: Sequence[str], quantize: Sequence[str]) -> int:
     """About what the export writes: float32 weights for the SavedModel and each TFLite file."""
     files = ("saved_model" in formats) + (len(quantize) if "tflite" in formats else 0)
@@ -161,8 +174,9 @@ def _write_file(
     class_names: Sequence[str] | None,
 ) -> tuple[dict[str, Any], Any]:
     """Write one export job (`saved_model` or `model_<quantize>.tflite`) into `folder`; return its
-    report row so far and a runner for the written file. `class_names` give the SavedModel its
-    `classify` signature (TFLite files have no string outputs: `labels.txt` names their classes)."""
+    report row so far and a runner for the written file, its output recorded in `outputs.json`.
+    `class_names` give the SavedModel its `classify` signature (TFLite files have no string
+    outputs: `labels.txt` names their classes)."""
     if name == "saved_model":
         info = export_saved_model(
             prepared.reference,
@@ -171,13 +185,17 @@ def _write_file(
             class_names=class_names,
         )
         row = {"file": name, "format": "saved_model", "quantize": "float32", **info}
-        return row, SavedModelRunner(folder / name)
-    quantize = name[len("model_") : -len(".tflite")]
-    info = export_tflite(
-        prepared.exported,
-        folder / name,
-        quantize=quantize,
-        int8_io=int8_io and quantize == "int8",
-        representative_images=calibration,
-    )
-    return {"file": name, "format": "tflite", **info}, LiteRTRunner(folder / name, num_threads=num_threads)
+        runner = SavedModelRunner(folder / name)
+    else:
+        quantize = name[len("model_") : -len(".tflite")]
+        info = export_tflite(
+            prepared.exported,
+            folder / name,
+            quantize=quantize,
+            int8_io=int8_io and quantize == "int8",
+            representative_images=calibration,
+        )
+        row = {"file": name, "format": "tflite", **info}
+        runner = LiteRTRunner(folder / name, num_threads=num_threads)
+    _record_outputs(folder, name, prepared, runner)
+    return row, runner

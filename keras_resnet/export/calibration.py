@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.training.run_folder import RunFolder
 
 REPRESENTATIVE_IMAGES = 300
@@ -44,6 +45,7 @@ def export_images(
     validation_fraction: float = 0.1,
     download: bool = False,
     input_shape: tuple[int, ...] | None = None,
+    skip_bad_images: bool = False,
 ) -> ExportImages:
     """Up to `representative` training images and up to `validation` test images with labels.
 
@@ -54,7 +56,7 @@ def export_images(
     from keras_resnet.data import sources
 
     if representative < 1 or validation < 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"need at least one image of each kind, got representative={representative}, "
             f"validation={validation}"
         )
@@ -64,9 +66,10 @@ def export_images(
         image_size=image_size,
         validation_fraction=validation_fraction,
         download=download,
+        skip_bad_images=skip_bad_images,
     )
     if input_shape is not None and tuple(source.image_shape) != tuple(input_shape):
-        raise ValueError(
+        raise InvalidInputError(
             f"dataset {spec!r} has images shaped {tuple(source.image_shape)} but the model "
             f"takes {tuple(input_shape)}; pass the dataset (and --image-size) it was trained on"
         )
@@ -76,7 +79,7 @@ def export_images(
     x_train, _ = _arrays(train, representative)
     x_test, y_test = _arrays(sources.tf_dataset(source.test), validation)
     if len(x_train) == 0 or len(x_test) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"dataset {spec!r} has an empty training or test split; it cannot calibrate or check an export"
         )
     return ExportImages(spec=spec, representative=x_train, validation=(x_test, y_test))
@@ -113,7 +116,12 @@ def export_images_for(
         image_size = tuple(input_shape[:2]) if input_shape is not None else None
         fraction = 0.1
     return export_images(
-        spec, data_dir=data_dir, image_size=image_size, validation_fraction=fraction, input_shape=input_shape
+        spec,
+        data_dir=data_dir,
+        image_size=image_size,
+        validation_fraction=fraction,
+        input_shape=input_shape,
+        skip_bad_images=bool(run and run.get("skip_bad_images")),
     )
 
 

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.api import export_model
 from keras_resnet.export.destination import check_out_dir
 from keras_resnet.export.options import FORMATS, check_options
@@ -64,7 +65,7 @@ class ExportCallback(keras.callbacks.Callback):
         super().__init__()
         self.when = check_choice("when", when, WHEN)
         if checkpoint is not None and when != "train_end":
-            raise ValueError(
+            raise InvalidInputError(
                 "checkpoint= applies to when='train_end' only (when='best' exports the "
                 "live model at its best epoch)"
             )
@@ -93,7 +94,7 @@ class ExportCallback(keras.callbacks.Callback):
             return
         logs = logs or {}
         if self.monitor not in logs:
-            raise ValueError(
+            raise InvalidInputError(
                 f"ExportCallback monitor={self.monitor!r} is not in the epoch logs "
                 f"(available: {', '.join(sorted(logs)) or 'none'}); pick one of them, "
                 f"or pass validation_data to fit() for val_* metrics"

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # Keras loads when an export starts
 
 import numpy as np
 
+from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+
 RANDOM_VALIDATION_IMAGES = 32
 MAX_DATASET_IMAGES = 1000
 
@@ -41,7 +43,7 @@ def as_images(data: Any, *, name: str, shape: tuple[int, ...]) -> np.ndarray:
         data = _first_batches(data, shape)
     images = np.asarray(data, dtype=np.float32)
     if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape) or len(images) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must be a non-empty batch of images shaped "
             f"(N, {', '.join(map(str, shape))}) like the model input (raw pixels), "
             f"got shape {images.shape}"
@@ -72,7 +74,7 @@ def check_images(
             labels = np.asarray(validation_data[1]).reshape(-1)
         images = as_images(validation_data, name="validation_data", shape=shape)
         if labels is not None and len(labels) != len(images):
-            raise ValueError(f"validation_data has {len(images)} images but {len(labels)} labels")
+            raise InvalidInputError(f"validation_data has {len(images)} images but {len(labels)} labels")
         return CheckImages(images, labels, "validation_data")
     if representative is not None:
         return CheckImages(representative, None, "representative_data")
@@ -91,18 +93,18 @@ def load_images_npz(
     """Images `x` (and labels `y` when `labels`) from an .npz file, with clear errors."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such .npz file: {str(path)!r}")
+        raise MissingFileError(f"no such .npz file: {str(path)!r}")
     if path.suffix != ".npz":
-        raise ValueError(f"expected an .npz file (np.savez(path, x=images)), got {str(path)!r}")
+        raise InvalidInputError(f"expected an .npz file (np.savez(path, x=images)), got {str(path)!r}")
     try:
         with np.load(path) as data:
             if "x" not in data:
-                raise ValueError(
+                raise CorruptFileError(
                     f"{str(path)!r} has no array 'x' (found: {', '.join(data.files)}); "
                     f"save images with np.savez(path, x=images)"
                 )
             x = data["x"]
             y = data["y"] if labels and "y" in data else None
     except (OSError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{str(path)!r} is not a readable .npz file ({err})") from err
+        raise CorruptFileError(f"{str(path)!r} is not a readable .npz file ({err})") from err
     return x if not labels else (x, y)

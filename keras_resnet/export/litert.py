@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_resnet._utils.atomic import atomic_path
 from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.runners import Runner
 
 if TYPE_CHECKING:
@@ -28,10 +29,10 @@ QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 
 
 def check_tflite_path(filepath: str | Path) -> Path:
-    """The path a .tflite file is written to; anything else is a ValueError before work starts."""
+    """The path a .tflite file is written to; anything else is an InvalidInputError before work starts."""
     path = Path(filepath)
     if path.suffix != ".tflite":
-        raise ValueError(
+        raise InvalidInputError(
             f"expected a path ending in .tflite, got {str(filepath)!r}; "
             f"for example {str(path.with_suffix('.tflite'))!r}"
         )
@@ -43,7 +44,7 @@ def check_backend_for_tflite() -> None:
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        raise ValueError(
+        raise InvalidInputError(
             f"TFLite export needs the TensorFlow backend, but Keras is running on "
             f"{keras.backend.backend()!r} (Keras' LiteRT exporter does not support it). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
@@ -111,16 +112,16 @@ def export_tflite(
     """
     path = check_tflite_path(filepath)
     if path.exists() and not overwrite:
-        raise ValueError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
+        raise InvalidInputError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
     check_choice("quantize", quantize, QUANTIZATIONS)
     check_backend_for_tflite()
     if quantize == "int8" and (representative_images is None or len(representative_images) == 0):
-        raise ValueError(
+        raise InvalidInputError(
             "quantize='int8' needs representative images to calibrate activation ranges: "
             "pass a few hundred real training images (raw pixels, as the model is fed)"
         )
     if int8_io and quantize != "int8":
-        raise ValueError(f"int8_io=True applies to quantize='int8' only, got quantize={quantize!r}")
+        raise InvalidInputError(f"int8_io=True applies to quantize='int8' only, got quantize={quantize!r}")
     options = _converter_options(quantize, representative_images, int8_io=int8_io)
     with atomic_path(path) as partial:
         op_set = _convert_with_fewest_op_sets(model, str(partial), quantize, options)
@@ -173,8 +174,12 @@ def _interpreter_class() -> type:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        import tensorflow as tf
-
+        try:
+            import tensorflow as tf
+        except ImportError:
+            raise InvalidInputError(
+                "running a .tflite file needs the LiteRT interpreter: pip install ai-edge-litert"
+            ) from None
         Interpreter = tf.lite.Interpreter
     return Interpreter
 
@@ -188,6 +193,17 @@ class LiteRTRunner(Runner):
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._batch: int | None = None
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The input's shape, -1 where the file leaves a dimension (the batch) open."""
+        return tuple(int(size) for size in self._input["shape_signature"])
+
+    def output_record(self) -> dict:
+        """The output tensor's dtype, scale and zero point, as the file declares them (scale 0 for
+        a float output): the facts `keras_resnet.models.outputs` records beside the file."""
+        scale, zero_point = self._output["quantization"]
+        return {"dtype": self.output_dtype.name, "scale": float(scale), "zero_point": int(zero_point)}
 
     @property
     def input_dtype(self) -> np.dtype:

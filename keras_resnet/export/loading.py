@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.models.saving import check_keras_file, load_keras_file
 from keras_resnet.training.run_folder import RunFolder
 
@@ -31,14 +32,14 @@ def model_file(path: str | Path) -> Path:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no such file or folder: {str(path)!r}")
+        raise MissingFileError(f"no such file or folder: {str(path)!r}")
     if path.is_dir():
         run = RunFolder(path)
         if run.is_run():
             return check_keras_file(run.checkpoint("auto"))
         found = [path / name for name in FOLDER_MODELS if (path / name).is_file()]
         if not found:
-            raise ValueError(
+            raise InvalidInputError(
                 f"folder {str(path)!r} holds neither best.keras nor last.keras and is not "
                 f"a training run folder; pass a run folder from training or a .keras file"
             )
@@ -61,11 +62,11 @@ def resolve_model(model: keras.Model | str | Path) -> tuple[keras.Model, str]:
         path = model_file(model)
         model, source = load_keras_file(path), str(path)
     if not isinstance(model, keras.Model):
-        raise ValueError(
+        raise InvalidInputError(
             f"model must be a keras.Model, a .keras file or a run folder, got {type(model).__name__}"
         )
     if len(model.inputs) != 1 or len(model.outputs) != 1 or len(model.input.shape) != 4:
-        raise ValueError(
+        raise InvalidInputError(
             "export_model expects an image classifier: one (batch, H, W, C) input and one output"
         )
     return model, source

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from keras_resnet._utils.validation import check_choices
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.litert import QUANTIZATIONS, check_backend_for_tflite
 from keras_resnet.export.saved_model import check_backend_for_saved_model
 
@@ -43,12 +44,12 @@ def check_options(
     formats = check_choices("formats", formats, FORMATS)
     quantize = parse_quantize(quantize)
     if "tflite" not in formats and quantize != ("float32",):
-        raise ValueError(
+        raise InvalidInputError(
             f"quantize={quantize} applies to TFLite files only; add 'tflite' to formats "
             f"(the SavedModel is always float32)"
         )
     if "int8" in quantize and representative_data is None:
-        raise ValueError(
+        raise InvalidInputError(
             "quantize='int8' needs representative_data: a few hundred real training images "
             "(raw pixels, shaped like the model input) to calibrate the int8 ranges "
             "(CLI: --dataset SPEC, e.g. --dataset digits, or --representative-npz PATH "

@@ -51,6 +51,7 @@ def export_run(
         data_dir=options["data_dir"],
         image_size=options["image_size"],
         validation_fraction=options["validation_fraction"],
+        skip_bad_images=options.get("skip_bad_images", False),
     )
     return export_model(
         checkpoint,

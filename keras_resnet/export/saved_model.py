@@ -1,7 +1,9 @@
 """SavedModel export with a serving signature for raw images, built on Keras' `ExportArchive`.
 
 The SavedModel's `serve` signature (also `serving_default`) takes a dynamic batch of float images,
-`serve_uint8` the same images as uint8, and both return `{"probabilities", "logits"}`. When the
+`serve_uint8` the same images as uint8, and both return `{"probabilities", "logits"}` for a softmax
+classifier, `{"logits"}` alone for a model whose output is logits (its output is never called
+probabilities). When the
 model carries its own `normalization` layer the signatures take raw pixels (0..255) and need no
 preprocessing by the caller. Works on every backend Keras' ExportArchive supports (TF, JAX).
 With class names, on the TensorFlow backend, a `classify` signature (same images in) returns the
@@ -19,6 +21,7 @@ import numpy as np
 from keras_resnet.errors import InvalidInputError
 from keras_resnet.export.preparation import find_layer
 from keras_resnet.export.runners import Runner
+from keras_resnet.models.outputs import output_kind
 
 if TYPE_CHECKING:
     import keras
@@ -34,7 +37,7 @@ def check_backend_for_saved_model() -> None:
 
     backend = keras.backend.backend()
     if backend not in BACKENDS:
-        raise ValueError(
+        raise InvalidInputError(
             f"SavedModel export needs the TensorFlow or JAX backend, but Keras is running on {backend!r} "
             f"(its ExportArchive needs fixed shapes and is experimental). Save the model "
             f"(model.save('model.keras')) and export it with KERAS_BACKEND=tensorflow, e.g. "
@@ -54,12 +57,15 @@ def serving_model(model: keras.Model, *, include_preprocessing: bool = True) -> 
     """A model sharing `model`'s layers that returns {"probabilities", "logits"} (logits if any).
 
     With `include_preprocessing=False` it starts after the `normalization` layer, so it takes
-    normalised images. Logits are the output of the `predictions` layer.
+    normalised images. Logits are the output of the `predictions` layer; a model whose own output
+    is logits (linear activation, `keras_resnet.models.outputs`) returns {"logits"} alone.
     """
     import keras
 
     normalization = find_layer(model, "normalization")
     inputs = model.input if include_preprocessing or normalization is None else normalization.output
+    if output_kind(model) == "logits":
+        return keras.Model(inputs, {"logits": model.output}, name=model.name)
     outputs = {"probabilities": model.output}
     predictions = find_layer(model, "predictions")
     if predictions is not None and predictions.output is not model.output:
@@ -102,7 +108,7 @@ def export_saved_model(
         uint8_images = [tf.TensorSpec(float_images[0].shape, tf.uint8, name="images")]
         archive.add_endpoint("serve_uint8", serve, input_signature=uint8_images)
         signatures.append("serve_uint8")
-    check_class_names(class_names, served.output["probabilities"].shape[-1])
+    check_class_names(class_names, model.output.shape[-1])
     if class_names is not None and keras.backend.backend() == "tensorflow":
         archive.add_endpoint("classify", _classify(serve, class_names), input_signature=float_images)
         signatures.append("classify")
@@ -117,7 +123,10 @@ def _classify(serve: Callable, class_names: Sequence[str]) -> Callable:
     names = [str(name) for name in class_names]
 
     def classify(images):
-        probabilities = serve(images)["probabilities"]
+        outputs = serve(images)
+        probabilities = (
+            outputs["probabilities"] if "probabilities" in outputs else tf.nn.softmax(outputs["logits"])
+        )
         top = tf.math.top_k(probabilities, k=min(TOP_K, len(names)))
         return {
             "top_k_indices": top.indices,
@@ -144,4 +153,6 @@ class SavedModelRunner(Runner):
         return {name: value.numpy() for name, value in outputs.items()}
 
     def run_batch(self, images: np.ndarray) -> np.ndarray:
-        return self.serve(images)["probabilities"]
+        """The model's own output: "probabilities", or "logits" for a model that outputs logits."""
+        outputs = self.serve(images)
+        return outputs["probabilities"] if "probabilities" in outputs else outputs["logits"]

@@ -66,7 +66,7 @@ class GradientNormCallback(keras.callbacks.Callback):
         self.mode = check_choice("mode", mode, MODES)
         check_int("every_n_batches", every_n_batches, allow_none=True)
         if mode == "probe" and probe is None:
-            raise ValueError(
+            raise InvalidInputError(
                 "mode='probe' needs a probe batch (x, y): pass probe=..., or use "
                 "GradientNormCallback.from_dataset(dataset) to take its first batch"
             )
@@ -101,7 +101,7 @@ class GradientNormCallback(keras.callbacks.Callback):
             if probe_size is not None:
                 x, y = x[:probe_size], y[:probe_size]
             return cls(probe=(x, y), **kwargs)
-        raise ValueError("the dataset is empty; a probe batch needs at least one (x, y) batch")
+        raise InvalidInputError("the dataset is empty; a probe batch needs at least one (x, y) batch")
 
     @property
     def csv_path(self) -> str | None:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
+from keras_resnet.errors import InvalidInputError
+
 if TYPE_CHECKING:
     import keras
 
@@ -102,7 +104,7 @@ def layer_patterns(layers: str | Iterable[str] | None) -> list[re.Pattern] | Non
         return None
     patterns = [re.compile(layers)] if isinstance(layers, str) else [re.compile(p) for p in layers]
     if not patterns:
-        raise ValueError("layers=[] selects no layer; pass None to record every layer")
+        raise InvalidInputError("layers=[] selects no layer; pass None to record every layer")
     return patterns
 
 
@@ -111,7 +113,9 @@ def select_layers(model: keras.Model, patterns: Iterable[re.Pattern] | None = No
     (`re.search`; None: every such layer), in `model.layers` order with their depths; a
     ValueError if there is none, since then there is nothing to record."""
     if not model.trainable_variables:
-        raise ValueError(f"model {model.name!r} has no trainable weights; there are no gradients to record")
+        raise InvalidInputError(
+            f"model {model.name!r} has no trainable weights; there are no gradients to record"
+        )
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}
     depths = layer_depths(model)
     chosen = []
@@ -120,7 +124,7 @@ def select_layers(model: keras.Model, patterns: Iterable[re.Pattern] | None = No
         if weights and (patterns is None or any(p.search(layer.name) for p in patterns)):
             chosen.append(LayerSlot(layer.name, depths.get(layer.name, 0), weights))
     if not chosen:
-        raise ValueError(
+        raise InvalidInputError(
             f"layers={[p.pattern for p in patterns or ()]} matches no layer with trainable "
             f"weights in model {model.name!r}"
         )

@@ -18,6 +18,7 @@ import numpy as np
 from keras import ops
 
 from keras_resnet._utils.types import Tensor
+from keras_resnet.errors import InvalidInputError
 
 __all__ = ["GradientResult", "loss_and_gradients", "count_nonfinite", "default_loss"]
 
@@ -69,7 +70,7 @@ def loss_and_gradients(
     gradients of the unscaled loss. Gradients of variables the loss does not reach are zeros.
     """
     if not model.trainable_variables:
-        raise ValueError(f"model {model.name!r} has no trainable weights to take gradients of")
+        raise InvalidInputError(f"model {model.name!r} has no trainable weights to take gradients of")
     loss_fn = loss_fn or default_loss(model)
     scale = _loss_scale(model, loss_scale)
     trainable = model.trainable_variables

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from keras_resnet._utils.types import Tensor
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.gradients.measure import count_nonfinite, default_loss, loss_and_gradients
 from keras_resnet.gradients.tap import AppliedGradientTap
 
@@ -80,13 +81,15 @@ def global_step(model: keras.Model) -> int:
 def check_batch(batch: Any) -> tuple[Tensor, Tensor]:
     """`batch` as (x, y) if it is a non-empty pair whose batch sizes agree, else a ValueError."""
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-        raise ValueError("a probe batch must be a tuple (x, y)")
+        raise InvalidInputError("a probe batch must be a tuple (x, y)")
     x, y = batch[0], batch[1]
     x_shape, y_shape = np.shape(x), np.shape(y)
     if len(x_shape) == 0 or x_shape[0] == 0:
-        raise ValueError(f"the probe batch is empty (x has shape {tuple(x_shape)})")
+        raise InvalidInputError(f"the probe batch is empty (x has shape {tuple(x_shape)})")
     if len(y_shape) == 0 or y_shape[0] != x_shape[0]:
-        raise ValueError(f"probe x and y disagree on the batch size: x {tuple(x_shape)}, y {tuple(y_shape)}")
+        raise InvalidInputError(
+            f"probe x and y disagree on the batch size: x {tuple(x_shape)}, y {tuple(y_shape)}"
+        )
     return x, y
 
 
@@ -97,4 +100,6 @@ def check_input_shape(x: Tensor, model: keras.Model) -> None:
     if expected is None:
         return
     if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
-        raise ValueError(f"probe x has per-sample shape {got}, but model {model.name!r} takes {expected}")
+        raise InvalidInputError(
+            f"probe x has per-sample shape {got}, but model {model.name!r} takes {expected}"
+        )

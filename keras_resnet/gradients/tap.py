@@ -16,6 +16,8 @@ import sys
 
 import keras
 
+from keras_resnet.errors import InvalidInputError
+
 __all__ = ["AppliedGradientTap"]
 
 
@@ -39,7 +41,7 @@ class AppliedGradientTap:
     def __init__(self, model):
         optimizer = model.optimizer
         if optimizer is None:
-            raise ValueError("mode='train' reads the optimizer's gradients; compile the model first")
+            raise InvalidInputError("mode='train' reads the optimizer's gradients; compile the model first")
         _refuse_tf_replicas(model)
         self.outer = optimizer
         self.inner = _innermost(optimizer)
@@ -138,7 +140,7 @@ def _refuse_tf_replicas(model) -> None:
         return
     strategy = getattr(model, "distribute_strategy", None)
     if strategy is not None and strategy.num_replicas_in_sync > 1:
-        raise ValueError(
+        raise InvalidInputError(
             "mode='train' reads the gradients the optimizer applies, which under a "
             "tf.distribute strategy with several replicas are per-replica shares; "
             "use mode='probe' (it measures the whole batch's gradients)"

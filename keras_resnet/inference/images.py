@@ -1,79 +1,162 @@
-"""Read image files for prediction, resized the way the model expects.
+"""Images for prediction, from files, folders, NumPy arrays or PIL images, resized the way the model expects.
+
+Every input takes one path, with Pillow and NumPy alone (no TensorFlow, no Keras), so a `.tflite`
+file runs on a device with `ai-edge-litert`, Pillow and NumPy, and every model format sees exactly
+the same pixels: a file is fully decoded by `keras_resnet.data.images.decode_image`; a PIL image is
+converted the same way; then pixels become float32 RGB (or grey) 0-255 and are resized by one rule.
 
 The rule: a model whose input is 128 pixels or more (ImageNet-sized) gets the ImageNet evaluation
 transform, shorter side resized to input/0.875 (256 for 224) then the centre input x input crop;
 a smaller input (a model trained on small images such as digits or CIFAR) gets the whole image
-resized to its input size, as training resized it. Pixels stay RGB 0-255: models built with
-pretrained weights, and this package's exports, normalise inside.
+resized to its input size. Arrays go through the same rule as files (an array is an image, not a
+model input), so an array and the file it came from give the same answer. Resizing is bilinear,
+antialiased when shrinking (Pillow's filter), on float32 pixels. Pixels stay 0-255: models built
+with pretrained weights, and this package's exports, normalise inside.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+from keras_resnet.data.images import decode_image, split_image_files
+from keras_resnet.errors import InvalidInputError, MissingFileError
 
-if TYPE_CHECKING:
-    import tensorflow as tf
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 IMAGENET_CROP_FRACTION = 0.875
 IMAGENET_RULE_MIN_SIZE = 128
+NOTICE_NAMES = 5
+"""How many unused files a folder's notice names before it gives a count."""
+
+__all__ = ["read_images", "resize", "to_pixels"]
 
 
-def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files as given, and the image files inside any folder (sorted)."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise MissingFileError(f"no such image file or folder: {str(path)!r}")
-    if not found:
-        raise InvalidInputError(f"no images found in {', '.join(map(str, paths))}")
-    return found
+def read_images(inputs: Any, size: tuple[int, int], channels: int = 3) -> tuple[list[str], np.ndarray]:
+    """(names, float32 batch (N, height, width, channels)) for any mix of inputs.
+
+    Args:
+        inputs: an image file, a folder of images, a NumPy array (HWC or NHWC, RGB or grey 0-255,
+            uint8 or float), a PIL image, or a list/tuple mixing them.
+        size: (height, width) of the model input.
+        channels: 3 for RGB models, 1 for grey ones.
+
+    Files are named by their path, arrays "array[k]" and PIL images "image[k]", k being the
+    image's position in the batch. A folder's files that are not images are named in one notice
+    on stderr; a corrupt image is a `CorruptFileError` naming it.
+    """
+    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not items:
+        raise InvalidInputError("no images given: pass image files, folders, arrays or PIL images")
+    names, images = [], []
+    for item in items:
+        for name, pixels in _expand(item, channels):
+            names.append(str(name) if isinstance(name, Path) else f"{name}[{len(images)}]")
+            images.append(resize(pixels, size))
+    return names, np.stack(images)
 
 
-def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
-    """One image as float32 (height, width, channels) pixels 0-255, resized by the module's rule."""
-    import tensorflow as tf
+def _expand(item: Any, channels: int) -> Iterable[tuple[Path | str, np.ndarray]]:
+    """(file path, or "array"/"image" for in-memory images, pixels) for each image `item` holds."""
+    if isinstance(item, (str, os.PathLike)):
+        for path in _image_files(Path(item)):
+            yield path, decode_image(path, channels)
+    elif isinstance(item, np.ndarray):
+        batch = _check_array(item)
+        for image in batch:
+            yield "array", to_pixels(image, channels)
+    elif type(item).__module__.startswith("PIL.") and hasattr(item, "convert"):
+        converted = np.asarray(item.convert("RGB" if channels == 3 else "L"), dtype=np.uint8)
+        yield "image", converted[..., None] if channels == 1 else converted
+    else:
+        raise InvalidInputError(
+            f"cannot read an image from a {type(item).__name__}: pass a file or folder path, a NumPy "
+            "array (height, width, channels) or (batch, height, width, channels), or a PIL image"
+        )
 
-    try:
-        image = tf.io.decode_image(tf.io.read_file(str(path)), channels=channels, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError) as err:
-        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        raise CorruptFileError(f"cannot read image {str(path)!r}: {reason[:120]}") from None
-    return resize(tf.cast(image, tf.float32), size).numpy()
+
+def _image_files(path: Path) -> list[Path]:
+    """`path` itself, or the image files in folder `path` (the others named in one notice)."""
+    if not path.exists():
+        raise MissingFileError(f"no such image file or folder: {str(path)!r}")
+    if not path.is_dir():
+        return [path]
+    entries = sorted(path.iterdir())
+    images, others = split_image_files(p for p in entries if p.is_file())
+    others += [p for p in entries if not p.is_file() and not p.name.startswith(".")]
+    if others:
+        shown = ", ".join(p.name for p in others[:NOTICE_NAMES])
+        more = f" and {len(others) - NOTICE_NAMES} more" if len(others) > NOTICE_NAMES else ""
+        print(
+            f"note: {len(others)} entries of {str(path)!r} are not image files and were not used: "
+            f"{shown}{more}",
+            file=sys.stderr,
+            flush=True,
+        )
+    if not images:
+        raise InvalidInputError(f"folder {str(path)!r} holds no image files")
+    return images
 
 
-def resize(image: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
-    """`image` (a float tensor) at `size` by the ImageNet rule or a plain resize (see module doc)."""
-    import tensorflow as tf
+def _check_array(array: np.ndarray) -> np.ndarray:
+    """`array` as a batch (N, H, W, C), or a one-line error saying what an image array looks like."""
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] not in (1, 3) or 0 in array.shape:
+        raise InvalidInputError(
+            f"an image array must be (height, width, channels) or (batch, height, width, channels) "
+            f"with 1 (grey) or 3 (RGB) channels; got shape {array.shape}"
+        )
+    if array.dtype.kind not in "uif":
+        raise InvalidInputError(
+            f"an image array must hold numbers (uint8 or float 0-255); got dtype {array.dtype}"
+        )
+    return array
 
+
+def to_pixels(image: np.ndarray, channels: int) -> np.ndarray:
+    """One (H, W, 1 or 3) image with `channels` channels: grey repeated to RGB, RGB to grey as
+    Pillow's "L" conversion does (ITU-R 601-2 luma), so an array matches its decoded file."""
+    if image.shape[-1] == channels:
+        return image
+    if channels == 3:
+        return np.repeat(image, 3, axis=-1)
+    if image.dtype == np.uint8:
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(image).convert("L"))[..., None]
+    grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return grey[..., None]
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` (H, W, C) as float32 at `size`, by the ImageNet rule or a plain resize (module doc)."""
+    image = np.asarray(image, dtype=np.float32)
     height, width = size
     if min(size) < IMAGENET_RULE_MIN_SIZE:
-        return tf.image.resize(image, size, antialias=True)
-    shorter = round(min(size) / IMAGENET_CROP_FRACTION)
-    h, w = image.shape[0], image.shape[1]
-    scale = shorter / min(h, w)
-    image = tf.image.resize(
-        image, (max(height, round(h * scale)), max(width, round(w * scale))), antialias=True
-    )
+        return _resize(image, (height, width))
+    h, w = image.shape[:2]
+    scale = round(min(size) / IMAGENET_CROP_FRACTION) / min(h, w)
+    image = _resize(image, (max(height, round(h * scale)), max(width, round(w * scale))))
     top = (image.shape[0] - height) // 2
     left = (image.shape[1] - width) // 2
     return image[top : top + height, left : left + width]
 
 
-def read_images(
-    paths: Iterable[str | os.PathLike], size: tuple[int, int], channels: int = 3
-) -> tuple[list[Path], np.ndarray]:
-    """(files, float32 batch) for image files and folders; a corrupt file is an error naming it."""
-    files = expand_paths(paths)
-    return files, np.stack([read_image(path, size, channels) for path in files])
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear float32 resize of each channel with Pillow (antialiased when shrinking)."""
+    from PIL import Image
+
+    if image.shape[:2] == tuple(size):
+        return image
+    height, width = size
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(image[..., c])).resize((width, height), Image.BILINEAR)
+        )
+        for c in range(image.shape[-1])
+    ]
+    return np.stack(channels, axis=-1).astype(np.float32)

@@ -47,9 +47,15 @@ def save_model(
     with atomic_path(path) as partial:  # keeps the .keras suffix that model.save needs
         model.save(partial)
         if names is not None:
-            with zipfile.ZipFile(partial, "a") as archive:
-                archive.writestr(LABELS_FILE, labels_text(names))
+            add_labels(partial, names)
     return path
+
+
+def add_labels(keras_file: str | os.PathLike, class_names: Sequence[str]) -> None:
+    """Put `labels.txt` inside a `.keras` file that has none (Keras ignores members it does not know)."""
+    with zipfile.ZipFile(keras_file, "a") as archive:
+        if LABELS_FILE not in archive.namelist():
+            archive.writestr(LABELS_FILE, labels_text(class_names))
 
 
 def keras_file_labels(path) -> tuple[str, ...] | None:

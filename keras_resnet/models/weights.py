@@ -37,6 +37,11 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
             f"kr.resnet50(weights={path!r}) or kr.build('resnet50', weights={path!r})"
         )
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise InvalidInputError(
+            f"weights {path!r} is a folder, not a weights file; pass the path of a "
+            f"{' / '.join(WEIGHT_SUFFIXES)} file inside it"
+        )
     if not os.path.isfile(path):
         if looks_like_source_name(path):
             resolve(model.name, path)  # raises: an unknown source, named with the valid ones

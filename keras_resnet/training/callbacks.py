@@ -59,7 +59,9 @@ class TestSplitScore(keras.callbacks.Callback):
             logs["test_accuracy"] = result["accuracy"]
 
 
-def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, loggers=(), extra=()) -> list:
+def make_callbacks(
+    run: RunFolder, *, best_threshold: float | None = None, loggers=(), extra=(), class_names=None
+) -> list:
     """The standard callback list of a run, with `loggers` and `extra` placed before the loggers.
 
     `loggers` (callbacks that add values to the epoch logs, e.g. the gradient-norm probe) come
@@ -70,7 +72,7 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
     the backup last of the files (a history row without its backup is dropped and the epoch
     trained again on `--resume`, so history.csv never lacks an epoch the run continued from), and
     last the progress display (`progress.RunProgress`: the epoch bar without the gradient figures,
-    which the loggers above record, and the run's ETA).
+    which the loggers above record, and the run's ETA). `class_names` go inside both checkpoints.
     """
     tensorboard = []
     if tensorboard_available():
@@ -84,12 +86,13 @@ def make_callbacks(run: RunFolder, *, best_threshold: float | None = None, logge
         *tensorboard,
         AtomicModelCheckpoint(
             str(run.best),
+            class_names=class_names,
             monitor="val_accuracy",
             mode="max",
             save_best_only=True,
             initial_value_threshold=best_threshold,
         ),
-        AtomicModelCheckpoint(str(run.last)),
+        AtomicModelCheckpoint(str(run.last), class_names=class_names),
         EpochBackup(run.backup),
         RunProgress(),
     ]

@@ -22,12 +22,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
 
 from keras_resnet._utils.atomic import atomic_path, write_json
 from keras_resnet.errors import ArchitectureMismatchError, CorruptFileError
+from keras_resnet.models.labels import add_labels
 from keras_resnet.models.saving import check_weights_file
 from keras_resnet.training.run_folder import read_json
 
@@ -42,7 +44,13 @@ def _finite_loss(logs) -> bool:
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint whose file is always complete; epochs with a non-finite loss are skipped."""
+    """ModelCheckpoint whose file is always complete and carries the class names (`labels.txt`
+    inside, so a checkpoint copied out of its run still names its classes); epochs with a
+    non-finite loss are skipped."""
+
+    def __init__(self, filepath: str, *, class_names: Sequence[str] | None = None, **kwargs):
+        super().__init__(filepath, **kwargs)
+        self.class_names = tuple(class_names) if class_names else None
 
     def on_epoch_end(self, epoch, logs=None):
         if not _finite_loss(logs):
@@ -54,6 +62,8 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
                 super().on_epoch_end(epoch, logs)
             finally:
                 self.filepath = final
+            if self.class_names and Path(temporary).is_file():
+                add_labels(temporary, self.class_names)
 
 
 class EpochBackup(keras.callbacks.Callback):
@@ -100,8 +110,12 @@ def _epoch_number(path: Path) -> int:
     return int(match.group(1))
 
 
-def restore_backup(model, backup_dir: str | os.PathLike) -> int:
+def restore_backup(model, backup_dir: str | os.PathLike, *, prepare=None) -> int:
     """Load the newest loadable backup into a compiled model; returns the epochs it completed.
+
+    `prepare(epochs_done)`, when given, is called before each backup is tried, to compile the model
+    as it was when that backup was written (a fine-tune run's phase decides what trains and the
+    optimizer's variables).
 
     The newest is the one `state.json` names (the files above it were never completed); a
     truncated or corrupt one falls back to the one before, with a note saying which is used.
@@ -119,10 +133,12 @@ def restore_backup(model, backup_dir: str | os.PathLike) -> int:
         newest = None  # a damaged state.json: trust the complete files' names instead
     if newest is not None:
         candidates = [p for p in candidates if _epoch_number(p) <= newest]
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
     problems = []
     for path in candidates:
+        if prepare is not None:
+            prepare(_epoch_number(path))
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
         try:
             check_weights_file(path)
             model.load_weights(path)

@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice, check_int
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.training import distribution, recipes
 from keras_resnet.training.run_folder import RunFolder
 
@@ -37,6 +38,10 @@ class TrainConfig:
     warmup_epochs: float | None = None
     warmup_until_error: float | None = None
     label_smoothing: float | None = None
+    weights: str | None = None  # a weight source or file to fine-tune from (None: from scratch)
+    freeze_epochs: int | None = None  # head-only epochs with the backbone frozen (fine-tune: 1)
+    head_lr: float | None = None  # the head phase's learning rate (fine-tune: 0.1 per 256 images)
+    batchnorm: str | None = None  # "frozen" (fine-tune) or "train"
     seed: int = 0
     mixed_precision: str | None = None
     jit_compile: bool = False
@@ -48,6 +53,7 @@ class TrainConfig:
     augment: bool = True
     gradient_norms: bool = True
     pipeline: str = "auto"  # input pipeline: auto, numpy or tfdata (`data.pipelines.PIPELINES`)
+    skip_bad_images: bool = False  # folder datasets: train on the images that decode, list the rest
     model_args: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -67,14 +73,18 @@ class TrainConfig:
 
 def resolve_config(given: dict, *, out: str, resume: bool) -> TrainConfig:
     """The config of a run: `given` options over the defaults, or, when resuming an existing run,
-    over the run's saved options (so `--resume` needs no other flag)."""
+    over the run's saved options (so `--resume` needs no other flag). `weights` without a
+    `recipe` picks the fine-tune recipe (a resumed run keeps its own)."""
     run = RunFolder(out)
     base = TrainConfig().to_dict()
-    if resume and run.is_run():
+    resuming = resume and run.is_run()
+    if resuming:
         base = {**base, **run.train_config()}
     unknown = set(given) - set(base)
     if unknown:
-        raise ValueError(f"unknown training options: {', '.join(sorted(unknown))}")
+        raise InvalidInputError(f"unknown training options: {', '.join(sorted(unknown))}")
+    if given.get("weights") is not None and "recipe" not in given and not resuming:
+        given = {**given, "recipe": recipes.FINE_TUNE}
     return TrainConfig.from_dict({**base, **given})
 
 
@@ -85,7 +95,7 @@ def resumed_config(saved: dict, given: TrainConfig) -> TrainConfig:
     differing = [k for k in old_dict if k not in RUNTIME_FIELDS and old_dict[k] != new_dict[k]]
     if differing:
         details = ", ".join(f"{k}: run has {old_dict[k]!r}, given {new_dict[k]!r}" for k in differing)
-        raise ValueError(
+        raise InvalidInputError(
             f"cannot resume with different options ({details}); use the run's options or --overwrite"
         )
     for field in RUNTIME_FIELDS:
@@ -102,6 +112,13 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
     check_choice("mixed precision", config.mixed_precision, (None, *PRECISIONS))
     check_choice("pipeline", config.pipeline, ("auto", "numpy", "tfdata"))
     distribution.check_distribute(config.distribute, backend=keras.backend.backend())
+    if config.recipe == recipes.FINE_TUNE and config.weights is None:
+        raise InvalidInputError(
+            "the fine-tune recipe starts from pretrained weights: give --weights (imagenet, "
+            "torchvision, timm, keras.applications or a weights file), or choose another --recipe"
+        )
+    if config.weights is not None:
+        _check_weights(config.model, config.weights)
     return recipes.resolve_recipe(
         config.recipe,
         model=config.model,
@@ -112,7 +129,31 @@ def check_config(config: TrainConfig) -> recipes.ResolvedRecipe:
         warmup_epochs=config.warmup_epochs,
         warmup_until_error=config.warmup_until_error,
         label_smoothing=config.label_smoothing,
+        freeze_epochs=config.freeze_epochs,
+        head_lr=config.head_lr,
+        batchnorm=config.batchnorm,
     )
+
+
+def _check_weights(model: str, weights: str) -> None:
+    """Refuse, before any data is read, a weight source that does not publish `model`, an unknown
+    source name, a missing file, or a builder of one's own (whose layers no source names)."""
+    import os
+
+    from keras_resnet.errors import MissingFileError
+    from keras_resnet.models.pretrained.registry import is_source_name, looks_like_source_name, resolve
+
+    if ":" in model:
+        raise InvalidInputError(
+            f"--weights needs a model name from `keras-resnet models`, not the builder {model!r}"
+        )
+    if is_source_name(weights) or (looks_like_source_name(weights) and not os.path.exists(weights)):
+        resolve(model, weights)
+    elif not os.path.isfile(weights):
+        raise MissingFileError(
+            f"weights file {weights!r} does not exist; give a source (imagenet, torchvision, timm, "
+            "keras.applications) or the path of a .safetensors, .pth, .keras or .weights.h5 file"
+        )
 
 
 def default_model_builder(name: str, **options: Any) -> keras.Model:
@@ -126,10 +167,10 @@ def default_model_builder(name: str, **options: Any) -> keras.Model:
         try:
             builder = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError) as err:
-            raise ValueError(f"cannot import model builder {name!r}: {err}") from None
+            raise InvalidInputError(f"cannot import model builder {name!r}: {err}") from None
         return builder(name=function, **options)
     from keras_resnet.models.resnet import build, list_models
 
     if name not in list_models():
-        raise ValueError(f"unknown model {name!r}; `keras-resnet models` lists the names")
+        raise InvalidInputError(f"unknown model {name!r}; `keras-resnet models` lists the names")
     return build(name, **options)

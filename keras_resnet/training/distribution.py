@@ -36,12 +36,12 @@ def check_distribute(kind: str | None, *, backend: str) -> None:
     check_choice("--distribute", kind, CHOICES)
     needed = BACKEND_OF[kind]
     if backend != needed:
-        raise ValueError(
+        raise InvalidInputError(
             f"--distribute {kind} needs the {needed} backend but Keras runs on {backend}; "
             f"set KERAS_BACKEND={needed}"
         )
     if kind == "mirrored" and is_multi_worker():
-        raise ValueError(
+        raise InvalidInputError(
             "--distribute mirrored across several workers (TF_CONFIG) fails inside Keras 3's fit "
             "(keras-team/keras#20585); train on several machines with KERAS_BACKEND=jax and "
             "--distribute data-parallel, setting KERAS_DISTRIBUTION_JOB_ADDRESSES, "
@@ -182,12 +182,14 @@ def pipeline_for(kind: str | None, pipeline: str) -> str:
     if kind == "mirrored" and pipeline == "auto":
         return "tfdata"
     if kind == "mirrored" and pipeline == "numpy" and is_multi_worker():
-        raise ValueError(
+        raise InvalidInputError(
             "--distribute mirrored across workers needs --pipeline tfdata (tf.distribute shards it)"
         )
     if kind == "data-parallel" and jax_processes() > 1:
         if pipeline == "tfdata":
-            raise ValueError("several JAX processes need --pipeline numpy (each reads its share of a batch)")
+            raise InvalidInputError(
+                "several JAX processes need --pipeline numpy (each reads its share of a batch)"
+            )
         return "numpy"
     return pipeline
 

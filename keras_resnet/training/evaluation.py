@@ -29,12 +29,14 @@ def score(model, dataset, *, top5: bool = False) -> dict:
         labels.append(batch[1])
         weights.append(batch[2] if len(batch) > 2 else np.ones(len(batch[1])))
     if not labels:
-        raise ValueError("the evaluation split is empty")
+        raise InvalidInputError("the evaluation split is empty; pass a dataset with images in it")
     real = np.concatenate(weights) > 0  # padding (weight 0) is not scored
     y = np.concatenate(labels)[real]
-    # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy.
+    # model.predict (not predict_on_batch) splits batches correctly under a distribution strategy;
+    # batches of one shape (the last one padded) are traced once per model, not twice.
     with distribution.process_local():
-        p = np.asarray(model.predict(images_only(dataset), verbose=0), dtype="float64")[real]
+        p = model.predict(images_only(dataset, pad_to=len(labels[0])), verbose=0)
+        p = np.asarray(p, dtype="float64")[: len(real)][real]
     result = {
         "examples": int(len(y)),
         "accuracy": float(np.mean(p.argmax(axis=1) == y)),
@@ -51,20 +53,29 @@ def evaluate_run(
     *,
     dataset: str | None = None,
     split: str = "test",
-    checkpoint: str = "last",
+    checkpoint: str = "auto",
     batch_size: int = 256,
     data_dir: str | None = None,
     download: bool = False,
 ) -> dict:
-    """Score a run folder's checkpoint (`last` or `best`) or a `.keras` file on a dataset split.
+    """Score a run folder's checkpoint or a `.keras` file on a dataset split.
 
-    For a run folder the dataset and its split options default to the ones it was trained on.
+    Args:
+        target: a run folder or a `.keras` file.
+        dataset: dataset spec; for a run folder, default the one it was trained on (with its
+            split options), so it is scored on the same test images.
+        split: "test" or "validation".
+        checkpoint: for a run folder, "auto" (its best checkpoint, else its last: the rule
+            `evaluate`, `predict` and `export` share), "best" or "last".
+        batch_size: images per prediction batch.
+        data_dir: where tfds data is prepared.
+        download: let tfds download the data.
     """
     from keras_resnet.data.pipelines import load_datasets
     from keras_resnet.models.saving import load_keras_file
 
     check_choice("split", split, ("test", "validation"))
-    check_choice("checkpoint", checkpoint, ("last", "best"))
+    check_choice("checkpoint", checkpoint, ("auto", "last", "best"))
     check_int("batch size", batch_size)
     path, options = Path(target), None
     if path.is_dir():
@@ -77,7 +88,7 @@ def evaluate_run(
         raise InvalidInputError(f"{target} is neither a run folder nor a .keras file")
     spec = dataset or (options["spec"] if options else None)
     if spec is None:
-        raise ValueError("pass --dataset to evaluate a .keras file")
+        raise InvalidInputError(f"pass --dataset to evaluate {target}: a .keras file names no dataset")
     model = load_keras_file(path)
     datasets = load_datasets(
         spec,
@@ -87,6 +98,7 @@ def evaluate_run(
         image_size=options["image_size"] if options else tuple(model.input_shape[1:3]),
         validation_fraction=options["validation_fraction"] if options else 0.1,
         download=download,
+        skip_bad_images=bool(options and options.get("skip_bad_images")),
     )
     expected = tuple(model.input_shape[1:])
     if tuple(datasets.info.image_shape) != expected:

@@ -16,7 +16,7 @@ import time
 
 from keras_resnet._utils.ownership import disk_errors_reported
 from keras_resnet._utils.provenance import provenance
-from keras_resnet.errors import TrainingError
+from keras_resnet.errors import InvalidInputError, TrainingError
 from keras_resnet.training import distribution, preflight, recipes
 from keras_resnet.training.callbacks import make_callbacks, tensorboard_available
 from keras_resnet.training.checkpoints import restore_backup
@@ -68,16 +68,20 @@ def train(
         info = datasets.info
         preflight.check_dataset(info)
         steps = _steps_per_epoch(info.train_examples, config.batch_size, drop=config.distribute is not None)
-        model, compiled = _build_and_compile(config, recipe, info, steps, build_model, verbose=verbose != 0)
+        model, compiled, phases = _build_and_compile(
+            config, recipe, info, steps, build_model, verbose=verbose != 0
+        )
         needed = preflight.check_space(run.root, model)
         if not distribution.is_chief():  # a non-chief worker writes into a scratch folder
             run = RunFolder(run.root / f".worker-{distribution.task_index()}")
         init_run_dir(run, overwrite=overwrite)
         if saved is not None:
             preflight.set_aside_corrupt_best(run)
-        initial_epoch = restore_backup(model, run.backup) if saved is not None else 0
+        prepare = phases.prepare_restore if phases is not None else None
+        initial_epoch = restore_backup(model, run.backup, prepare=prepare) if saved is not None else 0
         truncate_history(run.history, epochs=initial_epoch)
-        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps)
+        run.write_skipped_images(datasets.skipped)
+        _write_config(run, config, recipe, info, saved, initial_epoch, replicas, steps, phases)
         if not tensorboard_available():
             print("note: TensorBoard needs tensorflow and tensorboard (pip install them); no logs/ folder")
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
@@ -88,6 +92,7 @@ def train(
             else None,
             loggers=[gradients] if gradients else [],
             extra=[*compiled.callbacks, *extra_callbacks],
+            class_names=info.class_names,
         )
         with disk_errors_reported(run.root, needed_bytes=needed):
             _fit(
@@ -99,6 +104,7 @@ def train(
                 initial_epoch=initial_epoch,
                 one_hot=compiled.one_hot,
                 verbose=verbose,
+                phases=phases,
             )
             result = _scores(model, run, datasets.test, top5=recipe.top5)
     result.update(_run_summary(run, info, compiled, seconds=time.perf_counter() - start))
@@ -112,7 +118,28 @@ def train(
 
 
 def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_model, *, verbose: bool):
-    """The configured model, built for the dataset and compiled with the recipe."""
+    """The configured model, built for the dataset and compiled with the recipe, and for a run
+    from pretrained weights its `FreezeSchedule` (compiled for the first epoch's phase)."""
+    if config.weights is not None:
+        from keras_resnet.training.fine_tune import FreezeSchedule, build_fine_tune_model, phase_of_epoch
+
+        model, loaded = build_fine_tune_model(
+            config.model,
+            weights=config.weights,
+            classes=info.classes,
+            input_shape=info.image_shape,
+            kernel_regularizer=recipes.kernel_regularizer(recipe),
+            **config.model_args,
+        )
+        phases = FreezeSchedule(
+            model,
+            recipe,
+            steps_per_epoch=steps,
+            epochs=config.epochs,
+            jit_compile=True if config.jit_compile else "auto",
+            loaded=loaded,
+        )
+        return model, phases.compile(phase_of_epoch(0, recipe.freeze_epochs)), phases
     model = (build_model or default_model_builder)(
         config.model,
         classes=info.classes,
@@ -129,7 +156,7 @@ def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_mode
         jit_compile=True if config.jit_compile else "auto",
         verbose=verbose,
     )
-    return model, compiled
+    return model, compiled, None
 
 
 def _run_summary(run: RunFolder, info, compiled, *, seconds: float) -> dict:
@@ -153,7 +180,7 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
     from keras_resnet.data.pipelines import load_datasets
 
     if config.distribute == "data-parallel" and config.batch_size % replicas:
-        raise ValueError(f"batch size {config.batch_size} must be divisible by the {replicas} devices")
+        raise InvalidInputError(f"batch size {config.batch_size} must be divisible by the {replicas} devices")
     return load_datasets(
         config.dataset,
         batch_size=config.batch_size,
@@ -167,6 +194,7 @@ def load_config_data(config: TrainConfig, replicas: int = 1):
         eval_multiple=replicas if config.distribute == "data-parallel" else 1,
         pipeline=distribution.pipeline_for(config.distribute, config.pipeline),
         shard=distribution.process_shard(config.distribute),
+        skip_bad_images=config.skip_bad_images,
     )
 
 
@@ -180,22 +208,33 @@ def _fit(
     initial_epoch: int,
     one_hot: bool,
     verbose,
+    phases=None,
 ) -> None:
-    """`model.fit` over the run's epochs; a NaN/Inf loss becomes a TrainingError that says what to do."""
+    """`model.fit` over the run's epochs (one `fit` per phase of a fine-tune run, compiled for it);
+    a NaN/Inf loss becomes a TrainingError that says what to do."""
     info = datasets.info
     train_data, val_data = datasets.train, datasets.validation
     if one_hot:
         train_data, val_data = (_one_hot(d, info.classes) for d in (train_data, val_data))
+    if phases is None:
+        spans = [(None, initial_epoch, config.epochs)]
+    else:
+        from keras_resnet.training.fine_tune import segments
+
+        spans = segments(initial_epoch, config.epochs, phases.recipe.freeze_epochs)
     try:
-        model.fit(
-            train_data,
-            validation_data=val_data if info.validation_examples else None,
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
-        )  # the pipeline shuffles
+        for phase, start, end in spans:
+            if phase is not None and phase != phases.phase:
+                phases.compile(phase)
+            model.fit(
+                train_data,
+                validation_data=val_data if info.validation_examples else None,
+                epochs=end,
+                initial_epoch=start,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )  # the pipeline shuffles
     except RuntimeError as err:
         if "NaN or Inf loss" not in str(err):
             raise
@@ -229,10 +268,14 @@ def _gradient_callback(datasets, run: RunFolder, one_hot: bool):
     return GradientNormCallback.from_dataset(probe_data, output_dir=run.root, tensorboard_dir=tensorboard_dir)
 
 
-def _write_config(run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps) -> None:
-    """The run's config.json, with this session's provenance and devices."""
+def _write_config(
+    run: RunFolder, config, recipe, info, saved, initial_epoch, replicas, steps, phases
+) -> None:
+    """The run's config.json, with this session's provenance and devices, and for a run from
+    pretrained weights what was loaded (source, file, sha256) and the freeze schedule."""
     devices = distribution.device_names()
     run.write_config(
+        **(phases.record() if phases is not None else {}),
         train_config=config.to_dict(),
         recipe=recipe.to_dict(),
         dataset=info.to_dict(),

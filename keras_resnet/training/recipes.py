@@ -6,7 +6,10 @@ iterations), weight decay 1e-4, and for very deep or plain nets the paper's warm
 training error is below 80 % (`keras_resnet.training.warmup`; ~400 iterations for ResNet-110 on CIFAR), or
 for a fixed number of epochs when `warmup_epochs` is given. `imagenet` is the now-standard
 recipe of Goyal et al. 2017 and "Bag of Tricks" (He et al. 2019): lr 0.1 per 256 images, 5 linear
-warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4.
+warm-up epochs, cosine decay, label smoothing 0.1, weight decay 1e-4. `fine-tune` (`fine_tune`):
+BatchNorm frozen, 1 head-only epoch at lr 0.1 per 256 images, then every layer at 0.01 per 256 (a
+tenth of from-scratch) with cosine decay, label smoothing 0.1, no weight decay (it would only pull
+away from the pretrained weights).
 
 Weight decay is the paper's (Caffe/Torch) kind: coupled L2 whose gradient `wd * w` goes through
 momentum. It is applied as `keras.regularizers.L2(wd / 2)` on conv and dense *kernels only* (the
@@ -21,6 +24,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.specs import MODEL_SPECS
 
 if TYPE_CHECKING:  # Keras is imported where it is used, so the CLI's --help stays instant
@@ -48,7 +52,12 @@ class Recipe:
     step_fractions: tuple[float, ...] = (0.5, 0.75)
     step_factor: float = 0.1
     top5: bool = False
+    freeze_epochs: int = 0  # epochs with the backbone frozen (fine-tune's head-only warm-up)
+    head_lr_per_reference_batch: float | None = None  # the head phase's lr (None: the recipe's lr)
+    batchnorm: str = "train"  # "train", or "frozen": BN layers never train, in inference mode
 
+
+FINE_TUNE = "fine-tune"
 
 RECIPES = {
     "paper-cifar": Recipe(
@@ -75,6 +84,17 @@ RECIPES = {
         top5=True,
     ),
 }
+RECIPES[FINE_TUNE] = dataclasses.replace(
+    RECIPES["imagenet"],
+    name=FINE_TUNE,
+    lr_per_reference_batch=0.01,
+    weight_decay=0.0,
+    warmup_epochs=0.0,
+    top5=False,
+    freeze_epochs=1,
+    head_lr_per_reference_batch=0.1,
+    batchnorm="frozen",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +113,10 @@ class ResolvedRecipe:
     step_fractions: tuple[float, ...]
     step_factor: float
     top5: bool
+    freeze_epochs: int = 0
+    head_learning_rate: float | None = None
+    batchnorm: str = "train"
+    optimizer: str = "sgd"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -109,8 +133,12 @@ def resolve_recipe(
     warmup_epochs: float | None = None,
     warmup_until_error: float | None = None,
     label_smoothing: float | None = None,
+    freeze_epochs: int | None = None,
+    head_lr: float | None = None,
+    batchnorm: str | None = None,
 ) -> ResolvedRecipe:
-    """Apply overrides to a named recipe; `lr` (if given) is used as is, not batch-scaled.
+    """Apply overrides to a named recipe; `lr` and `head_lr` (if given) are used as they are, not
+    batch-scaled.
 
     The warm-up is `warmup_epochs` (fixed), or `warmup_until_error` (lr/10 until the training
     error is below it; constant-warm-up recipes only), or the recipe's default: paper-cifar gates
@@ -120,16 +148,19 @@ def resolve_recipe(
     learning_rate = (
         lr if lr is not None else recipe.lr_per_reference_batch * batch_size / recipe.reference_batch
     )
+    head_per_batch = (
+        recipe.head_lr_per_reference_batch or recipe.lr_per_reference_batch
+    ) / recipe.reference_batch
     if warmup_epochs is not None and warmup_until_error is not None:
-        raise ValueError("give a warm-up in epochs or until a training error, not both")
+        raise InvalidInputError("give a warm-up in epochs or until a training error, not both")
     if warmup_until_error is not None:
         if recipe.warmup != "constant":
-            raise ValueError(
+            raise InvalidInputError(
                 f"recipe {name!r} warms up linearly over epochs; a warm-up until a "
                 "training error needs a constant (lr/10) warm-up such as paper-cifar's"
             )
         if not 0 < warmup_until_error < 1:
-            raise ValueError(f"warm-up training error must be in (0, 1), got {warmup_until_error}")
+            raise InvalidInputError(f"warm-up training error must be in (0, 1), got {warmup_until_error}")
         warmup_epochs = 0.0
     elif warmup_epochs is None:
         if recipe.warmup_epochs is not None:
@@ -150,6 +181,9 @@ def resolve_recipe(
         step_fractions=recipe.step_fractions,
         step_factor=recipe.step_factor,
         top5=recipe.top5,
+        freeze_epochs=int(recipe.freeze_epochs if freeze_epochs is None else freeze_epochs),
+        head_learning_rate=float(head_lr if head_lr is not None else head_per_batch * batch_size),
+        batchnorm=check_choice("batchnorm", batchnorm or recipe.batchnorm, ("train", "frozen")),
     )
     checks = (
         ("learning rate", resolved.learning_rate, resolved.learning_rate > 0, "> 0"),
@@ -157,10 +191,12 @@ def resolve_recipe(
         ("weight decay", resolved.weight_decay, resolved.weight_decay >= 0, ">= 0"),
         ("warm-up epochs", resolved.warmup_epochs, resolved.warmup_epochs >= 0, ">= 0"),
         ("label smoothing", resolved.label_smoothing, 0 <= resolved.label_smoothing < 1, "in [0, 1)"),
+        ("freeze epochs", resolved.freeze_epochs, resolved.freeze_epochs >= 0, ">= 0"),
+        ("head learning rate", resolved.head_learning_rate, (resolved.head_learning_rate or 1) > 0, "> 0"),
     )
     for what, value, ok, allowed in checks:
         if not ok:
-            raise ValueError(f"{what} must be {allowed}, got {value}")
+            raise InvalidInputError(f"{what} must be {allowed}, got {value}")
     return resolved
 
 
@@ -188,7 +224,7 @@ def make_schedule(
         values = [lr * recipe.step_factor**i for i in range(len(boundaries) + 1)]
         if warmup > 0:
             if warmup - 1 >= boundaries[0]:
-                raise ValueError(
+                raise InvalidInputError(
                     f"a warm-up of {recipe.warmup_epochs:g} epochs reaches the first lr drop "
                     f"(epoch {recipe.step_fractions[0] * epochs:g}); use fewer --warmup-epochs"
                 )
@@ -200,7 +236,7 @@ def make_schedule(
             return ErrorGatedWarmup(schedule, factor=recipe.step_factor, last_step=boundaries[0])
         return schedule
     if warmup >= total:
-        raise ValueError(
+        raise InvalidInputError(
             f"warm-up of {recipe.warmup_epochs} epochs is not shorter than training ({epochs} epochs)"
         )
     if warmup == 0:
@@ -301,7 +337,7 @@ def compile_with_recipe(
 
     Args:
         model: the Keras model to compile; the warm-up rule looks `model.name` up in the spec table.
-        recipe: "paper-cifar" or "imagenet".
+        recipe: "paper-cifar" or "imagenet" (fine-tune: `fine_tune.FreezeSchedule`).
         batch_size: the batch size `fit` will use (the learning rate scales with it).
         steps_per_epoch: batches per epoch, for the schedule's step counts.
         epochs: the length of the run the schedule spans.

@@ -8,9 +8,9 @@ a folder holding another run is refused unless resuming or overwriting it, and o
 tool can prove it wrote (`_utils.ownership`) is ever resumed or replaced.
 
 Run folders from before the ownership marker (a `config.json` with `train_config`, no marker) are
-recognised by content: `--resume` continues them (and marks them), but `--overwrite` deletes one
-only when it holds nothing but names a run folder holds (`RUN_ENTRIES`); anything else in it
-(a `thesis.txt`) makes it foreign, and it is refused.
+recognised by content: `--resume` continues them (and marks them). `--overwrite`, of any run
+folder, deletes only the names a run folder holds (`RUN_ENTRIES`) and refuses, naming them, when
+anything else is in it (a `thesis.txt`, a `NOTES.txt`): the user's files are never deleted.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ RUN_ENTRIES = (
     "checkpoints",
     "backup",
     "export",
+    "skipped_images.txt",
 )
 
 
@@ -76,6 +77,7 @@ class RunFolder:
         self.last = self.checkpoints / "last.keras"
         self.backup = self.root / "backup"  # resume state; removed when training ends well
         self.export = self.root / "export"
+        self.skipped_images = self.root / "skipped_images.txt"  # images left out (--skip-bad-images)
 
     def is_run(self) -> bool:
         return self.config.is_file()
@@ -121,7 +123,20 @@ class RunFolder:
             "data_dir": config.get("data_dir"),
             "image_size": tuple(config["image_size"]) if config.get("image_size") else None,
             "validation_fraction": config.get("validation_fraction", 0.1),
+            "skip_bad_images": config.get("skip_bad_images", False),
         }
+
+    def write_skipped_images(self, skipped) -> None:
+        """List the (path, reason) of each image the run leaves out, one per line, tab-separated;
+        no file when none is left out (a stale list from an earlier session is removed).
+
+        Args:
+            skipped: (path, reason) pairs, as `Datasets.skipped` holds them.
+        """
+        if skipped:
+            write_text(self.skipped_images, "".join(f"{path}\t{reason}\n" for path, reason in skipped))
+        else:
+            self.skipped_images.unlink(missing_ok=True)
 
     def checkpoint(self, which: str = "auto") -> Path:
         """The `.keras` file of the `best` or `last` checkpoint; `auto`: best, else last."""
@@ -145,15 +160,20 @@ class RunFolder:
         steps_per_epoch: int,
         session: dict,
         previous: dict | None = None,
+        weights: dict | None = None,
+        freeze_schedule: dict | None = None,
     ) -> None:
         """config.json: the resolved options and numbers, and the provenance of every session
-        (`previous`, the config being resumed, keeps its sessions; the first is `environment`)."""
+        (`previous`, the config being resumed, keeps its sessions; the first is `environment`);
+        a run from pretrained weights adds `weights` (source, file, sha256) and `freeze_schedule`."""
         sessions = [*(previous or {}).get("sessions", []), session]
+        pretrained = {"weights": weights, "freeze_schedule": freeze_schedule} if weights else {}
         write_json(
             self.config,
             {
                 "train_config": train_config,
                 "recipe": recipe,
+                **pretrained,
                 "dataset": dataset,
                 "replicas": replicas,
                 "steps_per_epoch": steps_per_epoch,
@@ -200,19 +220,34 @@ def open_run_dir(root: str | os.PathLike, *, resume: bool, overwrite: bool) -> t
             f"output folder {run.root} holds another run; pass --resume to continue it "
             "or --overwrite to replace it"
         )
-    if overwrite and run.is_legacy_run():
-        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+    if overwrite and run.is_run():
+        check_overwritable(run)
     if not (run.is_run() and resume):
         return run, None
     run.train_config()  # a damaged config.json: one line now, not a KeyError later
     return run, run.read_config()
 
 
+def check_overwritable(run: RunFolder) -> None:
+    """Refuse `--overwrite` of a run folder that is not ours or holds anything but the run's own
+    files (`RUN_ENTRIES`), naming what else is there: a user's `NOTES.txt` is never deleted."""
+    ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
+    others = ownership.foreign_entries(run.root, RUN_ENTRIES)
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise ForeignPathError(
+            f"output folder {run.root} holds {shown} beside the run; --overwrite replaces only a "
+            f"run's own files, so nothing was changed: move {'it' if len(others) == 1 else 'them'} "
+            f"out of the folder, or choose another --out"
+        )
+
+
 def init_run_dir(run: RunFolder, *, overwrite: bool) -> None:
-    """Create and mark the folder; when overwriting, first empty it, provided it is ours."""
+    """Create and mark the folder; when overwriting, first delete the run's own files (only
+    `RUN_ENTRIES`, and only when the folder holds nothing else: `check_overwritable`)."""
     if overwrite and run.is_run():
-        ownership.check_replaceable(run.root, KIND, legacy_names=RUN_ENTRIES, what="output folder")
-        ownership.remove_owned(run.root)
+        check_overwritable(run)
+        ownership.remove_entries(run.root, RUN_ENTRIES)
     ownership.claim(run.root, KIND)
     run.checkpoints.mkdir(exist_ok=True)
     for folder in (run.root, run.checkpoints, run.backup):

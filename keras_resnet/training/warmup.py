@@ -19,6 +19,7 @@ from typing import Any
 import keras
 
 from keras_resnet._utils.types import Tensor
+from keras_resnet.errors import InvalidInputError
 
 __all__ = ["EndWarmupBelowError", "ErrorGatedWarmup"]
 
@@ -87,9 +88,9 @@ class EndWarmupBelowError(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         if schedule.warming_up is None:
-            raise ValueError("the schedule has no optimizer flag yet; call schedule.attach(optimizer)")
+            raise InvalidInputError("the schedule has no optimizer flag yet; call schedule.attach(optimizer)")
         if not 0 < max_error < 1:
-            raise ValueError(f"max_error must be in (0, 1), got {max_error!r}")
+            raise InvalidInputError(f"max_error must be in (0, 1), got {max_error!r}")
         self.schedule: ErrorGatedWarmup = schedule
         self._flag: keras.Variable = schedule.warming_up
         self.max_error: float = float(max_error)
@@ -105,7 +106,7 @@ class EndWarmupBelowError(keras.callbacks.Callback):
         if not self._warming:
             return
         if not logs or self.metric not in logs:
-            raise ValueError(
+            raise InvalidInputError(
                 f"the warm-up ends on the training error, but the logs have no "
                 f"{self.metric!r} metric; compile the model with it"
             )

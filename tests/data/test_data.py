@@ -9,6 +9,7 @@ import pytest
 
 from keras_resnet.data import folders, sources
 from keras_resnet.data import pipelines as data
+from keras_resnet.errors import CorruptFileError, MissingFileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,11 +132,11 @@ def test_malformed_npz_is_refused_with_a_message_naming_the_problem(tmp_path, ov
 
 
 def test_missing_or_corrupt_npz_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="npz file not found"):
+    with pytest.raises(MissingFileError, match="npz file not found"):
         data.load_datasets(f"npz:{tmp_path / 'none.npz'}")
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="cannot read .* as an .npz archive"):
+    with pytest.raises(CorruptFileError, match="cannot read .* as an .npz archive"):
         data.load_datasets(f"npz:{corrupt}")
 
 
@@ -180,7 +181,7 @@ def test_empty_folder_is_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no usable images"):
         data.load_datasets(f"folder:{tmp_path / 'empty'}", batch_size=4)
-    with pytest.raises(ValueError, match="folder not found"):
+    with pytest.raises(MissingFileError, match="folder not found"):
         data.load_datasets(f"folder:{tmp_path / 'missing'}", batch_size=4)
 
 
@@ -195,7 +196,7 @@ def test_tfds_dataset_loads_through_tfds_with_mock_data(tmp_path):
 
 
 def test_tfds_dataset_that_is_not_prepared_says_where_to_put_it_without_downloading(tmp_path):
-    with pytest.raises(ValueError, match=r"tfds:mnist is not prepared in .*mnist.*--data-dir"):
+    with pytest.raises(MissingFileError, match=r"tfds:mnist is not prepared in .*mnist.*--data-dir"):
         data.load_datasets("tfds:mnist", data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="unknown TensorFlow Datasets name"):
         data.load_datasets("tfds:no_such_dataset_here", data_dir=str(tmp_path))

@@ -148,6 +148,7 @@ def test_overwrite_replaces_an_existing_export(tmp_path):
         ".keras-resnet.json",  # the marker: an export the tool may replace
         "export_report.json",
         "model_float32.tflite",
+        "outputs.json",
     ]
     assert json.loads((tmp_path / "out" / "export_report.json").read_text())["model"] == "second"
     assert listing(tmp_path) == [
@@ -155,6 +156,7 @@ def test_overwrite_replaces_an_existing_export(tmp_path):
         "out/.keras-resnet.json",
         "out/export_report.json",
         "out/model_float32.tflite",
+        "out/outputs.json",
     ]
 
 

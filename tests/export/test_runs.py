@@ -47,6 +47,7 @@ def test_export_run_takes_the_last_checkpoint_without_a_best_and_replaces_the_pr
         ".keras-resnet.json",
         "export_report.json",
         "model_float32.tflite",
+        "outputs.json",
         "saved_model",
     ]
 

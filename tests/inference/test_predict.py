@@ -147,4 +147,4 @@ def test_an_unreadable_image_or_a_folder_with_a_corrupt_one_is_named(sources, tm
     for target in (bad, bad.parent):
         assert main(["predict", sources["tflite"], str(target)]) == 2
         err = capsys.readouterr().err.strip()
-        assert "cannot read image" in err and "broken.png" in err and "\n" not in err
+        assert "is not a readable image" in err and "broken.png" in err and "\n" not in err

@@ -177,9 +177,9 @@ def test_a_weights_file_of_another_architecture_is_refused_by_tensor_name(tmp_pa
         kr.resnet18(weights=str(path), input_shape=SHAPE)
 
 
-def test_a_pth_file_without_torch_says_torch_is_needed(tmp_path, monkeypatch):
+def test_a_pth_file_that_is_no_checkpoint_is_refused_by_the_torch_free_reader(tmp_path, monkeypatch):
     path = tmp_path / "resnet18.pth"
     path.write_bytes(b"not read")
-    monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(InvalidInputError, match="needs PyTorch: pip install torch"):
+    monkeypatch.setitem(sys.modules, "torch", None)  # .pth files are read without PyTorch
+    with pytest.raises(CorruptFileError, match="resnet18.pth' is not a PyTorch checkpoint.*truncated"):
         kr.resnet18(weights=str(path), input_shape=SHAPE)

@@ -119,8 +119,10 @@ def test_no_gradient_norms_writes_no_gradient_files_and_trains_identically(tmp_p
 
 def test_evaluate_scores_a_run_folder_and_a_keras_file_like_training_did(finished_run):
     out, metrics = finished_run
-    result = evaluate_run(str(out))
-    assert result["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    result = evaluate_run(str(out))  # best.keras, else last.keras: the rule predict and export share
+    assert result["accuracy"] == pytest.approx(metrics["test_best_checkpoint"]["accuracy"])
+    last = evaluate_run(str(out), checkpoint="last")
+    assert last["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     best = evaluate_run(str(out / "checkpoints" / "best.keras"), dataset="digits")
     assert best["accuracy"] == pytest.approx(metrics["test_best_checkpoint"]["accuracy"])
     with pytest.raises(ValueError, match="pass --dataset"):

@@ -71,7 +71,9 @@ def test_recipe_options_can_be_overridden_and_bad_values_are_refused():
         "paper-cifar", model="resnet20", batch_size=64, lr=0.05, weight_decay=5e-4
     )
     assert (recipe.learning_rate, recipe.weight_decay) == (0.05, 5e-4)
-    with pytest.raises(ValueError, match="recipe must be one of 'paper-cifar', 'imagenet'; got 'adam'"):
+    with pytest.raises(
+        ValueError, match="recipe must be one of 'paper-cifar', 'imagenet', 'fine-tune'; got 'adam'"
+    ):
         recipes.resolve_recipe("adam", model="resnet20", batch_size=128)
     with pytest.raises(ValueError, match="learning rate must be > 0"):
         recipes.resolve_recipe("paper-cifar", model="resnet20", batch_size=128, lr=0)

@@ -1,7 +1,8 @@
 """Read a weights file in a source's own format into {name: numpy array} or a keras.applications model.
 
 `.safetensors` (timm, and anyone's torch state dict) is read with the `safetensors` package's numpy
-API, no PyTorch needed; a PyTorch `.pth`/`.pt` state dict needs torch (the error says so); a
+API; a PyTorch `.pth`/`.pt` state dict (torchvision's files) by `pretrained.pth`, a restricted reader
+of torch's zip format that runs nothing in the file. Neither needs PyTorch, nor imports it. A
 keras.applications `.h5` is read by building that keras.applications model around it.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
+from keras_resnet.models.pretrained.pth import state_dict_arrays
 
 if TYPE_CHECKING:
     import keras
@@ -29,7 +31,7 @@ def read_torch_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if path.suffix == ".safetensors":
         return _read_safetensors(path)
     if path.suffix in (".pth", ".pt"):
-        return _read_pth(path)
+        return state_dict_arrays(path)
     raise InvalidInputError(f"{str(path)!r} is not a state dict: expected {', '.join(TORCH_SUFFIXES)}")
 
 
@@ -47,27 +49,6 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
             f"{str(path)!r} is not a readable .safetensors file ({str(err).splitlines()[0]}): "
             "it is truncated or of another format; download it again"
         ) from err
-
-
-def _read_pth(path: Path) -> dict[str, np.ndarray]:
-    try:
-        import torch
-    except ImportError as err:
-        raise InvalidInputError(
-            f"reading {str(path)!r} (a PyTorch .pth/.pt state dict) needs PyTorch: pip install torch; "
-            "or use a .safetensors file, or weights='timm', which need no torch"
-        ) from err
-    try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise CorruptFileError(
-            f"{str(path)!r} is not a readable PyTorch state dict ({str(err).splitlines()[0]}): "
-            "it is truncated or of another format; download it again"
-        ) from err
-    state = state.get("state_dict", state) if isinstance(state, dict) else state
-    if not isinstance(state, dict):
-        raise CorruptFileError(f"{str(path)!r} holds a {type(state).__name__}, not a state dict")
-    return {key: value.detach().float().numpy() for key, value in state.items() if hasattr(value, "numpy")}
 
 
 def keras_applications_model(
