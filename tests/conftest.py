@@ -3,7 +3,8 @@ other backends.
 
 Tiers: plain `pytest` runs the fast tier (unit tests of every module); tests marked `slow` are the
 end-to-end tier (training, real exports, notebooks, the wheel, docs, mypy, subprocess runs, fresh
-virtual environments). `pytest --all` runs both, as CI does; `pytest -m slow` only the end-to-end one.
+virtual environments). `pytest --all` runs both, as CI does; `pytest -m slow` only the end-to-end one;
+a test named by its id (`pytest tests/x.py::test_y`) runs whatever its tier.
 """
 
 import os
@@ -33,15 +34,21 @@ def pytest_addoption(parser):
     )
 
 
+def _fast_tier_only(config) -> bool:
+    """Without --all, an -m expression or a test named by id (`file.py::test`), only the fast tier."""
+    named = any("::" in arg for arg in config.args)
+    return not (config.getoption("run_all") or config.getoption("markexpr") or named)
+
+
 def pytest_report_header(config):
-    if config.getoption("run_all") or config.getoption("markexpr"):
-        return None
-    return "tier: fast (tests marked slow are deselected; `--all` runs both tiers, as CI does)"
+    if _fast_tier_only(config):
+        return "tier: fast (tests marked slow are deselected; `--all` runs both tiers, as CI does)"
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
-    """The fast tier by default: deselect tests marked slow unless --all or an -m expression is given."""
-    if config.getoption("run_all") or config.getoption("markexpr"):
+    """The fast tier by default: deselect the tests marked slow (see `_fast_tier_only`)."""
+    if not _fast_tier_only(config):
         return
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if slow:
