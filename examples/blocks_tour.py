@@ -35,7 +35,11 @@ import keras_resnet as kr
 from keras_resnet.models.blocks import BLOCK_BUILDERS, BlockOptions
 from keras_resnet.models.complexity import format_layer_table
 
-OUT = Path("examples_output/blocks_tour")
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = ROOT / "examples_output" / "blocks_tour"
 OUT.mkdir(parents=True, exist_ok=True)
 
 

@@ -25,6 +25,7 @@ and then run the `.tflite` files ourselves, as an Android or iOS app would.
 import json
 import os
 import time
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -36,7 +37,11 @@ from keras_resnet.training.config import resolve_config
 from keras_resnet.training.fit import train
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: tiny version
-OUT = os.path.join("examples_output", "export_tflite")
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = str(ROOT / "examples_output" / "export_tflite")
 os.makedirs(OUT, exist_ok=True)
 
 """

@@ -48,11 +48,18 @@ keras.utils.set_random_seed(0)
 
 Your data is usually a folder with one subfolder per class. We make one from scikit-learn's
 bundled handwritten digits (no download): `digits_folder/train/<digit>/*.png` and
-`digits_folder/test/<digit>/*.png`.
+`digits_folder/test/<digit>/*.png`, under `examples_output/fine_tune_pretrained/` like everything
+this example writes.
 """
 
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = ROOT / "examples_output" / "fine_tune_pretrained"
+
 images, labels, names = digits_arrays(IMAGE_SIZE)
-root = Path("digits_folder")
+root = OUT / "digits_folder"
 written = {}
 for index, (image, label) in enumerate(zip(images, labels)):
     split = "test" if index % 5 == 0 else "train"
@@ -130,25 +137,26 @@ preprocessing code on the device: the normalisation is part of the model.
 calibration = np.concatenate([x.numpy() for x, _ in train])[:64]
 report = kr.export_model(
     classifier,
-    "fine_tuned_export",
+    OUT / "fine_tuned_export",
     quantize=("int8",),
     representative_data=calibration,
     labels=class_names,
     overwrite=True,
     latency_repeats=2,
 )
-kr.save_model(classifier, "fine_tuned.keras", class_names=class_names)
-print(Path("fine_tuned_export/labels.txt").read_text().split())
+kr.save_model(classifier, OUT / "fine_tuned.keras", class_names=class_names)
+print((OUT / "fine_tuned_export" / "labels.txt").read_text().split())
 
 """
 ## Predict on an image
 
 `kr.load` takes a `.tflite` file, a SavedModel, a `.keras` file, a run folder or a name with a
 weight source (`"resnet50:torchvision"`), and returns the same predictor; the command line is
-`keras-resnet predict fine_tuned_export/model_int8.tflite digits_folder/test/3`.
+`keras-resnet predict examples_output/fine_tune_pretrained/fine_tuned_export/model_int8.tflite
+examples_output/fine_tune_pretrained/digits_folder/test/3`.
 """
 
 image = sorted((root / "test" / "3").glob("*.png"))[0]
-for source in ("fine_tuned_export/model_int8.tflite", "fine_tuned.keras"):
+for source in (OUT / "fine_tuned_export" / "model_int8.tflite", OUT / "fine_tuned.keras"):
     best = kr.load(source).predict(image, top=3)[0]["top"]
-    print(source, [(entry["label"], round(entry["probability"], 3)) for entry in best])
+    print(source.name, [(entry["label"], round(entry["probability"], 3)) for entry in best])

@@ -52,7 +52,11 @@ import numpy as np
 import keras_resnet as kr
 from keras_resnet.data.pipelines import load_datasets
 
-OUT = Path("examples_output/identity_mapping")
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = ROOT / "examples_output" / "identity_mapping"
 OUT.mkdir(parents=True, exist_ok=True)
 EPOCHS = 2 if QUICK else 12
 BATCH_SIZE = 64

@@ -28,6 +28,7 @@ any Keras functional model whose residual units are `Add` layers).
 """
 
 import os
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -38,7 +39,11 @@ from keras_resnet.experiments.lesion import run_lesion
 from keras_resnet.experiments.units import delete_units, find_units
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: tiny version
-OUT = os.path.join("examples_output", "lesion_study")
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = str(ROOT / "examples_output" / "lesion_study")
 os.makedirs(OUT, exist_ok=True)
 
 

@@ -28,6 +28,7 @@ one picture of why deep plain nets are hard to train.
 """
 
 import os
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -37,7 +38,11 @@ import keras_resnet as kr
 from keras_resnet.experiments.landscape import filter_normalized_direction, run_landscape
 
 QUICK = os.environ.get("KERAS_RESNET_QUICK") == "1"  # CI and a fast first look: tiny version
-OUT = os.path.join("examples_output", "loss_landscape")
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUT = str(ROOT / "examples_output" / "loss_landscape")
 os.makedirs(OUT, exist_ok=True)
 
 

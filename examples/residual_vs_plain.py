@@ -26,6 +26,7 @@ channels, depth 6n+2), on scikit-learn's bundled handwritten digits so it runs o
 """
 
 import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
@@ -51,14 +52,23 @@ def show(path, title=None):
 
 A long run should outlive the Colab runtime. Mount Google Drive first (the Files panel's "Mount
 Drive" button, or `from google.colab import drive; drive.mount("/content/drive")`) and the run
-goes to `MyDrive/keras-resnet`; otherwise it goes to `examples_output` in the working folder.
+goes to `MyDrive/keras-resnet`; otherwise it goes to `examples_output` at the repository's root
+(the working folder outside a clone).
 Set `OUTPUT_DIR` to choose another folder. The run folder is resumable: when a runtime is
 recycled, run the notebook again with the same settings and training continues from the last
 finished epoch (the library's `resume`). Quick runs always stay in `examples_output`.
 """
 
 DRIVE = "/content/drive/MyDrive"
-OUTPUT_DIR = os.path.join(DRIVE, "keras-resnet") if os.path.isdir(DRIVE) and not QUICK else "examples_output"
+# examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
+# a notebook opened there; in the working folder elsewhere, such as Colab).
+HERE = Path(globals().get("__file__", "notebook")).resolve().parent
+ROOT = next((p for p in (HERE, *HERE.parents) if (p / "pyproject.toml").is_file()), HERE)
+OUTPUT_DIR = (
+    os.path.join(DRIVE, "keras-resnet")
+    if os.path.isdir(DRIVE) and not QUICK
+    else str(ROOT / "examples_output")
+)
 OUT = os.path.join(OUTPUT_DIR, "residual_vs_plain")
 os.makedirs(OUT, exist_ok=True)
 print("runs go to", OUT)

@@ -82,16 +82,6 @@ PROGRAMMING_ERRORS = {
     ("gradients/tap.py", "the optimizer applies"): "internal invariant: the tap sees one gradient per weight",
     ("export/parity.py", "outputs have shape"): "internal invariant: an exported file and Keras disagree",
     ("models/weights.py", "skipped[0]"): "caught two lines below and re-raised as ArchitectureMismatchError",
-    ("models/variants.py", "ValueError(text)"): "_parse_bool's signal; _convert re-raises it",
-}
-# Files other helpers owned while the rest was converted; the lead converts them after merging
-# and then empties this (each entry is about the user's input, so none may stay).
-PENDING = {
-    "models/layers.py",
-    "models/specs.py",
-    "models/blocks.py",
-    "models/complexity.py",
-    "models/resnet.py",
 }
 
 
@@ -109,6 +99,6 @@ def test_every_remaining_raise_value_error_is_a_programming_error_not_the_users_
     unexplained = [
         (file, re.sub(r"\s+", " ", text)[:90])
         for file, text in _value_error_raises()
-        if file not in PENDING and not any(f == file and key in text for f, key in PROGRAMMING_ERRORS)
+        if not any(f == file and key in text for f, key in PROGRAMMING_ERRORS)
     ]
     assert unexplained == []

@@ -53,6 +53,9 @@ def test_the_built_wheel_installs_into_a_fresh_venv_and_trains(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         files = archive.namelist()
     assert "keras_resnet/py.typed" in files
+    assert not [
+        name for name in files if name.startswith(("benchmarks/", "tests/"))
+    ]  # a clone's, not the wheel's
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in files)
     with tarfile.open(sdist) as archive:
         sdist_files = {name.split("/", 1)[-1] for name in archive.getnames()}

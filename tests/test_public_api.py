@@ -1,23 +1,85 @@
-"""The public API: every name in `kr.__all__` resolves, and importing the package, asking the CLI
-for help or its version, loads neither Keras nor TensorFlow; TensorFlow's C++ log lines stay hidden."""
+"""The public API: every name in `kr.__all__` is the documented object of its home module, the
+keras.applications names are our constructors, a misspelt name suggests the right one, and
+importing the package, asking the CLI for help or its version, loads neither Keras nor TensorFlow;
+TensorFlow's C++ log lines stay hidden."""
 
+import ast
+import importlib
+import inspect
 import subprocess
 import sys
 
 import pytest
 
 import keras_resnet as kr
+from keras_resnet import errors
 
 
-@pytest.mark.parametrize("name", kr.__all__)
-def test_every_public_name_resolves(name):
-    assert getattr(kr, name) is not None
+@pytest.mark.parametrize("name", [name for name in kr.__all__ if name != "__version__"])
+def test_every_public_name_is_the_documented_object_of_its_home_module(name):
+    home = importlib.import_module(kr._HOME[name])
+    value = getattr(kr, name)
+    assert value is getattr(home, name), f"kr.{name} is not {home.__name__}.{name}"
     assert name in dir(kr)
+    if inspect.isclass(value) or callable(value):
+        assert value.__module__.startswith("keras_resnet."), value.__module__
+        assert inspect.getdoc(value), f"kr.{name} has no docstring"
+    else:  # a table: a docstring right below its assignment in the home module
+        assert _attribute_docstring(home, name), f"{home.__name__}.{name} has no docstring below it"
 
 
-def test_an_unknown_name_is_an_attribute_error_that_names_it():
-    with pytest.raises(AttributeError, match="no attribute 'resnet21'"):
-        kr.resnet21  # noqa: B018
+def _attribute_docstring(module, name: str) -> str | None:
+    body = ast.parse(inspect.getsource(module)).body
+    for statement, following in zip(body, body[1:]):
+        targets = getattr(statement, "targets", [getattr(statement, "target", None)])
+        named = any(isinstance(t, ast.Name) and t.id == name for t in targets)
+        if named and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            return following.value.value
+    return None
+
+
+@pytest.mark.parametrize(
+    ("keras_name", "ours"),
+    [
+        ("ResNet18", "resnet18"),
+        ("ResNet34", "resnet34"),
+        ("ResNet50", "resnet50"),
+        ("ResNet101", "resnet101"),
+        ("ResNet152", "resnet152"),
+        ("ResNet50V2", "resnet50_v2"),
+        ("ResNet101V2", "resnet101_v2"),
+        ("ResNet152V2", "resnet152_v2"),
+    ],
+)
+def test_keras_applications_name_is_the_very_same_constructor(keras_name, ours):
+    assert getattr(kr, keras_name) is getattr(kr, ours)
+    assert keras_name in kr.__all__
+
+
+def test_constructor_docstring_names_the_defaults_that_differ_from_keras_applications():
+    doc = inspect.getdoc(kr.ResNet50)
+    assert "weights=None" in doc and '"v1.5"' in doc and "keras.applications" in doc
+    assert set(kr.KERAS_APPLICATIONS_DIFFERENCES) >= {"weights", "version", "conv_bias", "bn_epsilon"}
+
+
+def test_public_exceptions_are_exactly_those_of_errors_module():
+    public = [name for name in kr.__all__ if kr._HOME.get(name) == "keras_resnet.errors"]
+    assert public == errors.__all__
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("resnet5O", "resnet50"), ("Resnet50", "resnet50"), ("ResNet5OV2", "ResNet50V2"), ("bulid", "build")],
+)
+def test_a_misspelt_name_is_an_attribute_error_that_suggests_the_public_name(typed, meant):
+    with pytest.raises(AttributeError, match=f"no attribute '{typed}'; did you mean '{meant}'\\?"):
+        getattr(kr, typed)
+
+
+def test_a_name_like_nothing_public_is_an_attribute_error_without_a_suggestion():
+    with pytest.raises(AttributeError) as caught:
+        kr.zzz_not_here  # noqa: B018
+    assert str(caught.value) == "module 'keras_resnet' has no attribute 'zzz_not_here'"
 
 
 def _run(code: str, *args: str) -> subprocess.CompletedProcess:

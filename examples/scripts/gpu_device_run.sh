@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 18, part 2, in one call on a lent GPU machine (JAX + CUDA and PyTorch, no TensorFlow, no
-# network): `keras-resnet bench --suite gpu` (ResNet-50 bf16 + XLA at batch 128 and 256 against
+# network): `python -m benchmarks --suite gpu` (ResNet-50 bf16 + XLA at batch 128 and 256 against
 # torchvision's resnet50 with channels_last + bf16 autocast + torch.compile, ResNet-20 at batch 512,
 # MFU against the GPU's dense bf16 peak), then `keras-resnet train` on JAX through the NumPy input
 # pipeline: ResNet-56 on a generated npz dataset with --mixed-precision mixed_bfloat16, SIGKILLed
@@ -53,7 +53,7 @@ PY
 cat "$OUT/environment.txt"
 
 echo "== bench --suite gpu $(date -u +%T)"
-timeout 330 "$PYTHON" -m keras_resnet bench --suite gpu "${BENCH[@]}" --out "$OUT/bench" --timeout 300
+timeout 330 "$PYTHON" -m benchmarks --suite gpu "${BENCH[@]}" --out "$OUT/bench" --timeout 300
 echo "bench exit $?"
 
 echo "== dataset $(date -u +%T)"

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json
+from keras_resnet._utils.units import format_bytes
 from keras_resnet._version import __version__
 from keras_resnet.errors import DiskFullError, ForeignPathError, KerasResNetError
 
@@ -178,14 +179,14 @@ def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:
                 parent.rmdir()
     if needed_bytes and free < needed_bytes:
         raise DiskFullError(
-            f"{folder} has {_size(free)} free but this needs about {_size(needed_bytes)}; "
+            f"{folder} has {format_bytes(free)} free but this needs about {format_bytes(needed_bytes)}; "
             f"free space there or choose another folder"
         )
 
 
 def disk_full_error(err: OSError, folder: str | os.PathLike, needed_bytes: int = 0) -> DiskFullError:
     """The one-line DiskFullError for an OSError of `DISK_ERRNOS` while writing into `folder`."""
-    need = f" (it needs about {_size(needed_bytes)} free)" if needed_bytes else ""
+    need = f" (it needs about {format_bytes(needed_bytes)} free)" if needed_bytes else ""
     if err.errno in (30, 13, 1):
         return DiskFullError(
             f"cannot write into {folder}: {os.strerror(err.errno)}; choose a writable folder{need}"
@@ -224,11 +225,3 @@ def _chain(err, limit: int = 8):
     while err is not None and limit:
         yield err
         err, limit = err.__cause__ or err.__context__, limit - 1
-
-
-def _size(count: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count} bytes"

@@ -39,7 +39,7 @@ def _add_summary_command(subparsers) -> None:
 
 def _run_summary(args) -> None:
     from keras_resnet.models.complexity import format_layer_table, layer_stats, model_stats
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     options = {"input_shape": args.input_shape, "classes": args.classes}
     model = build(args.model, **{k: v for k, v in options.items() if v is not None})

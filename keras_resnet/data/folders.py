@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from keras_resnet.data import images, verdicts
-from keras_resnet.data.sources import Source, stratified_split
+from keras_resnet.data.splits import Source, stratified_split
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError, OfflineError
 
 FOLDER_DEFAULT_IMAGE_SIZE = (224, 224)

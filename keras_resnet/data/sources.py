@@ -10,59 +10,18 @@ a `Source` into batched, augmented pipelines.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from keras_resnet.data.splits import SPLIT_SEED, ArraySplit, Source, stratified_split
 from keras_resnet.errors import CorruptFileError, InvalidInputError, MissingFileError
 
-if TYPE_CHECKING:
-    import numpy as np
-    import tensorflow as tf
-
-SPLIT_SEED = 0
-"""Seed of every train/validation/test cut: fixed, so runs with different --seed share a test set."""
+__all__ = ["SPLIT_SEED", "ArraySplit", "Source", "load_source", "stratified_split", "tf_dataset"]
 
 DIGITS_TEST_FRACTION = 0.2
 SYNTHETIC_DEFAULT_SHAPE = (32, 32, 3)
 SYNTHETIC_DEFAULT_CLASSES = 10
 SYNTHETIC_EXAMPLES = {"train": 1024, "validation": 128, "test": 128}
 SPEC_FORMS = "digits, tfds:NAME, npz:PATH, folder:PATH, synthetic[:HxWxC[:CLASSES]]"
-
-
-@dataclasses.dataclass(frozen=True)
-class ArraySplit:
-    """One split of an in-memory dataset: uint8 NHWC images and int64 labels."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """The three splits (`ArraySplit`s, or unbatched (image, label) tf.data datasets) and what
-    describes them."""
-
-    train: ArraySplit | tf.data.Dataset
-    validation: ArraySplit | tf.data.Dataset
-    test: ArraySplit | tf.data.Dataset
-    train_examples: int
-    validation_examples: int
-    test_examples: int
-    classes: int
-    class_names: tuple[str, ...]
-    image_shape: tuple[int, int, int]
-    flip: bool = True
-    stats: tuple | None = None  # (mean, std) when known without a pass over the data
-    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason): bad folder images left out
-
-    @property
-    def in_memory(self) -> bool:
-        """True when the splits are NumPy arrays (no TensorFlow needed to read them)."""
-        return isinstance(self.train, ArraySplit)
 
 
 def load_source(
@@ -245,18 +204,6 @@ def _check_labels(y, key: str, count: int, path: str):
     if len(y) != count:
         raise CorruptFileError(f"{path}: {key} has {len(y)} labels for {count} images")
     return y.astype("int64")
-
-
-def stratified_split(x, y, fraction: float):
-    """Cut `fraction` off (x, y), keeping class proportions; plain random when a class is tiny."""
-    from sklearn.model_selection import train_test_split
-
-    if fraction <= 0:
-        return x, x[:0], y, y[:0]
-    try:
-        return train_test_split(x, y, test_size=fraction, random_state=SPLIT_SEED, stratify=y)
-    except ValueError:
-        return train_test_split(x, y, test_size=fraction, random_state=SPLIT_SEED)
 
 
 def _from_arrays(x_train, y_train, x_val, y_val, x_test, y_test, names, *, flip: bool) -> Source:

@@ -58,7 +58,7 @@ def order_labels(model: str = "resnet110") -> list[str]:
 
 def variant_of(label: str) -> dict:
     """The options a label sets: {} for a bare name."""
-    from keras_resnet.models.variants import is_model_variant, parse_model_variant
+    from keras_resnet.models.option_text import is_model_variant, parse_model_variant
 
     return parse_model_variant(label)[1] if is_model_variant(label) else {}
 
@@ -115,7 +115,7 @@ def ablation_table(rows: list[dict]) -> str:
 def parameter_rows(model: str = "resnet110", **overrides: Any) -> list[dict]:
     """Trainable parameters and MACs of every shortcut variant and unit order of `model`."""
     from keras_resnet.models.complexity import model_stats
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     rows = []
     for label in dict.fromkeys(shortcut_labels(model) + order_labels(model)):

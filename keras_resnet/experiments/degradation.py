@@ -116,7 +116,7 @@ def compare_models(
 def _table(rows: list[dict]) -> str:
     """The summary table, and beside it He et al. 2016's figures when a model is an ablation."""
     from keras_resnet.experiments.ablations import ablation_table
-    from keras_resnet.models.variants import is_model_variant
+    from keras_resnet.models.option_text import is_model_variant
 
     table = format_table(rows)
     from_scratch = [row for row in rows if _split_weights(row["model"])[1] is None]
@@ -170,7 +170,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _check_models(models) -> list[str]:
-    from keras_resnet.models.resnet import list_models
+    from keras_resnet.models.named import list_models
 
     if isinstance(models, str):
         models = [models]
@@ -191,7 +191,7 @@ def _check_models(models) -> list[str]:
 def _model_fields(label: str) -> dict:
     """The `TrainConfig` fields of a model label: "name:key=value,..." becomes name + model_args,
     and a `weights=SOURCE` option the run's `weights`."""
-    from keras_resnet.models.variants import is_model_variant, parse_model_variant
+    from keras_resnet.models.option_text import is_model_variant, parse_model_variant
 
     label, weights = _split_weights(label)
     fields = {"weights": weights} if weights else {}

@@ -78,7 +78,7 @@ def gradient_flow(
     Returns {"rows": [{depth, plain, residual}], "profiles": {"plain20": [...], ...}}.
     """
     from keras_resnet.data.digits import digits_batch
-    from keras_resnet.models.resnet import cifar_resnet
+    from keras_resnet.models.named import cifar_resnet
     from keras_resnet.training.progress import format_duration
 
     x, y = dataset if dataset is not None else digits_batch(batch_size, seed=seed)

@@ -13,14 +13,12 @@ mode; a grid point whose output is not finite is recorded as NaN, not an error.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
-from typing import Any
 
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet.errors import InvalidInputError
-from keras_resnet.experiments.targets import load_target, score_arrays
+from keras_resnet.experiments.targets import score_arrays, study_each
 
 __all__ = ["filter_normalized_direction", "loss_landscape", "run_landscape", "format_summary"]
 
@@ -172,29 +170,9 @@ def run_landscape(
     )
 
     grid, span = _check_grid(grid, span)
-    targets = [targets] if isinstance(targets, (str, Path)) else list(targets)
-    if not targets:
-        raise InvalidInputError("give at least one run folder or .keras file")
     out = Path(out)
-    results: dict[str, Any] = {}
-    for target in targets:
-        loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
-        label = loaded.label if loaded.label not in results else f"{loaded.label}-{len(results) + 1}"
-        settings = {
-            **loaded.describe(),
-            "source_modified": os.stat(loaded.source).st_mtime,
-            "grid": grid,
-            "span": span,
-            "one_d": one_d,
-            "seed": seed,
-        }
-        results[label] = _previous(out / label / "landscape.json", settings)
-        if results[label] is not None:
-            if verbose:
-                print(f"landscape: {label} (reusing {out / label / 'landscape.json'})")
-            continue
-        if verbose:
-            print(f"landscape: {label} ({loaded.source}, {len(loaded.labels)} {split} images)")
+
+    def run(label: str, loaded, settings: dict) -> dict:
         result = loss_landscape(
             loaded.model,
             loaded.images,
@@ -206,13 +184,23 @@ def run_landscape(
             batch_size=batch_size,
             verbose=verbose,
         )
-        result.update(loaded.describe(), settings=settings)
+        result.update(loaded.describe(), label=label, settings=settings)
         folder = out / label
         result["figures"] = [plot_landscape_1d(result, folder / "landscape_1d.png", title=label)]
         if not one_d:
             result["figures"].append(plot_landscape(result, folder / "landscape.png", title=label))
         _write(result, folder)
-        results[label] = result
+        return result
+
+    results = study_each(
+        targets,
+        study="landscape",
+        settings={"grid": grid, "span": span, "one_d": one_d, "seed": seed},
+        finished=lambda label, settings: _previous(out / label / "landscape.json", settings),
+        run=run,
+        load={"dataset": dataset, "split": split, "examples": examples, "checkpoint": checkpoint},
+        verbose=verbose,
+    )
     pair = plot_landscape_pair(results, out / "landscape_pair.png") if len(results) > 1 else None
     return {"results": results, "pair": pair, "summary": format_summary(results)}
 

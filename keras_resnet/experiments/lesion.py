@@ -13,13 +13,12 @@ pick among the non-downsampling units, so their counts compare.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet.errors import InvalidInputError
-from keras_resnet.experiments.targets import load_target, score_arrays
+from keras_resnet.experiments.targets import score_arrays, study_each
 from keras_resnet.experiments.units import delete_units, find_units
 
 __all__ = ["lesion_study", "run_lesion", "format_table", "PLAIN_CONTRAST"]
@@ -108,26 +107,12 @@ def run_lesion(
 
     out = Path(out)
     previous = _previous_studies(out / "lesion.json")
-    studies: dict[str, Any] = {}
-    for target in _check_targets(targets):
-        loaded = load_target(target, dataset=dataset, split=split, examples=examples, checkpoint=checkpoint)
-        label = _unique(loaded.label, studies)
-        settings = {
-            **loaded.describe(),
-            "source_modified": os.stat(loaded.source).st_mtime,
-            "draws": draws,
-            "counts": None if counts is None else sorted(set(counts)),
-            "seed": seed,
-        }
-        settings.pop("label")
-        reused = _previous_studies(out / label / "study.json", single=True) or previous.get(label)
-        if reused is not None and reused.get("settings") == settings:
-            if verbose:
-                print(f"lesion: {label} (reusing the study in {out / 'lesion.json'})")
-            studies[label] = reused
-            continue
-        if verbose:
-            print(f"lesion: {label} ({loaded.source}, {len(loaded.labels)} {split} images)")
+
+    def finished(label: str, settings: dict) -> dict | None:
+        saved = _previous_studies(out / label / "study.json", single=True) or previous.get(label)
+        return saved if saved is not None and saved.get("settings") == settings else None
+
+    def run(label: str, loaded, settings: dict) -> dict:
         study = lesion_study(
             loaded.model,
             loaded.images,
@@ -138,8 +123,20 @@ def run_lesion(
             batch_size=batch_size,
             verbose=verbose,
         )
-        studies[label] = {**loaded.describe(), **study, "settings": settings}
-        write_json(out / label / "study.json", studies[label])
+        study = {**loaded.describe(), **study, "settings": settings}
+        write_json(out / label / "study.json", study)
+        return study
+
+    own = {"draws": draws, "counts": None if counts is None else sorted(set(counts)), "seed": seed}
+    studies = study_each(
+        targets,
+        study="lesion",
+        settings=own,
+        finished=finished,
+        run=run,
+        load={"dataset": dataset, "split": split, "examples": examples, "checkpoint": checkpoint},
+        verbose=verbose,
+    )
     figures = {
         "single": plot_lesion_single(studies, out / "lesion_single.png"),
         "random": plot_lesion_random(studies, out / "lesion_random.png"),
@@ -216,13 +213,6 @@ def _check_counts(counts, draws, pool_size: int) -> list[int]:
     return counts
 
 
-def _check_targets(targets) -> list:
-    targets = [targets] if isinstance(targets, (str, Path)) else list(targets)
-    if not targets:
-        raise InvalidInputError("give at least one run folder or .keras file")
-    return targets
-
-
 def _summary(count: int, draws: list[dict]) -> dict:
     import numpy as np
 
@@ -251,10 +241,3 @@ def _milestones(random: list[dict]) -> set[int]:
         return set()
     wanted = {1, 2, 5, 10, 20, counts[-1]}
     return {c for c in counts if c in wanted}
-
-
-def _unique(label: str, taken: dict) -> str:
-    candidate, n = label, 2
-    while candidate in taken:
-        candidate, n = f"{label}-{n}", n + 1
-    return candidate

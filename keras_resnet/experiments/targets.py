@@ -3,22 +3,26 @@
 A target is a run folder (its checkpoint, scored on the dataset and splits it was trained on) or a
 `.keras` file with a dataset spec. The images come as NumPy arrays, unaugmented, so every deletion
 or grid point is scored on the very same examples. `score_arrays` gives the mean cross-entropy
-(without the L2 term) and the accuracy, in inference mode, batch by batch.
+(without the L2 term) and the accuracy, in inference mode, batch by batch, by the one scoring rule
+of `training.evaluation`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from keras_resnet.errors import InvalidInputError, MissingFileError
+from keras_resnet.training.evaluation import cross_entropy_and_accuracy, outputs_probabilities
 from keras_resnet.training.run_folder import RunFolder
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Target", "load_target", "score_arrays"]
+__all__ = ["Target", "load_target", "score_arrays", "study_each"]
 
 SPLITS = ("train", "validation", "test")
 
@@ -92,6 +96,53 @@ def load_target(
     return Target(label, model, images, labels, str(model_path), spec, split)
 
 
+def study_each(
+    targets,
+    *,
+    study: str,
+    settings: dict,
+    finished: Callable[[str, dict], dict | None],
+    run: Callable[[str, Target, dict], dict],
+    load: dict[str, Any],
+    verbose: int = 1,
+) -> dict[str, dict]:
+    """The loop every study runs over its targets: load each, reuse its finished study when one
+    was made with the same settings, else run it. Returns label -> study, in the targets' order.
+
+    Args:
+        targets: a run folder or `.keras` file, or a list of them.
+        study: the study's name, for progress lines ("lesion", "landscape").
+        settings: the study's own settings (draws, grid, seed, ...); the target's data, model
+            file and that file's modification time are added, so a changed file is studied again.
+        finished: (label, settings) -> the study saved for `label` if it was made with
+            `settings`, else None.
+        run: (label, target, settings) -> the new study (saved by `run`).
+        load: `load_target`'s options (dataset, split, examples, checkpoint).
+        verbose: 0 for no progress lines.
+    """
+    targets = [targets] if isinstance(targets, (str, Path)) else list(targets)
+    if not targets:
+        raise InvalidInputError("give at least one run folder or .keras file")
+    studies: dict[str, dict] = {}
+    for target in targets:
+        loaded = load_target(target, **load)
+        label, n = loaded.label, 2
+        while label in studies:
+            label, n = f"{loaded.label}-{n}", n + 1
+        described = {k: v for k, v in loaded.describe().items() if k != "label"}
+        full = {**described, "source_modified": os.stat(loaded.source).st_mtime, **settings}
+        reused = finished(label, full)
+        if verbose:
+            what = (
+                "reusing its finished study"
+                if reused is not None
+                else f"{loaded.source}, {len(loaded.labels)}"
+            )
+            print(f"{study}: {label} ({what}{'' if reused is not None else f' {loaded.split} images'})")
+        studies[label] = reused if reused is not None else run(label, loaded, full)
+    return studies
+
+
 def _recorded_data(run: RunFolder) -> dict:
     """The run's dataset options; {} when the run folder records none."""
     try:
@@ -103,7 +154,7 @@ def _recorded_data(run: RunFolder) -> dict:
 def _split_arrays(model, spec: str, split: str, options: dict | None, *, data_dir):
     import numpy as np
 
-    from keras_resnet.data.pipelines import load_datasets
+    from keras_resnet.data.pipelines import load_datasets, numpy_batches
 
     options = options or {}
     data = load_datasets(
@@ -122,19 +173,12 @@ def _split_arrays(model, spec: str, split: str, options: dict | None, *, data_di
             f"{spec} images are {tuple(data.info.image_shape)} but the model expects {expected}"
         )
     pipeline = {"train": data.train, "validation": data.validation, "test": data.test}[split]
-    batches = [(np.asarray(batch[0]), np.asarray(batch[1])) for batch in _numpy_batches(pipeline)]
+    batches = [(np.asarray(batch[0]), np.asarray(batch[1])) for batch in numpy_batches(pipeline)]
     if not batches:
         return np.zeros((0, *expected), "float32"), np.zeros((0,), "int64")
     labels = np.concatenate([b[1] for b in batches])
     labels = labels.argmax(axis=-1) if labels.ndim > 1 else labels  # one-hot labels -> class ids
     return np.concatenate([b[0] for b in batches]), labels.astype("int64")
-
-
-def _numpy_batches(pipeline):
-    """(images, labels, ...) batches as NumPy from a tf.data pipeline or a Keras PyDataset."""
-    if hasattr(pipeline, "as_numpy_iterator"):
-        return pipeline.as_numpy_iterator()
-    return (pipeline[index] for index in range(len(pipeline)))
 
 
 def score_arrays(model, images, labels, *, batch_size: int = 256, compiled: bool = False) -> dict:
@@ -156,28 +200,4 @@ def score_arrays(model, images, labels, *, batch_size: int = 256, compiled: bool
                 for start in range(0, len(images), batch_size)
             ]
         )
-    outputs = np.asarray(outputs, dtype="float64")
-    if not np.all(np.isfinite(outputs)):
-        return {"loss": float("nan"), "accuracy": float("nan"), "finite": False}
-    probabilities = outputs if _outputs_probabilities(model) else _softmax(outputs)
-    # As keras' cross-entropy on probabilities: normalised, clipped to [eps, 1 - eps].
-    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
-    epsilon = keras.config.epsilon()
-    picked = np.clip(probabilities[np.arange(len(labels)), labels], epsilon, 1.0 - epsilon)
-    loss = float(np.mean(-np.log(picked)))
-    accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
-    return {"loss": loss, "accuracy": accuracy, "finite": bool(np.isfinite(loss))}
-
-
-def _outputs_probabilities(model) -> bool:
-    """Whether the model ends in a softmax (the builder's default) rather than logits."""
-    activation = model.layers[-1].get_config().get("activation")
-    return activation == "softmax"
-
-
-def _softmax(logits):
-    import numpy as np
-
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
+    return cross_entropy_and_accuracy(outputs, labels, probabilities=outputs_probabilities(model))

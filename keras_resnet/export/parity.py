@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_resnet._utils.units import format_bytes
+
 
 def compare(reference: np.ndarray, outputs: np.ndarray, labels: np.ndarray | None = None) -> dict:
     """max |difference|, top-1 agreement with `reference`, and accuracy if `labels` are given."""
@@ -28,16 +30,6 @@ def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.asarray(outputs).argmax(axis=-1) == np.asarray(labels).reshape(-1)))
 
 
-def format_size(size_bytes: int) -> str:
-    """Bytes as a short human string (KB/MB, powers of 1024)."""
-    size = float(size_bytes)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
 def format_table(rows: list[dict]) -> str:
     """The parity table: file, size, max |diff| vs Keras, top-1 agreement, accuracy, ms/image."""
     header = ("file", "size", "max |diff|", "top-1 agree", "accuracy", "ms/image")
@@ -46,7 +38,7 @@ def format_table(rows: list[dict]) -> str:
         lines.append(
             (
                 row["file"],
-                "-" if row.get("size_bytes") is None else format_size(row["size_bytes"]),
+                "-" if row.get("size_bytes") is None else format_bytes(row["size_bytes"]),
                 "-" if row.get("max_abs_diff") is None else f"{row['max_abs_diff']:.2e}",
                 "-" if row.get("top1_agreement") is None else f"{100 * row['top1_agreement']:.1f} %",
                 "-" if row.get("accuracy") is None else f"{100 * row['accuracy']:.1f} %",

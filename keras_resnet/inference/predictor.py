@@ -142,7 +142,7 @@ def _keras(path: Path, outputs: str | None) -> Predictor:
 
 def _named(model_name: str, source: str, outputs: str | None) -> Predictor:
     from keras_resnet.export.runners import KerasRunner
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     model = build(model_name, weights=source)
     text = f"{model_name}:{source}"

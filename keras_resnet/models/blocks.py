@@ -16,6 +16,7 @@ from typing import Any
 
 from keras import initializers, layers
 
+from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.layers import StochasticDepth, ZeroPadShortcut
 from keras_resnet.models.variants import (
     SHORTCUTS,
@@ -89,6 +90,16 @@ class BlockOptions:
 
         `conv_bias=True` follows keras.applications: every conv in post-activation nets, and in
         pre-activation nets only the convs whose bias a following BatchNorm would not cancel.
+
+        Args:
+            x: the input tensor.
+            filters: output channels.
+            kernel_size: square kernel side.
+            name: prefix of the layer names.
+            strides: the convolution's stride.
+            followed_by_bn: whether a BatchNorm follows (which cancels a bias in pre-activation
+                nets).
+            zero_init: start the kernel at zero.
         """
         if strides > 1 and kernel_size > 1:
             x = layers.ZeroPadding2D(kernel_size // 2, data_format=self.data_format, name=f"{name}_pad")(x)
@@ -108,6 +119,13 @@ class BlockOptions:
         )(x)
 
     def bn(self, x, *, name: str, zero_init: bool = False):
+        """BatchNormalization with the net's momentum and epsilon.
+
+        Args:
+            x: the input tensor.
+            name: the layer's name.
+            zero_init: start gamma at zero (`zero_init_residual`).
+        """
         return layers.BatchNormalization(
             axis=self.channel_axis,
             momentum=self.bn_momentum,
@@ -121,14 +139,29 @@ class BlockOptions:
         return layers.Activation("relu", name=name)(x)
 
     def activate(self, x, steps: tuple[str, ...], *, name: str):
-        """`steps` ("bn", "relu") in order, named `{name}_bn` and `{name}_relu`."""
+        """`steps` ("bn", "relu") in order, named `{name}_bn` and `{name}_relu`.
+
+        Args:
+            x: the input tensor.
+            steps: "bn" and/or "relu", in order.
+            name: prefix of the layer names.
+        """
         for step in steps:
             x = self.bn(x, name=f"{name}_bn") if step == "bn" else self.relu(x, name=f"{name}_relu")
         return x
 
 
 def basic_block(x, *, width: int, stride: int, options: BlockOptions, name: str, drop_rate: float = 0.0):
-    """Two 3x3 convolutions (the paper's Fig. 5 left); outputs `width` channels."""
+    """Two 3x3 convolutions (the paper's Fig. 5 left); outputs `width` channels.
+
+    Args:
+        x: the unit's input.
+        width: channels of both convolutions.
+        stride: the unit's stride (on its first 3x3).
+        options: the net's `BlockOptions`.
+        name: prefix of the unit's layer names (`conv{stage}_block{i}`).
+        drop_rate: stochastic-depth rate of this unit's branch.
+    """
     branch = [(width, 3, stride), (width, 3, 1)]
     return residual_unit(x, branch=branch, options=options, name=name, drop_rate=drop_rate)
 
@@ -137,6 +170,14 @@ def bottleneck_block(x, *, width: int, stride: int, options: BlockOptions, name:
     """1x1 reduce, 3x3, 1x1 expand (Fig. 5 right); outputs 4 x `width` channels.
 
     "v1" strides the first 1x1 (the paper, keras.applications); "v1.5" and "v2" stride the 3x3.
+
+    Args:
+        x: the unit's input.
+        width: channels of the 1x1 reduce and the 3x3 (the unit outputs 4x).
+        stride: the unit's stride (on the first 1x1 for "v1", else the 3x3).
+        options: the net's `BlockOptions`.
+        name: prefix of the unit's layer names (`conv{stage}_block{i}`).
+        drop_rate: stochastic-depth rate of this unit's branch.
     """
     first, middle = (stride, 1) if options.version == "v1" else (1, stride)
     branch = [(width, 1, first), (width, 3, middle), (width * BOTTLENECK_EXPANSION, 1, 1)]
@@ -153,6 +194,13 @@ def residual_unit(x, *, branch, options: BlockOptions, name: str, drop_rate: flo
     ReLU; full pre-activation BN-ReLU first and the addition as the unit's output, so the identity
     path is never touched (Fig. 1b). With `residual=False` there is no shortcut: the plain network
     of the 2015 paper's section 4.1.
+
+    Args:
+        x: the unit's input.
+        branch: the branch's convolutions as (filters, kernel, stride) tuples.
+        options: the net's `BlockOptions`.
+        name: prefix of the unit's layer names.
+        drop_rate: stochastic-depth rate of the branch.
     """
     order = options.order
     channels = branch[-1][0]
@@ -205,6 +253,13 @@ def join_paths(inputs, shortcut, branch, *, options: BlockOptions, name: str):
     per channel and position, with b_g = `gate_bias`. The dropout shortcut keeps each element with
     probability 0.5 unscaled in training and passes 0.5 x at inference: the paper's "scale with
     an expectation of 0.5" (Keras' Dropout rescales by 2; a Rescaling(0.5) undoes it).
+
+    Args:
+        inputs: the unit's input (the gates read it).
+        shortcut: the shortcut path's output.
+        branch: the residual branch's output.
+        options: the net's `BlockOptions` (its `shortcut_variant`).
+        name: prefix of the layer names.
     """
     variant = options.shortcut_variant
     add_name = f"{name}_add" if options.order.post else f"{name}_out"
@@ -241,6 +296,14 @@ def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name:
     B: 1x1 projection (+ BN) where the channel count grows, else the (subsampled) identity.
     C: projection in every unit.  D: as B, but a 2x2 average pool does the striding (ResNet-D).
     Pre-activation projections read the pre-activated input, as in He et al. 2016.
+
+    Args:
+        x: the unit's input.
+        channels: the unit's output channels.
+        stride: the unit's stride.
+        options: the net's `BlockOptions` (its `shortcut`).
+        name: prefix of the layer names.
+        preactivated: BN-ReLU(x) in pre-activation units, which projections read.
     """
     in_channels = x.shape[options.channel_axis]
     kind = options.shortcut
@@ -261,7 +324,7 @@ def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name:
             return options.conv(source, channels, 1, name=f"{name}_0", followed_by_bn=False)
         return x
     if in_channels > channels:
-        raise ValueError(
+        raise InvalidInputError(
             f"shortcut 'A' can only add channels, but unit {name} goes from "
             f"{in_channels} to {channels}; use shortcut 'B', or a stem_width no "
             "larger than the first stage's width"
@@ -270,7 +333,14 @@ def shortcut_path(x, *, channels: int, stride: int, options: BlockOptions, name:
 
 
 def squeeze_excite(x, *, ratio: float, options: BlockOptions, name: str):
-    """Squeeze-and-excitation (Hu et al. 2018): rescale channels by a gate from their means."""
+    """Squeeze-and-excitation (Hu et al. 2018): rescale channels by a gate from their means.
+
+    Args:
+        x: the branch's output.
+        ratio: the reduction ratio of the bottleneck.
+        options: the net's `BlockOptions`.
+        name: prefix of the layer names.
+    """
     channels = x.shape[options.channel_axis]
     hidden = max(1, int(round(channels * ratio)))
     fmt = options.data_format

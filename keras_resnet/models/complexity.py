@@ -12,17 +12,23 @@ from collections.abc import Iterable
 
 import keras
 
+from keras_resnet.errors import InvalidInputError
+
 
 def _count(weights: Iterable[keras.Variable]) -> int:
     return int(sum(math.prod(w.shape) for w in weights))
 
 
 def layer_macs(layer: keras.layers.Layer) -> int:
-    """Multiply-accumulates of one call of `layer` at its built output shape."""
+    """Multiply-accumulates of one call of `layer` at its built output shape.
+
+    Args:
+        layer: a built layer.
+    """
     if isinstance(layer, keras.layers.Conv2D):
         out = layer.output.shape
         if any(d is None for d in out[1:]):
-            raise ValueError(
+            raise InvalidInputError(
                 f"layer {layer.name} has an unknown output size {out}; build the "
                 "model with a fixed input_shape to count MACs"
             )
@@ -36,7 +42,11 @@ def layer_macs(layer: keras.layers.Layer) -> int:
 
 
 def layer_stats(model: keras.Model) -> list[dict]:
-    """One row per layer: name, type, output shape, parameters, MACs."""
+    """One row per layer: name, type, output shape, parameters, MACs.
+
+    Args:
+        model: a built functional model with a fixed input size.
+    """
     return [
         {
             "name": layer.name,
@@ -50,7 +60,11 @@ def layer_stats(model: keras.Model) -> list[dict]:
 
 
 def model_stats(model: keras.Model) -> dict[str, int]:
-    """{"params", "trainable_params", "macs"} of a built functional model."""
+    """{"params", "trainable_params", "macs"} of a built functional model.
+
+    Args:
+        model: a built functional model with a fixed input size (MACs need one).
+    """
     return {
         "params": _count(model.weights),
         "trainable_params": _count(model.trainable_weights),
@@ -59,7 +73,11 @@ def model_stats(model: keras.Model) -> dict[str, int]:
 
 
 def format_layer_table(model: keras.Model) -> str:
-    """A printable table of `layer_stats` with totals, for `keras-resnet summary`."""
+    """A printable table of `layer_stats` with totals, for `keras-resnet summary`.
+
+    Args:
+        model: a built functional model with a fixed input size.
+    """
     rows = layer_stats(model)
     width = max(len(r["name"]) for r in rows) + 2
     lines = [f"{'layer':<{width}}{'type':<24}{'output shape':<22}{'params':>12}{'MACs':>16}"]

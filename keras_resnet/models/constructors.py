@@ -5,6 +5,11 @@ keras.applications arguments and every option of `ResNet`. Each runtime construc
 `build(name, **options)` with a signature whose defaults are its row of the table and a docstring
 written from that row, so `help(kr.resnet50)`, `inspect.signature` and IDEs show the real arguments
 (torchvision's one-line constructors, Model Garden's single spec table).
+
+keras.applications users type `ResNet50(...)`: `ResNet18`, `ResNet34`, `ResNet50`, `ResNet101`,
+`ResNet152`, `ResNet50V2`, `ResNet101V2` and `ResNet152V2` are the very same functions as
+`resnet18` ... `resnet152_v2` (`kr.ResNet50 is kr.resnet50`). The defaults that differ from
+keras.applications are listed in `KERAS_APPLICATIONS_DIFFERENCES`.
 """
 
 from __future__ import annotations
@@ -17,22 +22,23 @@ from typing import Any, Protocol
 
 import keras
 
-from keras_resnet.models.resnet import ResNet, build
+from keras_resnet.models.named import build
+from keras_resnet.models.options import args_section, builder_signature
 from keras_resnet.models.specs import MODEL_SPECS, ModelSpec
 
-__all__ = ["Constructor", *MODEL_SPECS]
+# keras.applications' names -> ours; each is the same constructor object.
+KERAS_APPLICATIONS_NAMES = {
+    "ResNet18": "resnet18",
+    "ResNet34": "resnet34",
+    "ResNet50": "resnet50",
+    "ResNet101": "resnet101",
+    "ResNet152": "resnet152",
+    "ResNet50V2": "resnet50_v2",
+    "ResNet101V2": "resnet101_v2",
+    "ResNet152V2": "resnet152_v2",
+}
 
-# The arguments every keras.applications model takes; shown first, as users know them.
-KERAS_APPLICATIONS_ARGUMENTS = (
-    "include_top",
-    "weights",
-    "input_tensor",
-    "input_shape",
-    "pooling",
-    "classes",
-    "classifier_activation",
-    "name",
-)
+__all__ = ["Constructor", "KERAS_APPLICATIONS_DIFFERENCES", *MODEL_SPECS, *KERAS_APPLICATIONS_NAMES]
 
 
 class Constructor(Protocol):
@@ -80,10 +86,9 @@ class Constructor(Protocol):
 
 _ARGUMENTS = """
 Every argument is keyword-only; its default (see the signature) is this network's row of
-`keras_resnet.MODEL_SPECS`, or `ResNet`'s default where the row says nothing.
+`keras_resnet.MODEL_SPECS`, or `ResNetOptions`' default where the row says nothing.
 
-keras.applications arguments:
-    include_top: the classifier head (global average pool, dense, `classifier_activation`).
+Args:
     weights: None (random initialisation); a source: "torchvision", "timm",
         "keras.applications" or "imagenet" (the best published top-1; see
         `keras_resnet.models.pretrained.registry`), which picks the options the weights were
@@ -92,21 +97,32 @@ keras.applications arguments:
     input_tensor: a Keras tensor or array to use as the model's input.
     input_shape: (height, width, channels) in `data_format` order; the default is given
         channels-last and is transposed for channels_first.
-    pooling: with include_top=False, None (feature maps), "avg" or "max".
-    classes: outputs of the classifier.
-    classifier_activation: activation of the outputs; None for logits.
     name: the model's name.
-
-Architecture options (described in full by `keras_resnet.ResNet`): block, stage_blocks,
-stage_widths, stage_strides, stem, stem_width, version ("v1", "v1.5", "v2"), shortcut ("A"-"D"),
-residual, downsample, zero_init_residual, stochastic_depth_rate, se_ratio, width_multiplier,
-conv_bias, bn_momentum, bn_epsilon, kernel_initializer, kernel_regularizer, data_format,
-normalization ((mean, std) per channel, so the model takes raw pixels), and He et al. 2016's
-ablations: shortcut_variant (Fig. 2), gate_bias, unit_order (Fig. 4).
-
+{fields}
 Returns:
     A functional `keras.Model`.
+
+Defaults that differ from keras.applications' model of the same name (`KERAS_APPLICATIONS_DIFFERENCES`):
+weights=None (theirs "imagenet"); version "v1.5" and conv_bias=False, bn_epsilon=1e-5 (theirs v1,
+biased convs, 1.001e-5; `**keras_resnet.KERAS_APPLICATIONS_OPTIONS["v1"]` gives theirs); V2 nets
+downsample="first" (theirs "last"); input_shape (224, 224, 3) (theirs None); with weights, the
+source's preprocessing is inside the model (raw RGB 0-255 in; theirs needs `preprocess_input`).
 """
+
+
+KERAS_APPLICATIONS_DIFFERENCES = {
+    "weights": ("None: random initialisation", '"imagenet"'),
+    "version": ('"v1.5": stride on the bottleneck\'s 3x3 (torchvision)', '"v1": stride on the first 1x1'),
+    "conv_bias": ("False", "True"),
+    "bn_epsilon": ("1e-5", "1.001e-5"),
+    "downsample (V2 nets)": ('"first": the paper\'s', '"last"'),
+    "input_shape": ("(224, 224, 3)", "None"),
+    "preprocessing": ("inside the model with weights: raw RGB 0-255 in", "`preprocess_input` outside"),
+}
+"""Option -> (our default, keras.applications' default), where the two differ."""
+
+
+_FIELD_ARGS = args_section()
 
 
 def _summary(spec: ModelSpec) -> str:
@@ -128,13 +144,7 @@ def _summary(spec: ModelSpec) -> str:
 
 def _signature(name: str) -> inspect.Signature:
     """`ResNet`'s keyword-only parameters, keras.applications' first, defaults from `name`'s row."""
-    defaults = {**MODEL_SPECS[name].builder_kwargs(), "name": name}
-    parameters = inspect.signature(ResNet, eval_str=True).parameters
-    order = [*KERAS_APPLICATIONS_ARGUMENTS, *(p for p in parameters if p not in KERAS_APPLICATIONS_ARGUMENTS)]
-    return inspect.Signature(
-        [parameters[p].replace(default=defaults.get(p, parameters[p].default)) for p in order],
-        return_annotation=keras.Model,
-    )
+    return builder_signature({**MODEL_SPECS[name].builder_kwargs(), "name": name})
 
 
 def _constructor(name: str) -> Constructor:
@@ -152,7 +162,7 @@ def _constructor(name: str) -> Constructor:
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__module__ = __name__
     constructor.__signature__ = bound_signature  # type: ignore[attr-defined]  # read by inspect
-    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS
+    constructor.__doc__ = textwrap.fill(_summary(spec), 100) + "\n" + _ARGUMENTS.format(fields=_FIELD_ARGS)
     return constructor
 
 
@@ -181,3 +191,12 @@ resnet152_v2: Constructor = _constructor("resnet152_v2")
 preact_resnet110: Constructor = _constructor("preact_resnet110")
 preact_resnet164: Constructor = _constructor("preact_resnet164")
 preact_resnet1001: Constructor = _constructor("preact_resnet1001")
+
+ResNet18 = resnet18
+ResNet34 = resnet34
+ResNet50 = resnet50
+ResNet101 = resnet101
+ResNet152 = resnet152
+ResNet50V2 = resnet50_v2
+ResNet101V2 = resnet101_v2
+ResNet152V2 = resnet152_v2

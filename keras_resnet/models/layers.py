@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from keras_resnet._utils.types import Tensor
+from keras_resnet.errors import InvalidInputError
 
 
 @keras.saving.register_keras_serializable(package="keras_resnet")
@@ -90,7 +91,7 @@ class StochasticDepth(keras.layers.Layer):
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"StochasticDepth rate must be in [0, 1), got {rate}")
+            raise InvalidInputError(f"StochasticDepth rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

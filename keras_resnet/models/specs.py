@@ -13,7 +13,8 @@ import dataclasses
 import types
 from typing import Any
 
-from keras_resnet._utils.validation import check_choice
+from keras_resnet.errors import InvalidInputError
+from keras_resnet.models.variants import check_option
 
 IMAGENET_DEPTHS = {
     18: ("basic", (2, 2, 2, 2)),
@@ -85,8 +86,13 @@ class ModelSpec:
 
 
 def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
-    """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default."""
-    check_choice("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
+    """The ImageNet network of `depth` (18, 34, 50, 101, 152, 200): v1.5, option B by default.
+
+    Args:
+        depth: 18, 34, 50, 101, 152 or 200.
+        **options: `ResNetOptions` fields that make this row (version, residual, ...).
+    """
+    check_option("ImageNet ResNet depth", depth, sorted(IMAGENET_DEPTHS))
     block, blocks = IMAGENET_DEPTHS[depth]
     return ModelSpec(
         block=block,
@@ -101,12 +107,18 @@ def imagenet_spec(depth: int, **options: Any) -> ModelSpec:
 
 
 def cifar_spec(depth: int, *, block: str = "basic", **options: Any) -> ModelSpec:
-    """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64."""
-    per_unit = LAYERS_PER_UNIT[check_choice("block", block, LAYERS_PER_UNIT)]
+    """The CIFAR network of `depth` (6n+2 basic, 9n+2 bottleneck): option A, 16-32-64.
+
+    Args:
+        depth: 6n+2 for basic blocks, 9n+2 for bottleneck blocks.
+        block: "basic" or "bottleneck".
+        **options: `ResNetOptions` fields that make this row (version, residual, ...).
+    """
+    per_unit = LAYERS_PER_UNIT[check_option("block", block, LAYERS_PER_UNIT)]
     n, remainder = divmod(depth - 2, 3 * per_unit)
     if remainder or n < 1:
         formula = "6n+2 (20, 32, 44, 56, 110, ...)" if block == "basic" else "9n+2 (29, 164, ...)"
-        raise ValueError(f"a CIFAR ResNet with {block} blocks has depth {formula}, got {depth}")
+        raise InvalidInputError(f"a CIFAR ResNet with {block} blocks has depth {formula}, got {depth}")
     options = {"shortcut": "A", **options}
     return ModelSpec(
         block=block,

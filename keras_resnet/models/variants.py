@@ -2,13 +2,15 @@
 
 Two tables name them: `SHORTCUT_VARIANTS`, what the shortcut h(x) of a unit does (the paper's
 Fig. 2 and Table 1), and `UNIT_ORDERS`, where BN and ReLU sit around the addition (Fig. 4 and
-Table 2). `parse_model_variant` reads a named model with options, "resnet110:shortcut_variant=gated",
-so commands take the paper's tables as model names. This module imports no Keras.
+Table 2). `models.options.parse_model_variant` reads a named model with options,
+"resnet110:shortcut_variant=gated", so commands take the paper's tables as model names. This
+module imports no Keras.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from keras_resnet._utils.validation import check_choice
 from keras_resnet.errors import InvalidInputError
@@ -19,9 +21,6 @@ __all__ = [
     "SHORTCUT_VARIANTS",
     "UNIT_ORDERS",
     "UnitOrder",
-    "VARIANT_OPTIONS",
-    "parse_model_variant",
-    "is_model_variant",
 ]
 
 VERSIONS = ("v1", "v1.5", "v2")
@@ -68,10 +67,18 @@ UNIT_ORDERS = {
 def check_unit_options(
     *, shortcut_variant: str, unit_order: str | None, version: str, shortcut: str, residual: bool
 ) -> str:
-    """The unit order these options resolve to; refuses combinations the paper does not define."""
-    _choice("shortcut_variant", shortcut_variant, SHORTCUT_VARIANTS)
+    """The unit order these options resolve to; refuses combinations the paper does not define.
+
+    Args:
+        shortcut_variant: a name of `SHORTCUT_VARIANTS`.
+        unit_order: a name of `UNIT_ORDERS`, or None for the version's.
+        version: "v1", "v1.5" or "v2".
+        shortcut: "A" to "D".
+        residual: False for a plain net.
+    """
+    check_option("shortcut_variant", shortcut_variant, SHORTCUT_VARIANTS)
     if unit_order is not None:
-        _choice("unit_order", unit_order, UNIT_ORDERS)
+        check_option("unit_order", unit_order, UNIT_ORDERS)
     order = unit_order or ("full_preact" if version == "v2" else "original")
     if version == "v2" and order != "full_preact":
         raise InvalidInputError(f"version 'v2' is unit_order 'full_preact'; for {order!r} use version 'v1.5'")
@@ -88,76 +95,14 @@ def check_unit_options(
     return order
 
 
-def _parse_float(text: str) -> float:
-    return float(text)
+def check_option(option: str, value: Any, choices: Any) -> Any:
+    """`value` if it is one of `choices`, else `InvalidInputError` listing them (`check_choice`'s words).
 
-
-def _parse_bool(text: str) -> bool:
-    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text.lower())
-    if value is None:
-        raise ValueError(text)
-    return value
-
-
-# The architecture options a "name:key=value" model accepts: choices, or a parser of the text.
-VARIANT_OPTIONS = {
-    "shortcut_variant": tuple(SHORTCUT_VARIANTS),
-    "unit_order": tuple(UNIT_ORDERS),
-    "gate_bias": _parse_float,
-    "shortcut": SHORTCUTS,
-    "version": VERSIONS,
-    "zero_init_residual": _parse_bool,
-    "stochastic_depth_rate": _parse_float,
-    "se_ratio": _parse_float,
-    "width_multiplier": _parse_float,
-}
-
-
-def is_model_variant(text: str) -> bool:
-    """True for "name:key=value,...", False for a plain name or a `module:function` builder."""
-    name, sep, options = text.partition(":")
-    return bool(sep) and "=" in options
-
-
-def parse_model_variant(text: str) -> tuple[str, dict]:
-    """("resnet110", {"shortcut_variant": "gated"}) from "resnet110:shortcut_variant=gated".
-
-    The name must be in the spec table and each key one of `VARIANT_OPTIONS`; values are checked
-    here, so a typo fails before anything is built or trained.
+    Args:
+        option: the option's name as the user typed it.
+        value: the value given.
+        choices: the values allowed.
     """
-    from keras_resnet.models.specs import MODEL_SPECS
-
-    name, _, rest = text.partition(":")
-    if name not in MODEL_SPECS:
-        raise InvalidInputError(f"unknown model {name!r} in {text!r}; `keras-resnet models` lists the names")
-    options: dict = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if not sep or not key or not value:
-            raise InvalidInputError(f"expected key=value in {text!r}, got {item!r}")
-        kind = VARIANT_OPTIONS.get(key)
-        if kind is None:
-            raise InvalidInputError(
-                f"unknown model option {key!r} in {text!r}; choose from {', '.join(VARIANT_OPTIONS)}"
-            )
-        if key in options:
-            raise InvalidInputError(f"model option {key!r} given twice in {text!r}")
-        options[key] = _choice(key, value, kind) if isinstance(kind, tuple) else _convert(key, value, kind)
-    if not options:
-        raise InvalidInputError(f"expected name:key=value[,key=value...], got {text!r}")
-    return name, options
-
-
-def _convert(key: str, value: str, parse):
-    try:
-        return parse(value)
-    except ValueError:
-        expected = "true or false" if parse is _parse_bool else "a number"
-        raise InvalidInputError(f"{key} must be {expected}; got {value!r}") from None
-
-
-def _choice(option: str, value, choices):
-    """`check_choice`'s message, raised as the API's `InvalidInputError`."""
     try:
         return check_choice(option, value, choices)
     except ValueError as err:

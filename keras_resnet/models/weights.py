@@ -30,7 +30,12 @@ LAYOUTS = ("torchvision", "timm", "keras.applications")
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
     """Load the `.weights.h5`, `.keras`, `.safetensors` or `.pth` file at `path` into `model`, with
     errors that say what differs: MissingFileError, CorruptFileError (unreadable file) or
-    ArchitectureMismatchError; `.safetensors`/`.pth` files are torchvision/timm state dicts."""
+    ArchitectureMismatchError; `.safetensors`/`.pth` files are torchvision/timm state dicts.
+
+    Args:
+        model: the model to fill (built with the options the file was saved from).
+        path: the weights file.
+    """
     if is_source_name(path):
         raise InvalidInputError(
             f"weights={path!r} names a weight source, which needs a named model: "
@@ -95,6 +100,12 @@ def from_keras_applications(
     With `strict` (default) every weighted layer on either side must find its twin with the same
     weight shapes; `strict=False` copies what matches and reports the rest (for a new head, say).
     Returns {"copied", "missing_in_target", "not_in_source"} lists of layer names.
+
+    Args:
+        source: a keras.applications ResNet (v1 or v2).
+        target: our model, built with `KERAS_APPLICATIONS_OPTIONS`.
+        strict: refuse any weighted layer without a twin (False: copy what matches, report the
+            rest).
     """
     copied, missing, mismatched = [], [], []
     for layer in source.layers:
@@ -141,6 +152,11 @@ def port_weights(source: TorchSource, model: keras.Model, *, layout: str = "torc
     a keras.applications model (layout "keras.applications"). `model` must be built with the
     options the source was trained with: `version="v1.5"` for torch layouts, and
     `KERAS_APPLICATIONS_OPTIONS` for keras.applications.
+
+    Args:
+        source: a state dict, torch module, `.safetensors`/`.pth` path or keras.applications model.
+        model: our model, built with the source's options.
+        layout: "torchvision", "timm" or "keras.applications".
     """
     if layout not in LAYOUTS:
         raise InvalidInputError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
@@ -159,10 +175,20 @@ def port_weights(source: TorchSource, model: keras.Model, *, layout: str = "torc
 
 
 def from_torchvision(source: TorchSource, model: keras.Model) -> list[str]:
-    """`port_weights(source, model, layout="torchvision")`: a torchvision ResNet's weights."""
+    """`port_weights(source, model, layout="torchvision")`: a torchvision ResNet's weights.
+
+    Args:
+        source: a torchvision state dict, module or weights file.
+        model: our model, built with version "v1.5".
+    """
     return port_weights(source, model, layout="torchvision")
 
 
 def from_timm(source: TorchSource, model: keras.Model) -> list[str]:
-    """`port_weights(source, model, layout="timm")`: a timm ResNet's weights."""
+    """`port_weights(source, model, layout="timm")`: a timm ResNet's weights.
+
+    Args:
+        source: a timm state dict, module or weights file.
+        model: our model, built with version "v1.5".
+    """
     return port_weights(source, model, layout="timm")

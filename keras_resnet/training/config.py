@@ -169,7 +169,7 @@ def default_model_builder(name: str, **options: Any) -> keras.Model:
         except (ImportError, AttributeError) as err:
             raise InvalidInputError(f"cannot import model builder {name!r}: {err}") from None
         return builder(name=function, **options)
-    from keras_resnet.models.resnet import build, list_models
+    from keras_resnet.models.named import build, list_models
 
     if name not in list_models():
         raise InvalidInputError(f"unknown model {name!r}; `keras-resnet models` lists the names")

@@ -2,16 +2,24 @@
 
 Scores come from predictions (accuracy, top-5, mean cross-entropy), so they do not depend on the
 loss a model was trained with (label smoothing, L2) and work under any distribution strategy.
+`cross_entropy_and_accuracy` is the one scoring rule (the lesion and landscape studies use it
+too); whether outputs are probabilities or logits is read from the model's classifier activation,
+never guessed from the numbers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_resnet._utils.validation import check_choice, check_int
 from keras_resnet.errors import InvalidInputError, MissingFileError
 from keras_resnet.training import distribution
 from keras_resnet.training.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
 
 
 def score(model, dataset, *, top5: bool = False) -> dict:
@@ -37,15 +45,53 @@ def score(model, dataset, *, top5: bool = False) -> dict:
     with distribution.process_local():
         p = model.predict(images_only(dataset, pad_to=len(labels[0])), verbose=0)
         p = np.asarray(p, dtype="float64")[: len(real)][real]
-    result = {
-        "examples": int(len(y)),
-        "accuracy": float(np.mean(p.argmax(axis=1) == y)),
-        "loss": float(np.mean(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)))),
-    }
+    scores = cross_entropy_and_accuracy(p, y, probabilities=outputs_probabilities(model))
+    result = {"examples": int(len(y)), "accuracy": scores["accuracy"], "loss": scores["loss"]}
     if top5 and p.shape[1] > 5:
         top = np.argsort(-p, axis=1)[:, :5]
         result["top5_accuracy"] = float(np.mean((top == y[:, None]).any(axis=1)))
     return result
+
+
+def outputs_probabilities(model: keras.Model) -> bool:
+    """Whether `model` outputs probabilities (its classifier ends in a softmax, as the builder's
+    default) rather than logits: read from its last layer (`models.outputs`), a fact of the model.
+
+    Args:
+        model: a Keras model.
+    """
+    from keras_resnet.models.outputs import output_kind
+
+    return output_kind(model) == "probabilities"
+
+
+def cross_entropy_and_accuracy(outputs: np.ndarray, labels: np.ndarray, *, probabilities: bool) -> dict:
+    """Mean cross-entropy and top-1 accuracy of class scores; NaN both when an output is not finite.
+
+    As Keras' cross-entropy on probabilities: normalised, clipped to [epsilon, 1 - epsilon].
+
+    Args:
+        outputs: (examples, classes) probabilities or logits.
+        labels: (examples,) integer class ids.
+        probabilities: True when `outputs` are probabilities, False for logits (softmax first);
+            `outputs_probabilities(model)` says which.
+    """
+    import keras
+    import numpy as np
+
+    outputs, labels = np.asarray(outputs, dtype="float64"), np.asarray(labels)
+    if not np.all(np.isfinite(outputs)):
+        return {"loss": float("nan"), "accuracy": float("nan"), "finite": False}
+    if not probabilities:
+        exp = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+        outputs_p = exp / exp.sum(axis=1, keepdims=True)
+    else:
+        outputs_p = outputs / outputs.sum(axis=1, keepdims=True)
+    epsilon = keras.config.epsilon()
+    picked = np.clip(outputs_p[np.arange(len(labels)), labels], epsilon, 1.0 - epsilon)
+    loss = float(np.mean(-np.log(picked)))
+    accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
+    return {"loss": loss, "accuracy": accuracy, "finite": bool(np.isfinite(loss))}
 
 
 def evaluate_run(

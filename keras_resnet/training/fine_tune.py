@@ -102,9 +102,9 @@ def build_fine_tune_model(
 
 
 def _from_source(name, entry, input_shape, model_args) -> tuple[keras.Model, LoadedWeights]:
+    from keras_resnet.models.named import build
     from keras_resnet.models.pretrained.build import load_entry, pretrained_options
     from keras_resnet.models.pretrained.fetch import fetch
-    from keras_resnet.models.resnet import build
 
     options = pretrained_options(
         entry, {**model_args, "include_top": False, "pooling": "avg", "input_shape": input_shape}
@@ -126,9 +126,9 @@ def _from_source(name, entry, input_shape, model_args) -> tuple[keras.Model, Loa
 
 
 def _from_file(name, path: Path, input_shape, model_args) -> tuple[keras.Model, LoadedWeights]:
+    from keras_resnet.models.named import build
     from keras_resnet.models.pretrained.files import TORCH_SUFFIXES
     from keras_resnet.models.pretrained.registry import IMAGENET_MEAN_STD, TORCH_LAYOUT_OPTIONS
-    from keras_resnet.models.resnet import build
 
     if not path.is_file():
         from keras_resnet.errors import MissingFileError
@@ -176,7 +176,7 @@ def _saved_model(name: str, path: Path, model_args: dict) -> tuple[keras.Model, 
             return saved, ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
         mean, variance = (np.ravel(keras.ops.convert_to_numpy(v)) for v in (layer.mean, layer.variance))
         return saved, (tuple(float(m) for m in mean), tuple(float(v) ** 0.5 for v in variance))
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     classes = _saved_classes(path)
     saved = build(

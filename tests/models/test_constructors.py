@@ -7,7 +7,8 @@ import pytest
 
 import keras_resnet as kr
 from keras_resnet.models import constructors
-from keras_resnet.models.constructors import KERAS_APPLICATIONS_ARGUMENTS, Constructor
+from keras_resnet.models.constructors import Constructor
+from keras_resnet.models.options import KERAS_APPLICATIONS_ARGUMENTS
 
 
 def test_there_is_one_constructor_per_row_of_the_table():
@@ -16,14 +17,22 @@ def test_there_is_one_constructor_per_row_of_the_table():
         for n, v in vars(constructors).items()
         if inspect.isfunction(v) and v.__module__ == constructors.__name__ and not n.startswith("_")
     }
-    assert named == set(kr.MODEL_SPECS) == set(kr.list_models())
-    assert set(constructors.__all__) == {"Constructor", *kr.MODEL_SPECS}
+    aliases = set(constructors.KERAS_APPLICATIONS_NAMES)
+    assert named - aliases == set(kr.MODEL_SPECS) == set(kr.list_models())
+    assert all(getattr(constructors, a).__name__ in kr.MODEL_SPECS for a in aliases)
+    assert set(constructors.__all__) == {
+        "Constructor",
+        "KERAS_APPLICATIONS_DIFFERENCES",
+        *kr.MODEL_SPECS,
+        *aliases,
+    }
 
 
 def test_the_protocol_states_every_option_of_the_builder():
-    """`Constructor` writes the signature out once for IDEs; it must stay `ResNet`'s."""
-    protocol = inspect.signature(Constructor.__call__).parameters
-    builder = inspect.signature(kr.ResNet).parameters
+    """`Constructor` writes the signature out once for static type checkers; it must stay
+    `ResNet`'s (every `ResNetOptions` field and the keras.applications arguments)."""
+    protocol = inspect.signature(Constructor.__call__, eval_str=True).parameters
+    builder = {n: p for n, p in inspect.signature(kr.ResNet).parameters.items() if n != "options"}
     assert list(protocol)[0] == "self"
     protocol = {n: p for n, p in protocol.items() if n != "self"}
     assert set(protocol) == set(builder)
@@ -39,7 +48,7 @@ def test_signature_defaults_are_the_row_of_the_table(name):
     constructor = getattr(kr, name)
     spec = kr.MODEL_SPECS[name]
     parameters = inspect.signature(constructor).parameters
-    builder = inspect.signature(kr.ResNet).parameters
+    builder = {n: p for n, p in inspect.signature(kr.ResNet).parameters.items() if n != "options"}
     assert set(parameters) == set(builder)
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
     expected = {n: p.default for n, p in builder.items()}

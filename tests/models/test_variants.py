@@ -13,13 +13,9 @@ import pytest
 
 from keras_resnet.errors import InvalidInputError
 from keras_resnet.models.blocks import BlockOptions, join_paths, residual_unit
+from keras_resnet.models.option_text import is_model_variant, parse_model_variant
 from keras_resnet.models.resnet import ResNet
-from keras_resnet.models.variants import (
-    SHORTCUT_VARIANTS,
-    UNIT_ORDERS,
-    is_model_variant,
-    parse_model_variant,
-)
+from keras_resnet.models.variants import SHORTCUT_VARIANTS, UNIT_ORDERS
 from tests.conftest import run_on_backend
 
 C = 4

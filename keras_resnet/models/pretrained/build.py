@@ -1,5 +1,5 @@
-"""Build a named model with a named weight source: the source's options, its preprocessing inside
-the model (raw RGB 0-255 in), its file fetched once and ported with every tensor checked."""
+"""What a named weight source asks of a model: the options it was trained with, and its file ported
+in with every tensor checked. `models.named` builds the model between the two."""
 
 from __future__ import annotations
 
@@ -9,29 +9,18 @@ import keras
 import numpy as np
 
 from keras_resnet.errors import ArchitectureMismatchError
-from keras_resnet.models.pretrained.fetch import fetch
 from keras_resnet.models.pretrained.files import keras_applications_model, read_torch_state
-from keras_resnet.models.pretrained.imagenet import imagenet_class_names
 from keras_resnet.models.pretrained.porting import port_torch_state
-from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSource, resolve
-
-
-def build_pretrained(name: str, kwargs: dict) -> keras.Model:
-    """`build(name, **kwargs)` with `kwargs["weights"]` a source name ("timm", "imagenet", ...)."""
-    from keras_resnet.models.resnet import build
-
-    entry = resolve(name, kwargs["weights"])
-    options = pretrained_options(entry, kwargs)
-    path = fetch(entry)  # before building, so an offline error comes at once
-    model = build(name, **options)
-    load_entry(entry, model, path)
-    if options.get("include_top", True):
-        model.class_names = imagenet_class_names()  # read by export (labels.txt) and predict
-    return model
+from keras_resnet.models.pretrained.registry import CAFFE_MEAN_RGB_STD, WeightSource
 
 
 def pretrained_options(entry: WeightSource, kwargs: dict) -> dict:
-    """`kwargs` with the options `entry` was trained with, or an error naming those it needs."""
+    """`kwargs` with the options `entry` was trained with, or an error naming those it needs.
+
+    Args:
+        entry: the weights' table entry.
+        kwargs: the arguments the user gave the named model.
+    """
     needed = {**entry.options, "normalization": entry.normalization}
     conflicts = [
         f"{key}={kwargs[key]!r}"
@@ -56,7 +45,13 @@ def _differs(given, needed) -> bool:
 
 
 def load_entry(entry: WeightSource, model: keras.Model, path: str | os.PathLike) -> None:
-    """Port `entry`'s file at `path` into `model` (built with `pretrained_options`)."""
+    """Port `entry`'s file at `path` into `model` (built with `pretrained_options`).
+
+    Args:
+        entry: the weights' table entry.
+        model: the model built with `pretrained_options`.
+        path: the fetched weights file.
+    """
     include_top = any(layer.name == "predictions" for layer in model.layers)
     if entry.layout == "torch":
         port_torch_state(read_torch_state(path), model, skip_head=not include_top)
@@ -70,7 +65,11 @@ def load_entry(entry: WeightSource, model: keras.Model, path: str | os.PathLike)
 
 
 def reverse_input_channels(model: keras.Model) -> None:
-    """Make a model trained on BGR input take RGB: reverse conv1's input-channel axis."""
+    """Make a model trained on BGR input take RGB: reverse conv1's input-channel axis.
+
+    Args:
+        model: a model whose `conv1_conv` reads BGR.
+    """
     conv = model.get_layer("conv1_conv")
     kernel, *rest = conv.get_weights()
     conv.set_weights([kernel[:, :, ::-1, :], *rest])

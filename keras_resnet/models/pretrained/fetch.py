@@ -24,13 +24,21 @@ PROBE_SECONDS = 1.5
 
 
 def cache_path(entry: WeightSource) -> Path:
-    """Where `entry`'s file lives in the Keras cache ($KERAS_HOME or ~/.keras, then models/)."""
+    """Where `entry`'s file lives in the Keras cache ($KERAS_HOME or ~/.keras, then models/).
+
+    Args:
+        entry: the weights' table entry.
+    """
     home = os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras"))
     return Path(home) / CACHE_SUBDIR / entry.file_name
 
 
 def fetch(entry: WeightSource) -> Path:
-    """The local path of `entry`'s file, downloading it only when the cache lacks it."""
+    """The local path of `entry`'s file, downloading it only when the cache lacks it.
+
+    Args:
+        entry: the weights' table entry.
+    """
     import keras
 
     path = cache_path(entry)

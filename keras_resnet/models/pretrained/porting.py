@@ -25,7 +25,11 @@ _IGNORED_SUFFIXES = (".num_batches_tracked",)
 
 
 def torch_name(layer_name: str) -> str | None:
-    """The torchvision/timm module name of our layer `layer_name`, or None if it has none."""
+    """The torchvision/timm module name of our layer `layer_name`, or None if it has none.
+
+    Args:
+        layer_name: one of our layer names (`conv2_block1_1_conv`).
+    """
     if layer_name == "conv1_conv":
         return "conv1"
     if layer_name == "conv1_bn":
@@ -77,6 +81,11 @@ def port_torch_state(state: dict, model: keras.Model, *, skip_head: bool = False
 
     Every weighted layer of `model` must find its tensors with the right shapes, and every tensor
     of `state` must be used (with `skip_head`, the classifier `fc.*` may be left out).
+
+    Args:
+        state: tensor name -> array or torch tensor.
+        model: our model, built with version "v1.5".
+        skip_head: leave the classifier out (a model built with include_top=False).
     """
     _check_torch_options(model)
     state = {k: np.asarray(v) for k, v in state.items() if not k.endswith(_IGNORED_SUFFIXES)}

@@ -140,17 +140,30 @@ def source_names() -> tuple[str, ...]:
 
 
 def is_source_name(weights: object) -> TypeGuard[str]:
-    """True for a named source ("torchvision", "timm", "keras.applications", "imagenet")."""
+    """True for a named source ("torchvision", "timm", "keras.applications", "imagenet").
+
+    Args:
+        weights: the `weights=` argument.
+    """
     return isinstance(weights, str) and weights in source_names()
 
 
 def looks_like_source_name(weights: object) -> TypeGuard[str]:
-    """True for a string that is no file path but was meant as a source name (a typo, say)."""
+    """True for a string that is no file path but was meant as a source name (a typo, say).
+
+    Args:
+        weights: the `weights=` argument.
+    """
     return isinstance(weights, str) and "/" not in weights and "." not in weights.replace("keras.app", "")
 
 
 def resolve(model: str, source: str) -> WeightSource:
-    """The entry for `model` from `source` ("imagenet": the best published top-1), or a clear error."""
+    """The entry for `model` from `source` ("imagenet": the best published top-1), or a clear error.
+
+    Args:
+        model: a model name such as "resnet50".
+        source: a weight source name such as "torchvision".
+    """
     names = source_names()
     if source not in names:
         close = difflib.get_close_matches(source, names, n=1)
@@ -175,12 +188,20 @@ def resolve(model: str, source: str) -> WeightSource:
 
 
 def register(entry: WeightSource) -> None:
-    """Add `entry` to the table (for a private mirror, or a test's random-weight file)."""
+    """Add `entry` to the table (for a private mirror, or a test's random-weight file).
+
+    Args:
+        entry: the weights to add to the table.
+    """
     WEIGHT_SOURCES.setdefault(entry.source, {})[entry.model] = entry
 
 
 def unregister(entry: WeightSource) -> None:
-    """Remove what `register` added."""
+    """Remove what `register` added.
+
+    Args:
+        entry: weights added with `register`.
+    """
     WEIGHT_SOURCES.get(entry.source, {}).pop(entry.model, None)
     if entry.source in WEIGHT_SOURCES and not WEIGHT_SOURCES[entry.source]:
         del WEIGHT_SOURCES[entry.source]

@@ -1,6 +1,6 @@
-"""`keras-resnet bench` in its --quick mode (tiny sizes, one repeat: the figures mean nothing, the
-fields must all be there) and the pieces that decide what gets reported: GPU peaks, MFU, skips and
-failures recorded instead of raised."""
+"""`python -m benchmarks` (from a clone; the wheel does not ship it) in its --quick mode (tiny
+sizes, one repeat: the figures mean nothing, the fields must all be there) and the pieces that
+decide what gets reported: GPU peaks, MFU, skips and failures recorded instead of raised."""
 
 import json
 import os
@@ -9,16 +9,17 @@ import sys
 
 import pytest
 
-from keras_resnet.bench import cpu, gpu, run_bench, worker
-from keras_resnet.cli import main
+from benchmarks import cpu, gpu, run_bench, worker
+from benchmarks.__main__ import main
+from keras_resnet.cli import main as cli_main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _bench(args, tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
-        [sys.executable, "-m", "keras_resnet", "bench", *args, "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks", *args, "--out", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -38,7 +39,7 @@ def _positive_rate(summary):
 @pytest.mark.slow
 def test_quick_cpu_suite_records_every_figure_machine_and_command(tmp_path):
     report, markdown = _bench(["--suite", "cpu", "--quick", "--backends", "tensorflow,torch"], tmp_path)
-    assert report["command"].startswith("keras-resnet bench --suite cpu --quick")
+    assert report["command"].startswith("python -m benchmarks --suite cpu --quick")
     assert report["quick"] and report["date"] and report["versions"]["keras"] and report["versions"]["python"]
     machine = report["machine"]
     assert machine["cpu"] and machine["cpu_count"] >= 1 and machine["memory_gib"] > 0
@@ -143,16 +144,22 @@ def test_a_failing_job_becomes_a_failed_entry_not_an_exception():
 
 
 def test_bench_rejects_an_unknown_backend_with_exit_2(tmp_path, capsys):
-    assert main(["bench", "--backends", "tensorflow,mxnet", "--out", str(tmp_path)]) == 2
-    assert "keras-resnet bench: error: backends must be among" in capsys.readouterr().err
+    assert main(["--backends", "tensorflow,mxnet", "--out", str(tmp_path)]) == 2
+    assert "python -m benchmarks: error: backends must be among" in capsys.readouterr().err
     assert not (tmp_path / "benchmarks.json").exists()
 
 
+def test_keras_resnet_bench_says_how_to_run_the_benchmarks_from_a_clone(capsys):
+    assert cli_main(["bench", "--suite", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "not part of the installed package" in err and "python -m benchmarks --suite cpu" in err
+
+
 def test_overhead_suite_replaces_only_its_section_and_records_its_own_command(tmp_path, monkeypatch):
-    from keras_resnet.bench import overhead, report
+    from benchmarks import overhead, report
 
     earlier = {
-        "command": "keras-resnet bench --suite cpu",
+        "command": "python -m benchmarks --suite cpu",
         "date": "2026-01-01",
         "quick": False,
         "suite": "cpu",
@@ -179,15 +186,15 @@ def test_overhead_suite_replaces_only_its_section_and_records_its_own_command(tm
     run_bench(
         suite="overhead",
         out=str(tmp_path),
-        command="keras-resnet bench --suite overhead",
+        command="python -m benchmarks --suite overhead",
         echo=lambda *_: None,
     )
     written = json.loads((tmp_path / report.JSON_NAME).read_text())
     assert written["command"] == earlier["command"] and written["pipeline"] == earlier["pipeline"]
     assert written["overhead"]["gradient_norms"]["error"] == "new"
-    assert written["overhead"]["command"] == "keras-resnet bench --suite overhead"
+    assert written["overhead"]["command"] == "python -m benchmarks --suite overhead"
     markdown = (tmp_path / report.MARKDOWN_NAME).read_text()
-    assert "Re-measured by `keras-resnet bench --suite overhead`" in markdown and "new" in markdown
+    assert "Re-measured by `python -m benchmarks --suite overhead`" in markdown and "new" in markdown
 
 
 def test_run_bench_rejects_an_unknown_suite():

@@ -106,9 +106,9 @@ def jax_training(
     import jax
     import keras
 
-    from keras_resnet.bench.timing import summarise, synthetic_batch
+    from benchmarks.timing import summarise, synthetic_batch
     from keras_resnet.models.complexity import model_stats
-    from keras_resnet.models.resnet import build
+    from keras_resnet.models.named import build
 
     if keras.backend.backend() != "jax":
         raise InvalidInputError(f"the GPU suite runs on KERAS_BACKEND=jax, not {keras.backend.backend()}")
@@ -209,7 +209,7 @@ def torchvision_training(
             torch.cuda.synchronize()
         return time.perf_counter() - start
 
-    from keras_resnet.bench.timing import summarise
+    from benchmarks.timing import summarise
 
     warmup_seconds = run(warmup)
     seconds = [run(steps) for _ in range(repeats)]
@@ -237,7 +237,7 @@ def gpu_suite(*, quick: bool, gpus: list[str], run_job, timeout: float) -> dict:
         return {
             "status": "skipped",
             "reason": "no NVIDIA GPU on this machine (nvidia-smi is absent "
-            "or lists none): run `keras-resnet bench --suite gpu` on a GPU machine",
+            "or lists none): run `python -m benchmarks --suite gpu` on a GPU machine",
         }
     if importlib.util.find_spec("jax") is None:
         return {"status": "skipped", "reason": "jax is not installed (pip install 'jax[cuda12]')"}

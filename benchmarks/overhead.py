@@ -1,8 +1,8 @@
-"""The `overhead` section of `keras-resnet bench`: what the gradient-norm callback and the
+"""The `overhead` section of `python -m benchmarks`: what the gradient-norm callback and the
 one-call export cost.
 
 Both run in a TensorFlow worker like the model timings. `gradient_norms` is
-`keras_resnet.bench.gradient_overhead.gradient_norm_overhead` (ResNet-20 on digits: epoch time without the
+`benchmarks.gradient_overhead.gradient_norm_overhead` (ResNet-20 on digits: epoch time without the
 callback, with probe mode at each epoch end, with train mode every 10 steps); `export` times
 `keras_resnet.export.api.export_model` on a ResNet-20 (SavedModel + TFLite float32 and int8, each
 verified) and keeps its per-file parity and batch-1 LiteRT latency. `quick` shrinks both to
@@ -31,7 +31,7 @@ def overhead_figures(*, quick: bool, run_job, timeout: float) -> dict:
 
 def gradient_norm_overhead(*, quick: bool) -> dict:
     """Worker job: the kept overhead measurement (2 epochs x 3 interleaved rounds when full)."""
-    from keras_resnet.bench.gradient_overhead import gradient_norm_overhead as measure
+    from benchmarks.gradient_overhead import gradient_norm_overhead as measure
 
     return measure("resnet20", "digits", epochs=2, repeats=3, quick=quick)
 

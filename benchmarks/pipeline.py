@@ -38,7 +38,7 @@ def pipeline_throughput(
     seed: int = 0,
 ) -> dict:
     """Median images/s of `batches` training batches of `dataset`, over `repeats` timings."""
-    from keras_resnet.bench.timing import summarise
+    from benchmarks.timing import summarise
     from keras_resnet.data.pipelines import load_datasets
 
     if min(batches, repeats) < 1 or warmup_batches < 0:

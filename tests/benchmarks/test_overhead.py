@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from keras_resnet.bench.gradient_overhead import CONFIGURATIONS, gradient_norm_overhead
+from benchmarks.gradient_overhead import CONFIGURATIONS, gradient_norm_overhead
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""`keras-resnet bench`: how fast this library trains and infers, beside what users would pick instead.
+"""`python -m benchmarks` (from a clone): how fast this library trains and infers, beside what
+users would pick instead.
 
 `run_bench(suite=..., quick=..., out=...)` runs the CPU suite (`cpu`: our ResNet-50 against
 keras.applications on one backend, ResNet-20 on every backend; `pipeline`: the tf.data input
@@ -45,8 +46,8 @@ def run_bench(
     """
     from functools import partial
 
-    from keras_resnet.bench import cpu, gpu, machine, overhead, pipeline, report, worker
-    from keras_resnet.bench.timing import ratio
+    from benchmarks import cpu, gpu, machine, overhead, pipeline, report, worker
+    from benchmarks.timing import ratio
 
     check_choice("suite", suite, SUITES)
     unknown = [b for b in (backend, *backends) if b not in BACKENDS]
@@ -55,7 +56,7 @@ def run_bench(
     if timeout <= 0:
         raise InvalidInputError(f"timeout must be a positive number of seconds, got {timeout}")
     run_job = partial(worker.run_job, echo=echo)
-    command = command or f"keras-resnet bench --suite {suite}" + (" --quick" if quick else "")
+    command = command or f"python -m benchmarks --suite {suite}" + (" --quick" if quick else "")
     if suite == "overhead":
         return _rerun_overhead(out, quick=quick, command=command, timeout=timeout, run_job=run_job, echo=echo)
     result = _header(suite=suite, quick=quick, command=command)
@@ -92,7 +93,7 @@ def run_bench(
 
 def _header(*, suite: str, quick: bool, command: str) -> dict:
     """What every benchmarks.json starts with: the command, date, machine and versions."""
-    from keras_resnet.bench import machine
+    from benchmarks import machine
 
     return {
         "command": command,
@@ -110,7 +111,7 @@ def _rerun_overhead(out, *, quick: bool, command: str, timeout: float, run_job, 
     import json
     from pathlib import Path
 
-    from keras_resnet.bench import machine, overhead, report
+    from benchmarks import machine, overhead, report
 
     path = Path(out) / report.JSON_NAME
     result = (

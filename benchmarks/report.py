@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from benchmarks.pipeline import GOAL_RATIO
 from keras_resnet._utils.atomic import write_json, write_text
-from keras_resnet.bench.pipeline import GOAL_RATIO
 
 JSON_NAME = "benchmarks.json"
 MARKDOWN_NAME = "BENCHMARKS.md"
@@ -189,7 +189,7 @@ GPU_COMMAND = "bash examples/scripts/gpu_device_run.sh"
 
 
 def main(argv: list[str]) -> int:
-    """`python -m keras_resnet.bench.report OUT/benchmarks.json`: rewrite BENCHMARKS.md beside it."""
+    """`python -m benchmarks.report OUT/benchmarks.json`: rewrite BENCHMARKS.md beside it."""
     import json
 
     path = Path(argv[0]) if argv else Path("examples/results") / JSON_NAME

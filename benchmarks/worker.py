@@ -2,7 +2,7 @@
 
 Keras fixes its backend when it is first imported, so figures for TensorFlow, JAX and PyTorch come
 from one subprocess each (`KERAS_BACKEND` set in its environment). The child runs
-`python -m keras_resnet.bench.worker JOB OPTIONS_JSON`, prints progress lines as it goes and one
+`python -m benchmarks.worker JOB OPTIONS_JSON`, prints progress lines as it goes and one
 `RESULT {json}` line at the end; a child that fails or runs out of time yields a
 `{"status": "failed", "error": ...}` entry instead of an exception, so one broken backend never
 loses the other figures of a run.
@@ -22,12 +22,12 @@ from pathlib import Path
 from keras_resnet.errors import InvalidInputError
 
 JOBS = {
-    "resnet50_comparison": "keras_resnet.bench.cpu:resnet50_comparison",
-    "resnet20_training": "keras_resnet.bench.cpu:resnet20_training",
-    "jax_training": "keras_resnet.bench.gpu:jax_training",
-    "torchvision_training": "keras_resnet.bench.gpu:torchvision_training",
-    "gradient_norm_overhead": "keras_resnet.bench.overhead:gradient_norm_overhead",
-    "export_overhead": "keras_resnet.bench.overhead:export_overhead",
+    "resnet50_comparison": "benchmarks.cpu:resnet50_comparison",
+    "resnet20_training": "benchmarks.cpu:resnet20_training",
+    "jax_training": "benchmarks.gpu:jax_training",
+    "torchvision_training": "benchmarks.gpu:torchvision_training",
+    "gradient_norm_overhead": "benchmarks.overhead:gradient_norm_overhead",
+    "export_overhead": "benchmarks.overhead:export_overhead",
 }
 RESULT_PREFIX = "RESULT "
 
@@ -36,14 +36,14 @@ def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print
     """Run `job` with `options` under `backend` in a subprocess; its result dict, or a failure."""
     if job not in JOBS:
         raise InvalidInputError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
-    root = str(Path(__file__).resolve().parents[2])  # the folder holding keras_resnet/
+    root = str(Path(__file__).resolve().parents[1])  # the clone: the folder holding benchmarks/
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
     }
-    command = [sys.executable, "-m", "keras_resnet.bench.worker", job, json.dumps(options)]
+    command = [sys.executable, "-m", "benchmarks.worker", job, json.dumps(options)]
     result, expired = None, threading.Event()
     with tempfile.TemporaryFile("w+") as stderr:
         try:

@@ -80,7 +80,7 @@ def diagnostic_model(which: str, *, image_size: int, classes: int, run_eagerly: 
     """A compiled RESNET50_DIAGNOSTICS variant of `ours`, or None where it means nothing."""
     import keras
 
-    from keras_resnet.bench import timing
+    from benchmarks import timing
 
     model = build_resnet50("ours", image_size=image_size, classes=classes)
     if which == "ours_xla":
@@ -128,7 +128,7 @@ def resnet50_comparison(
     the RESNET50_DIAGNOSTICS variants), repeats interleaved."""
     import keras
 
-    from keras_resnet.bench import timing
+    from benchmarks import timing
     from keras_resnet.models.complexity import model_stats
 
     keras.utils.set_random_seed(0)
@@ -188,7 +188,7 @@ def resnet50_comparison(
 def _ratios(results: dict, stats: dict, models: dict, tried: dict) -> tuple[dict, dict]:
     """Ours against keras.applications (and the v1-with-bias build between them), split into
     implementation and architecture; each diagnostic against ours."""
-    from keras_resnet.bench import timing
+    from benchmarks import timing
 
     rate = {kind: {w: results[kind][w]["images_per_second"] for w in models} for kind in results}
     ratios: dict[str, Any] = {
@@ -225,7 +225,7 @@ def resnet20_training(*, batch_size: int, steps: int, repeats: int, run_eagerly:
     """Training images/s of ResNet-20 (32x32, 10 classes) with the paper-cifar recipe."""
     import keras
 
-    from keras_resnet.bench import timing
+    from benchmarks import timing
     from keras_resnet.training import recipes
     from keras_resnet.training.fit import default_model_builder
 
