@@ -87,9 +87,7 @@ def train(
         gradients = _gradient_callback(datasets, run, compiled.one_hot) if config.gradient_norms else None
         callbacks = make_callbacks(
             run,
-            best_threshold=best_value(read_history(run.history), "val_accuracy")
-            if run.best.is_file()
-            else None,
+            best_threshold=_best_so_far(run),
             loggers=[gradients] if gradients else [],
             extra=[*compiled.callbacks, *extra_callbacks],
             class_names=info.class_names,
@@ -115,6 +113,12 @@ def train(
     else:  # a finished worker leaves nothing behind; only the chief's files stay
         shutil.rmtree(run.root, ignore_errors=True)
     return result
+
+
+def _best_so_far(run: RunFolder) -> float | None:
+    """The validation accuracy of the best checkpoint a resumed run holds: only a better epoch
+    replaces it."""
+    return best_value(read_history(run.history), "val_accuracy") if run.best.is_file() else None
 
 
 def _build_and_compile(config: TrainConfig, recipe, info, steps: int, build_model, *, verbose: bool):
