@@ -1,6 +1,4 @@
-"""The builders are pure keras.layers / keras.ops: they run on JAX (and PyTorch when installed)."""
-
-import importlib.util
+"""The builders are pure keras.layers / keras.ops: they run on JAX and on PyTorch."""
 
 import pytest
 
@@ -27,11 +25,12 @@ FORWARD_PASS = """
 """
 
 
+@pytest.mark.slow
 def test_builders_run_on_jax_without_importing_tensorflow():
     assert run_on_backend("jax", FORWARD_PASS).stdout.split() == ["ok", "False"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+@pytest.mark.slow
 def test_builders_run_on_torch():
     assert run_on_backend("torch", FORWARD_PASS).stdout.split()[0] == "ok"
 

@@ -40,6 +40,7 @@ def _run(args, *, env=ENV, timeout=300, code=None):
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_mid_epoch_trains_the_same_number_of_epochs(tmp_path):
     out = tmp_path / "run"
     args = [*NO_EXPORT, "--epochs", "6", "--batch-size", "32", "--out", str(out), "--progress", "none"]
@@ -88,6 +89,7 @@ def _assert_trained_on_two_devices(out, backend):
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_loss(tmp_path):
     out = tmp_path / "mirrored"
     split_cpu = (
@@ -114,6 +116,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus_with_finite_decreasing_los
     _assert_trained_on_two_devices(out, "tensorflow")
 
 
+@pytest.mark.slow
 def test_jax_data_parallel_trains_on_two_host_devices_with_finite_decreasing_loss(tmp_path):
     out = tmp_path / "data-parallel"
     env = {**ENV, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
@@ -194,6 +197,7 @@ def cli_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_train_exports_the_best_checkpoint_into_the_run_folder_and_every_file_matches_keras(cli_run):
     report = json.loads((cli_run / "export" / "export_report.json").read_text())
     metrics = json.loads((cli_run / "metrics.json").read_text())
@@ -240,6 +244,7 @@ def test_resuming_a_run_whose_export_exists_exports_again_over_it(cli_run, tmp_p
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".keras-resnet.json"]
 
 
+@pytest.mark.slow
 def test_train_refuses_an_output_folder_holding_another_run_and_leaves_it_untouched(cli_run, capsys):
     before = {p.name: p.read_bytes() for p in cli_run.rglob("*") if p.is_file()}
     _fails(
@@ -256,6 +261,7 @@ def test_train_refuses_an_output_folder_holding_another_run_and_leaves_it_untouc
     assert after == before
 
 
+@pytest.mark.slow
 def test_train_prints_the_test_accuracy_and_evaluate_reproduces_it(cli_run, capsys):
     metrics = json.loads((cli_run / "metrics.json").read_text())
     assert main(["evaluate", str(cli_run), "--json"]) == 0  # the best checkpoint, as predict/export
@@ -268,6 +274,7 @@ def test_train_prints_the_test_accuracy_and_evaluate_reproduces_it(cli_run, caps
     assert "digits validation (180 images): accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_what_it_cannot_score(cli_run, tmp_path, capsys):
     _fails(capsys, ["evaluate", str(tmp_path / "nothing")], "is neither a run folder nor a .keras file")
     _fails(
@@ -282,6 +289,7 @@ def test_evaluate_refuses_what_it_cannot_score(cli_run, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_with_a_clear_message_and_exit_code_2(tmp_path, capsys):
     out = tmp_path / "run"
     _fails(

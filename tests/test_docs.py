@@ -38,6 +38,7 @@ def docs_tools():
     assert not missing, f"{missing} missing in CI: they belong to the test extra in pyproject.toml"
 
 
+@pytest.mark.slow
 def test_docs_build_with_warnings_as_errors(docs_tools, tmp_path):
     site = tmp_path / "site"
     result = subprocess.run(

@@ -109,6 +109,7 @@ def test_check_names_edited_missing_and_orphaned_notebooks(tmp_path):
     assert make_notebooks.main(["--check", "--examples-dir", str(tmp_path)]) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", sorted(EXAMPLES.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom_in_quick_mode(notebook, tmp_path):
     import nbformat

@@ -85,6 +85,7 @@ def _truncate(path):
 # Checkpoints: missing, truncated or corrupt, wrong architecture ----------------------------------
 
 
+@pytest.mark.slow
 def test_a_corrupt_best_checkpoint_is_kept_aside_and_the_resumed_run_finishes(run_copy, capsys):
     _truncate(run_copy / "checkpoints" / "best.keras")
     metrics = _train(run_copy, resume=True)
@@ -92,6 +93,7 @@ def test_a_corrupt_best_checkpoint_is_kept_aside_and_the_resumed_run_finishes(ru
     assert metrics["epochs_trained"] == EPOCHS and RunFolder(run_copy).is_finished()
 
 
+@pytest.mark.slow
 def test_a_truncated_newest_backup_falls_back_to_the_one_before_and_says_so(run_copy, capsys):
     _truncate(run_copy / "backup" / "epoch-00002.weights.h5")
     metrics = _train(run_copy, resume=True)
@@ -101,6 +103,7 @@ def test_a_truncated_newest_backup_falls_back_to_the_one_before_and_says_so(run_
     assert metrics["epochs_trained"] == EPOCHS
 
 
+@pytest.mark.slow
 def test_no_loadable_backup_is_one_line_naming_the_files(run_copy, capsys):
     for backup in (run_copy / "backup").glob("epoch-*.weights.h5"):
         _truncate(backup)
@@ -110,6 +113,7 @@ def test_no_loadable_backup_is_one_line_naming_the_files(run_copy, capsys):
     assert tree_hashes(run_copy / "backup") == before
 
 
+@pytest.mark.slow
 def test_a_truncated_keras_file_is_reported_as_corrupt_not_missing(interrupted_run, tmp_path, capsys):
     broken = tmp_path / "model.keras"
     broken.write_bytes((interrupted_run / "checkpoints/last.keras").read_bytes()[:5000])
@@ -149,6 +153,7 @@ WRITE_SITES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", WRITE_SITES)
 def test_a_full_disk_at_each_write_site_is_one_line_and_keeps_the_last_good_state(
     run_copy, monkeypatch, site
@@ -163,6 +168,7 @@ def test_a_full_disk_at_each_write_site_is_one_line_and_keeps_the_last_good_stat
     assert not list(run_copy.rglob(".*.tmp*")), "a temporary file was left behind"
 
 
+@pytest.mark.slow
 def test_an_export_onto_a_full_disk_is_one_line_and_keeps_the_previous_export(
     interrupted_run, tmp_path, monkeypatch
 ):
@@ -255,6 +261,7 @@ def test_a_corrupt_image_in_a_folder_dataset_is_named(tmp_path):
     assert tree_hashes(tmp_path / "data") == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("classes", [20, 5])
 def test_evaluating_on_a_dataset_with_other_classes_is_refused(interrupted_run, classes, capsys):
     with pytest.raises(InvalidInputError, match=f"has {classes} classes but the model predicts 10"):
@@ -312,6 +319,7 @@ def test_train_refuses_a_folder_with_someone_elses_config_json(tmp_path, capsys,
     assert tree_hashes(tmp_path / "site") == before
 
 
+@pytest.mark.slow
 def test_export_refuses_to_overwrite_a_folder_with_a_thesis(interrupted_run, tmp_path, capsys):
     from keras_resnet.export.api import export_model
 

@@ -114,6 +114,7 @@ KILL_STEPS = {
 KILL_CASES = [(way, step) for way, steps in KILL_STEPS.items() for step in steps] + [("new", "committed")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("way,step", KILL_CASES)
 def test_an_export_killed_at_each_step_of_its_commit_leaves_a_complete_export(tmp_path, way, step):
     """kill -9 (os._exit) exactly at `step`: the target holds the old or the new export complete;
@@ -147,6 +148,7 @@ commit_fake_export({str(out)!r}, "b")
     assert tree_hashes(tmp_path / ".out.partial-someone") == foreign
 
 
+@pytest.mark.slow
 def test_an_export_killed_at_a_random_moment_leaves_a_complete_export(tmp_path):
     """A timed kill -9 of a process that exports again and again: whatever moment it hits, the target
     holds a complete export, and the next export leaves no hidden folder behind."""

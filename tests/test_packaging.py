@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import source_copy
+
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "keras-paper-resnets"  # pyproject's [project] name; "keras-resnet" is someone else's
 pytestmark = pytest.mark.slow
@@ -30,17 +32,6 @@ def _run(args, **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
     assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
-
-
-def _source_copy(tmp_path: Path) -> Path:
-    """The files git would ship (tracked and new, not ignored): what a fresh clone builds from."""
-    names = _run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT).stdout.split("\0")
-    copy = tmp_path / "source"
-    for name in filter(None, names):
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            (copy / name).write_bytes((ROOT / name).read_bytes())
-    return copy
 
 
 def _fresh_venv(tmp_path: Path) -> Path:
@@ -55,7 +46,7 @@ def _fresh_venv(tmp_path: Path) -> Path:
 
 def test_the_built_wheel_installs_into_a_fresh_venv_and_trains(tmp_path):
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "build", "--outdir", str(dist), str(_source_copy(tmp_path))])
+    _run([sys.executable, "-m", "build", "--outdir", str(dist), str(source_copy(tmp_path))])
     (wheel,) = dist.glob("*.whl")
     (sdist,) = dist.glob("*.tar.gz")
     assert wheel.name.startswith(DISTRIBUTION.replace("-", "_") + "-")

@@ -110,6 +110,7 @@ def test_version_is_the_package_version():
     assert result.stdout.strip() == f"keras-resnet {kr.__version__}"
 
 
+@pytest.mark.slow  # the CLI in subprocesses, with TensorFlow
 def test_tensorflow_log_lines_are_hidden_unless_verbose():
     """`summary` loads Keras on TensorFlow, whose C++ logger writes lines such as `I0000 ...
     port.cc:...] oneDNN custom operations are on` to stderr; only --native-logs shows them."""

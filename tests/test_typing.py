@@ -71,6 +71,7 @@ def test_every_public_function_and_class_is_fully_annotated():
     assert not unannotated, f"public callables lacking annotations: {unannotated}"
 
 
+@pytest.mark.slow
 def test_mypy_is_clean_on_the_package(tmp_path):
     if importlib.util.find_spec("mypy") is None:
         if not os.environ.get("CI"):  # CI installs it with the test extra: there it must run

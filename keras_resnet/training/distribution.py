@@ -192,3 +192,18 @@ def pipeline_for(kind: str | None, pipeline: str) -> str:
             )
         return "numpy"
     return pipeline
+
+
+def device_names() -> list[str]:
+    """The devices Keras computes on, as text for the run's config.json.
+
+    Keras' distribution API has no PyTorch implementation (`keras.distribution.list_devices()`
+    fails there), so on PyTorch the devices come from torch: its GPUs, else the CPU.
+    """
+    import keras
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return [f"cuda:{index}" for index in range(torch.cuda.device_count())] or ["cpu:0"]
+    return [str(device) for device in keras.distribution.list_devices()]

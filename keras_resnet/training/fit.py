@@ -294,9 +294,7 @@ def _write_config(
     """The run's config.json, with this session's provenance and devices, how its images were
     resized (`image`), and for a run from pretrained weights what was loaded (source, file,
     sha256) and the freeze schedule."""
-    import keras
-
-    devices = [str(device) for device in keras.distribution.list_devices()]
+    devices = distribution.device_names()
     run.write_config(
         **(phases.record() if phases is not None else {}),
         train_config=config.to_dict(),

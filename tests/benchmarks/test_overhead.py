@@ -7,6 +7,7 @@ import pytest
 from benchmarks.gradient_overhead import CONFIGURATIONS, gradient_norm_overhead
 
 
+@pytest.mark.slow
 def test_quick_overhead_reports_positive_times_and_ratios_for_every_configuration():
     result = gradient_norm_overhead(quick=True)
     json.dumps(result)  # JSON-able as it is

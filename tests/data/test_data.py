@@ -224,6 +224,7 @@ def test_batch_size_below_one_or_above_the_training_split_is_refused(batch_size,
         data.load_datasets("digits", batch_size=batch_size)
 
 
+@pytest.mark.slow
 def test_importing_the_data_and_training_modules_does_not_import_tensorflow():
     code = (
         "import sys, keras_resnet.data.pipelines, keras_resnet.data.sources, keras_resnet.training.fit,"

@@ -47,6 +47,7 @@ def gated_run(tmp_path_factory):
     return out, compare_models([GATED], dataset=DATA, epochs=1, out=out, batch_size=64)
 
 
+@pytest.mark.slow
 def test_a_variant_label_trains_the_named_net_with_its_options(gated_run):
     out, result = gated_run
     config = json.loads((out / "resnet20-shortcut_variant-gated-gate_bias--6" / "config.json").read_text())
@@ -56,6 +57,7 @@ def test_a_variant_label_trains_the_named_net_with_its_options(gated_run):
     assert row["model"] == GATED and row["depth"] == 20 and row["residual"] is True
 
 
+@pytest.mark.slow
 def test_the_variant_shows_in_the_table_and_the_figure_legend(gated_run):
     out, result = gated_run
     table = (out / "comparison.md").read_text()

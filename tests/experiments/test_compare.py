@@ -18,6 +18,7 @@ def comparison(tmp_path_factory):
     return out, compare_models(MODELS, dataset=DATA, epochs=2, out=out, batch_size=64)
 
 
+@pytest.mark.slow
 def test_each_model_trains_with_the_same_recipe_seed_and_data(comparison):
     out, _ = comparison
     configs = [
@@ -29,6 +30,7 @@ def test_each_model_trains_with_the_same_recipe_seed_and_data(comparison):
     assert configs[0] == configs[1] and configs[0]["seed"] == 0 and configs[0]["epochs"] == 2
 
 
+@pytest.mark.slow
 def test_test_error_is_recorded_every_epoch_and_ends_at_the_final_score(comparison):
     _, result = comparison
     for row in result["rows"]:
@@ -40,6 +42,7 @@ def test_test_error_is_recorded_every_epoch_and_ends_at_the_final_score(comparis
         assert row["params"] > 0 and row["train_seconds"] > 0
 
 
+@pytest.mark.slow
 def test_comparison_writes_the_figure_json_and_table(comparison):
     out, result = comparison
     assert (out / "comparison.png").stat().st_size > 10_000
@@ -49,6 +52,7 @@ def test_comparison_writes_the_figure_json_and_table(comparison):
     assert table.startswith("| model |") and all(m in table for m in MODELS)
 
 
+@pytest.mark.slow
 def test_running_a_finished_comparison_again_reuses_the_runs(comparison, capsys):
     out, result = comparison
     again = compare_models(MODELS, dataset=DATA, epochs=2, out=out, batch_size=64)
@@ -56,6 +60,7 @@ def test_running_a_finished_comparison_again_reuses_the_runs(comparison, capsys)
     assert capsys.readouterr().out.count("already complete") == 2
 
 
+@pytest.mark.slow
 def test_a_finished_run_with_other_options_is_refused(comparison):
     out, _ = comparison
     with pytest.raises(ValueError, match="cannot resume with different options.*epochs"):
@@ -82,6 +87,7 @@ def test_cli_compare_reports_bad_input_in_one_line(tmp_path, capsys):
     assert err.startswith("keras-resnet compare: error: unknown model nosuchnet") and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_every_model_gets_the_same_warm_up(tmp_path):
     """paper-cifar warms up plain nets only; a comparison must not give the residual nets another recipe."""
     from keras_resnet.experiments.degradation import _share_warmup

@@ -25,10 +25,12 @@ def flow(digits):
     return {row["depth"]: row for row in gradient_flow((20, 56), dataset=digits)["rows"]}
 
 
+@pytest.mark.slow
 def test_plain56_gradient_ratio_grows_with_depth(flow):
     assert flow[56]["plain"] >= 100 * flow[20]["plain"], flow
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zero_init_residual", [False, True])
 def test_residual_gradient_ratio_stays_near_one_up_to_depth_110(digits, zero_init_residual):
     for depth in (20, 56, 110):

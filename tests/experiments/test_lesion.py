@@ -120,6 +120,7 @@ def test_random_deletions_are_seeded_recorded_and_drawn_from_non_downsampling_un
     assert first["seed"] == 7 and first["kind"] == "residual"
 
 
+@pytest.mark.slow
 def test_run_lesion_writes_figures_and_tables_for_residual_and_plain(tmp_path, monkeypatch):
     for name, residual in (("res", True), ("plain", False)):
         model = kr.cifar_resnet(8, input_shape=(8, 8, 1), classes=3, residual=residual)

@@ -17,6 +17,7 @@ from keras_resnet.export.api import export_model
 from tests.export.conftest import ALL_QUANTIZATIONS, listing, random_images, row, run_tflite, tiny_classifier
 
 
+@pytest.mark.slow
 def test_report_json_holds_the_returned_report_and_a_row_per_file(resnet20_export):
     written = json.loads((resnet20_export["out"] / "export_report.json").read_text())
     assert written == json.loads(json.dumps(resnet20_export["report"]))

@@ -13,6 +13,7 @@ from keras_resnet.export.callback import ExportCallback
 from tests.export.conftest import random_images, run_tflite, tiny_classifier
 
 
+@pytest.mark.slow
 def test_export_callback_exports_when_training_ends(tmp_path):
     model = tiny_classifier()
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -36,6 +37,7 @@ class _ScriptedScore(keras.callbacks.Callback):
         self.outputs.append(np.asarray(self.model.predict_on_batch(self.x)))
 
 
+@pytest.mark.slow
 def test_export_callback_when_best_exports_the_weights_of_the_best_epoch_not_the_last(tmp_path):
     model = tiny_classifier()
     model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")

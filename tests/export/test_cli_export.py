@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests.export.conftest import ROOT, make_run_folder, random_images, row, tiny_classifier
 
@@ -155,6 +156,7 @@ print("SAVED_MODEL_EXIT", saved, flush=True)
 """
 
 
+@pytest.mark.slow
 def test_jax_backend_exports_saved_model_and_refuses_tflite_clearly(tmp_path):
     tiny_classifier().save(tmp_path / "model.keras")
     env = {

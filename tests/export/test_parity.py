@@ -8,6 +8,8 @@ import pytest
 
 from tests.export.conftest import ALL_QUANTIZATIONS, EXPORTS, row, run_tflite
 
+pytestmark = pytest.mark.slow  # trains ResNet-20 and exports it in every quantisation
+
 
 @pytest.mark.parametrize("export", EXPORTS)
 def test_tflite_float32_matches_keras(export, request):

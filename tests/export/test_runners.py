@@ -7,6 +7,7 @@ import importlib.util
 import json
 
 import numpy as np
+import pytest
 
 from keras_resnet.export.runners import KerasRunner, Runner
 from tests.export.conftest import ROOT, random_images, tiny_classifier
@@ -14,6 +15,7 @@ from tests.export.conftest import ROOT, random_images, tiny_classifier
 # ---------------------------------------------------------------- latency benchmark
 
 
+@pytest.mark.slow
 def test_latency_benchmark_quick_mode_writes_json_and_markdown(tmp_path):
     path = ROOT / "examples" / "scripts" / "export_latency.py"
     spec = importlib.util.spec_from_file_location("export_latency", path)

@@ -70,6 +70,7 @@ print("SIGNATURES", report["files"][0]["signatures"], flush=True)
 """
 
 
+@pytest.mark.slow
 def test_export_run_on_jax_writes_the_saved_model_only_with_a_note(tmp_path):
     run = make_run_folder(tmp_path / "run", "digits")
     config = json.loads((run / "config.json").read_text())

@@ -14,6 +14,7 @@ from keras_resnet.export.api import export_model
 from tests.export.conftest import EXPORTS, random_images, row, tiny_classifier
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("export", EXPORTS)
 def test_saved_model_matches_keras_probabilities_and_logits(export, request):
     export = request.getfixturevalue(export)
@@ -26,6 +27,7 @@ def test_saved_model_matches_keras_probabilities_and_logits(export, request):
     assert row(export["report"], "saved_model")["max_abs_diff"] <= 1e-4
 
 
+@pytest.mark.slow
 def test_saved_model_serves_uint8_and_float_raw_images_with_dynamic_batch(resnet20_export):
     loaded = tf.saved_model.load(str(resnet20_export["out"] / "saved_model"))
     pixels = resnet20_export["images"][:5].round().astype(np.uint8)

@@ -157,6 +157,7 @@ def test_train_mode_records_the_gradients_the_optimizer_applied():
     assert callback.global_records[-1]["skipped_steps"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", JAX_AND_TORCH)
 def test_train_mode_records_the_applied_gradients_on_jax_and_torch(backend):
     # jax.jit traces the step once: the tap's values must travel as optimizer state.

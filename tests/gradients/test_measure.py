@@ -1,6 +1,5 @@
 """Claims about `keras_resnet.gradients.measure`: stateless loss gradients on every backend."""
 
-import importlib.util
 import textwrap
 
 import keras
@@ -96,6 +95,7 @@ def run_small_net_check(backend, check):
     run_on_backend(backend, SMALL_NET_GRADIENTS + textwrap.dedent(check))
 
 
+@pytest.mark.slow
 def test_jax_gradients_match_jax_grad():
     run_small_net_check(
         "jax",
@@ -114,6 +114,7 @@ def test_jax_gradients_match_jax_grad():
     )
 
 
+@pytest.mark.slow
 def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
     # Keras divides a reduced loss by the replica count inside a strategy scope; the measurement
     # must not, and must read mirrored variables outside a replica context.
@@ -150,6 +151,7 @@ def test_gradients_are_the_same_inside_a_mirrored_strategy_over_two_devices():
     )
 
 
+@pytest.mark.slow
 def test_jax_gradients_take_a_tensorflow_batch():
     # tf.data hands the probe batch over as TensorFlow tensors, whatever the Keras backend.
     run_small_net_check(
@@ -164,7 +166,7 @@ def test_jax_gradients_take_a_tensorflow_batch():
     )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+@pytest.mark.slow
 def test_torch_gradients_match_autograd():
     run_small_net_check(
         "torch",

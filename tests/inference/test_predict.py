@@ -72,6 +72,7 @@ def sources(tmp_path_factory):
         }
 
 
+@pytest.mark.slow
 def test_every_source_kind_gives_the_same_top5_with_imagenet_names(sources):
     loaded = {kind: kr.load(sources[kind]) for kind in ("name", "keras", "run", "saved_model", "tflite")}
     results = {kind: model.predict(sources["images"], top=5) for kind, model in loaded.items()}
@@ -86,11 +87,13 @@ def test_every_source_kind_gives_the_same_top5_with_imagenet_names(sources):
                 assert diff <= 1e-5, kind
 
 
+@pytest.mark.slow
 def test_the_export_carries_the_class_names(sources):
     labels = (Path(sources["saved_model"]).parent / "labels.txt").read_text().splitlines()
     assert len(labels) == 1000 and labels[0] == "tench"
 
 
+@pytest.mark.slow
 def test_predict_cli_prints_json_top_k(sources, capsys):
     assert (
         main(["predict", sources["tflite"], str(sources["images"] / "image0.png"), "--top", "3", "--json"])
@@ -100,6 +103,7 @@ def test_predict_cli_prints_json_top_k(sources, capsys):
     assert len(printed) == 1 and len(printed[0]["top"]) == 3
 
 
+@pytest.mark.slow
 def test_plain_keras_loads_our_files_or_says_to_import_keras_resnet(sources, tmp_path):
     """A pretrained model is built from Keras' own layers (its preprocessing is a Normalization
     layer), so plain Keras loads it; a model with our custom layers fails, naming keras_resnet."""
@@ -135,6 +139,7 @@ def test_bad_predict_arguments_are_one_line_errors(argv, message, capsys):
     assert message in err and "\n" not in err
 
 
+@pytest.mark.slow
 def test_an_unreadable_image_or_a_folder_with_a_corrupt_one_is_named(sources, tmp_path, capsys):
     bad = tmp_path / "folder" / "broken.png"
     bad.parent.mkdir()

@@ -108,6 +108,7 @@ def test_a_cached_file_with_another_hash_is_refused_not_overwritten(keras_home, 
     assert target.read_bytes() == b"half a download"
 
 
+@pytest.mark.slow
 def test_keras_applications_weights_take_rgb_with_the_caffe_preprocessing_inside(
     keras_home, monkeypatch, rng
 ):

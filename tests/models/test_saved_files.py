@@ -47,6 +47,7 @@ print("ok", y.shape)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", IMPORTS)
 def test_file_saved_by_0_1_0_loads_with_plain_keras_and_gives_the_same_outputs(order):
     code = IMPORTS[order] + LOAD_AND_COMPARE.format(fixtures=str(FIXTURES), registered=REGISTERED_NAMES)

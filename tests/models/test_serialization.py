@@ -8,6 +8,18 @@ from hypothesis import strategies as st
 
 import keras_resnet as kr
 
+FAST_ROUND_TRIPS = {
+    "resnet18",
+    "resnet50",
+    "resnet50_v2",
+    "resnet20",
+    "plain20",
+    "plain18",
+    "preact_resnet110",
+}
+"""One net per block kind, stem, version and plain/residual in the fast tier; the deeper nets only
+repeat their layers, and round-trip in the slow tier."""
+
 
 def _small_input_shape(name):
     return (64, 64, 3) if kr.MODEL_SPECS[name].stem == "imagenet" else (32, 32, 3)
@@ -38,7 +50,7 @@ def assert_round_trip(model, tmp_path, rng):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=pytest.mark.slow) if n == "resnet1202" else n
+        n if n in FAST_ROUND_TRIPS else pytest.param(n, marks=pytest.mark.slow)
         for n in kr.list_models()
         if n != "preact_resnet1001"
     ],
@@ -79,6 +91,7 @@ architecture_options = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(options=architecture_options)
 def test_any_valid_option_combination_builds_and_round_trips(options, tmp_path_factory):

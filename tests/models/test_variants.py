@@ -227,6 +227,7 @@ def test_bad_model_variant_text_fails_in_one_line(text, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 def test_a_gated_bn_after_addition_net_trains_saves_and_reloads_on_jax(tmp_path):
     code = f"""
         import numpy as np, keras

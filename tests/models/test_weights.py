@@ -33,7 +33,11 @@ def _randomise_batchnorm(model, rng):
             )
 
 
-@pytest.mark.parametrize("constructor", CASES)
+@pytest.mark.parametrize(
+    "constructor",
+    # ResNet-50 and -50 V2 in the fast tier; the deeper ones repeat their blocks (slow tier).
+    [c if c.startswith("ResNet50") else pytest.param(c, marks=pytest.mark.slow) for c in CASES],
+)
 def test_outputs_match_keras_applications_after_copying_weights(constructor, rng):
     ours, layout = CASES[constructor]
     source = getattr(keras.applications, constructor)(

@@ -105,6 +105,7 @@ def test_run_folder_holds_per_layer_gradient_norms_of_every_epoch(finished_run):
     assert all(float(row["grad_global_norm"]) > 0 for row in history)
 
 
+@pytest.mark.slow
 def test_no_gradient_norms_writes_no_gradient_files_and_trains_identically(tmp_path, finished_run):
     out = tmp_path / "run"
     with pytest.raises(Interrupt):  # one epoch of the finished run's 4-epoch schedule
@@ -152,6 +153,7 @@ class StopAt(keras.callbacks.Callback):
             raise Interrupt
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_completed_epoch_with_history_intact(tmp_path, finished_run):
     out = tmp_path / "run"
     with pytest.raises(Interrupt):
@@ -173,6 +175,7 @@ def test_an_interrupted_run_resumes_from_its_last_completed_epoch_with_history_i
     assert [r["learning_rate"] for r in rows] == [r["learning_rate"] for r in reference]
 
 
+@pytest.mark.slow
 def test_metrics_extra_callbacks_add_to_the_logs_land_in_history_csv(tmp_path):
     seen = []
 
@@ -203,6 +206,7 @@ class PoisonAt(keras.callbacks.Callback):
             layer.kernel.assign(np.full(layer.kernel.shape, np.nan, "float32"))
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(TrainingError, match=r"loss became NaN/Inf in epoch 3.*last good checkpoint"):
@@ -230,6 +234,7 @@ def test_an_output_folder_holding_another_run_is_refused_unless_resume_or_overwr
     assert (tmp_path / "notes" / "thesis.txt").read_text() == "precious"
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_a_run_only_once_the_new_one_can_start(tmp_path):
     out = tmp_path / "run"
     _train(out, _config(epochs=1))
@@ -257,6 +262,7 @@ def test_bad_options_are_refused_before_anything_is_written(tmp_path, overrides,
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_trains_with_float32_outputs_and_restores_the_global_policy(tmp_path):
     metrics = _train(tmp_path / "run", _config(epochs=1, mixed_precision="mixed_bfloat16"))
     assert math.isfinite(metrics["test"]["loss"])

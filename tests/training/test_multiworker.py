@@ -153,6 +153,7 @@ def _config(dataset, backend, **options):
     }
 
 
+@pytest.mark.slow
 def test_two_jax_workers_end_with_the_same_weights_and_only_the_chief_writes_the_run(tmp_path, dataset):
     backend = "jax"
     out, results = _launch(tmp_path, backend, _config(dataset, backend))
@@ -169,6 +170,7 @@ def test_two_jax_workers_end_with_the_same_weights_and_only_the_chief_writes_the
     assert metrics["epochs_trained"] == 1 and metrics["test"]["examples"] == 32
 
 
+@pytest.mark.slow
 def test_a_jax_worker_killed_mid_epoch_ends_the_run_with_a_clear_error_and_resume_finishes_it(
     tmp_path, dataset
 ):
@@ -226,6 +228,7 @@ KERAS_MULTI_WORKER_FIT = """
 """
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True, reason="keras-team/keras#20585: Keras 3 fit fails under MultiWorkerMirroredStrategy"
 )

@@ -53,10 +53,12 @@ def test_the_gate_divides_the_rate_by_ten_until_cleared_and_never_past_the_first
     assert any(v is schedule.warming_up for v in optimizer.variables)
 
 
+@pytest.mark.slow
 def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on_tensorflow():
     run_on_backend("tensorflow", FIT_WITH_GATE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", JAX_AND_TORCH)
 def test_warm_up_ends_at_the_first_batch_below_80_percent_training_error_on(backend):
     # JAX traces the train step once: the flag must travel as optimizer state, not a constant.
