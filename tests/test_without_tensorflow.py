@@ -4,7 +4,7 @@
    lines, read from README.md or docs/), in a fresh virtual environment where `import tensorflow`
    fails: `train`, `evaluate` and `gradient-flow` through the installed `keras-resnet` command, on
    JAX and (torch added, as the test environment pins it) on PyTorch.
-2. Inside this environment with TensorFlow hidden (tests/fixtures/no_tensorflow): `train`,
+2. Inside this environment with TensorFlow hidden (tests/fixtures/hidden_packages): `train`,
    `evaluate`, `gradient-flow` and `compare` work through the NumPy input pipeline on JAX and
    PyTorch, record gradient norms, and skip TensorBoard and the export with a one-line notice each.
 
@@ -32,7 +32,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(ROOT, "tests")
-NO_TENSORFLOW = os.path.join(TESTS, "fixtures", "no_tensorflow")  # its sitecustomize hides TF
+HIDER = os.path.join(TESTS, "fixtures", "hidden_packages")  # its sitecustomize hides HIDDEN_PACKAGES
 pytestmark = pytest.mark.slow
 
 
@@ -130,7 +130,8 @@ def test_train_evaluate_gradient_norms_and_experiments_run_with_tensorflow_not_i
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
-        "PYTHONPATH": os.pathsep.join([NO_TENSORFLOW, ROOT, TESTS, os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([HIDER, ROOT, TESTS, os.environ.get("PYTHONPATH", "")]),
+        "HIDDEN_PACKAGES": "tensorflow",
         # The four commands build the same tiny models: a step JAX compiled before is read back.
         "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
