@@ -26,6 +26,11 @@ LABELS_FILE = "labels.txt"
 
 
 def labels_text(class_names) -> str:
+    """The text of `labels.txt`: one name per line, line i naming output i.
+
+    Args:
+        class_names: the names, in output order; none may contain a line break.
+    """
     names = [str(name) for name in class_names]
     if any("\n" in name for name in names):
         raise InvalidInputError("class names must not contain line breaks")
@@ -33,6 +38,11 @@ def labels_text(class_names) -> str:
 
 
 def parse_labels(text: str) -> tuple[str, ...]:
+    """The names in the text of a `labels.txt` (blank lines skipped, Windows line ends accepted).
+
+    Args:
+        text: the file's text.
+    """
     return tuple(line.rstrip("\r") for line in text.splitlines() if line.strip())
 
 
@@ -71,21 +81,35 @@ def save_model(
 
 
 def add_image_rule(keras_file: str | os.PathLike, rule: ImageRule) -> None:
-    """Put the resize rule (`image_rule.json`) inside a `.keras` file that has none."""
+    """Put the resize rule (`image_rule.json`) inside a `.keras` file that has none.
+
+    Args:
+        keras_file: the `.keras` file (a zip archive), changed in place.
+        rule: how images are resized for the model.
+    """
     with zipfile.ZipFile(keras_file, "a") as archive:
         if KERAS_MEMBER not in archive.namelist():
             archive.writestr(KERAS_MEMBER, json.dumps(rule.to_dict()))
 
 
 def add_labels(keras_file: str | os.PathLike, class_names: Sequence[str]) -> None:
-    """Put `labels.txt` inside a `.keras` file that has none (Keras ignores members it does not know)."""
+    """Put `labels.txt` inside a `.keras` file that has none (Keras ignores members it does not know).
+
+    Args:
+        keras_file: the `.keras` file (a zip archive), changed in place.
+        class_names: the names, in output order.
+    """
     with zipfile.ZipFile(keras_file, "a") as archive:
         if LABELS_FILE not in archive.namelist():
             archive.writestr(LABELS_FILE, labels_text(class_names))
 
 
 def keras_file_labels(path) -> tuple[str, ...] | None:
-    """The class names inside a `.keras` file, or beside it as labels.txt, or None."""
+    """The class names inside a `.keras` file, or beside it as labels.txt, or None.
+
+    Args:
+        path: the `.keras` file.
+    """
     with zipfile.ZipFile(path) as archive:
         if LABELS_FILE in archive.namelist():
             return parse_labels(archive.read(LABELS_FILE).decode("utf-8"))
@@ -93,13 +117,22 @@ def keras_file_labels(path) -> tuple[str, ...] | None:
 
 
 def folder_labels(folder) -> tuple[str, ...] | None:
-    """labels.txt in `folder`, or None."""
+    """labels.txt in `folder`, or None.
+
+    Args:
+        folder: an export folder (or any folder that may hold labels.txt).
+    """
     path = Path(folder) / LABELS_FILE
     return parse_labels(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def model_class_names(model, source: str) -> tuple[str, ...] | None:
-    """`model.class_names` if set, else the labels inside the `.keras` file `source` (if it is one)."""
+    """`model.class_names` if set, else the labels inside the `.keras` file `source` (if it is one).
+
+    Args:
+        model: a loaded Keras model.
+        source: where it was loaded from.
+    """
     names = getattr(model, "class_names", None)
     if names is None and str(source).endswith(".keras") and Path(source).is_file():
         names = keras_file_labels(source)

@@ -40,6 +40,9 @@ def output_activation(model: Any) -> str | None:
 
     Read from the layer that makes the output: an `Activation` or `Dense` layer's `activation`, or
     "softmax" for a `Softmax` layer. None when the output comes from any other layer.
+
+    Args:
+        model: a Keras model with one output.
     """
     outputs = getattr(model, "outputs", None) or []
     history = getattr(outputs[0], "_keras_history", None) if len(outputs) == 1 else None
@@ -53,12 +56,20 @@ def output_activation(model: Any) -> str | None:
 
 
 def output_kind(model: Any) -> str | None:
-    """ "probabilities" (softmax output), "logits" (linear output), or None (any other activation)."""
+    """ "probabilities" (softmax output), "logits" (linear output), or None (any other activation).
+
+    Args:
+        model: a Keras model with one output.
+    """
     return KIND_OF_ACTIVATION.get(output_activation(model) or "")
 
 
 def model_record(model: Any) -> dict[str, Any]:
-    """The record of a Keras model's output: {"outputs": kind or None, "activation": name or None}."""
+    """The record of a Keras model's output: {"outputs": kind or None, "activation": name or None}.
+
+    Args:
+        model: a Keras model with one output.
+    """
     return {"outputs": output_kind(model), "activation": output_activation(model)}
 
 
@@ -83,7 +94,11 @@ def add_output_record(folder: str | Path, file: str, record: dict[str, Any]) -> 
 
 
 def read_output_record(file: str | Path) -> dict[str, Any] | None:
-    """The record of the exported `file` from outputs.json beside it, or None when there is none."""
+    """The record of the exported `file` from outputs.json beside it, or None when there is none.
+
+    Args:
+        file: an exported file (or SavedModel folder) beside its outputs.json.
+    """
     file = Path(file)
     records = _read(file.parent / OUTPUTS_FILE)
     return None if records is None else records["files"].get(file.name)

@@ -20,6 +20,9 @@ def check_keras_file(path: str | os.PathLike) -> Path:
     MissingFileError for a missing file; InvalidInputError for a weights-only file or another
     suffix; CorruptFileError for a file that is not a zip archive or whose members fail their
     checksums (truncated or corrupt).
+
+    Args:
+        path: the file to check.
     """
     path = Path(path)
     if not path.exists():
@@ -49,7 +52,11 @@ def check_keras_file(path: str | os.PathLike) -> Path:
 
 def check_weights_file(path: str | os.PathLike) -> Path:
     """`path` if it names a readable `.weights.h5` (or `.keras`) file: MissingFileError when it is
-    absent, CorruptFileError when HDF5 cannot open it (truncated, corrupt, another format)."""
+    absent, CorruptFileError when HDF5 cannot open it (truncated, corrupt, another format).
+
+    Args:
+        path: the file to check.
+    """
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(
@@ -71,7 +78,12 @@ def check_weights_file(path: str | os.PathLike) -> Path:
 
 
 def load_keras_file(path: str | os.PathLike, *, compile: bool = False):
-    """Load a `.keras` file as a keras.Model (uncompiled by default), the package's layers known."""
+    """Load a `.keras` file as a keras.Model (uncompiled by default), the package's layers known.
+
+    Args:
+        path: the `.keras` file.
+        compile: restore the optimizer, loss and metrics it was saved with.
+    """
     import keras
 
     import keras_resnet.models.layers  # noqa: F401 - registers the custom layers the file may name

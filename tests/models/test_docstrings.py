@@ -14,11 +14,8 @@ from keras_resnet.models.options import FIELDS
 
 # Being rewritten by other work this round (the .pth reader, the export's output record); their
 # Args sections come with those changes.
-PENDING = {"keras_resnet.models.labels", "keras_resnet.models.saving", "keras_resnet.models.pretrained.files"}
 MODULES = sorted(
-    name
-    for _, name, _ in pkgutil.walk_packages(keras_resnet.models.__path__, "keras_resnet.models.")
-    if name not in PENDING
+    name for _, name, _ in pkgutil.walk_packages(keras_resnet.models.__path__, "keras_resnet.models.")
 )
 
 

@@ -24,7 +24,11 @@ TORCH_SUFFIXES = (".safetensors", ".pth", ".pt")
 
 
 def read_torch_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """A torchvision/timm state dict from `.safetensors`, `.pth` or `.pt`, as numpy arrays."""
+    """A torchvision/timm state dict from `.safetensors`, `.pth` or `.pt`, as numpy arrays.
+
+    Args:
+        path: the weights file (`.pth` is read without PyTorch, see `pth`).
+    """
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"weights file {str(path)!r} does not exist")
@@ -54,7 +58,13 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
 def keras_applications_model(
     model_name: str, path: str | os.PathLike, *, include_top: bool = True
 ) -> keras.Model:
-    """The keras.applications twin of our `model_name`, holding the `.h5` weights at `path`."""
+    """The keras.applications twin of our `model_name`, holding the `.h5` weights at `path`.
+
+    Args:
+        model_name: one of our names with a keras.applications twin ("resnet50", "resnet50_v2", ...).
+        path: the keras.applications `.h5` weights file.
+        include_top: whether the file holds the classifier too.
+    """
     import keras
 
     constructor = getattr(keras.applications, _KERAS_APPLICATIONS_NAMES[model_name])
