@@ -70,7 +70,7 @@ def time_cells(
             start = time.perf_counter()
             call()
             per_call = time.perf_counter() - start
-        counts[name] = iterations or max(3, math.ceil(seconds / max(per_call, 1e-6)))
+        counts[name] = iterations or max(1, math.ceil(seconds / max(per_call, 1e-6)))
         say(f"{name}: first call {first_call[name]:.2f} s, {counts[name]} calls per repeat")
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeats):
