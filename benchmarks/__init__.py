@@ -6,7 +6,9 @@ keras.applications on one backend, ResNet-20 on every backend; `pipeline`: the t
 pipeline alone; `overhead`: the gradient-norm callback's and the export's cost) and/or the GPU suite
 (`gpu`: JAX bf16 + XLA against torchvision, with model-FLOPs utilisation), and writes
 `benchmarks.json` and `BENCHMARKS.md` (`report`) with the machine and versions (`machine`). Model
-timings run in one subprocess per backend (`worker`), timed alike by `timing`.
+timings run in one subprocess per backend (`worker`), timed alike by `timing`. Which runtime to
+ship for CPU inference is its own command, `python -m benchmarks.runtimes` (`runtimes`), writing
+`runtimes.json` and `runtimes.md`.
 """
 
 from __future__ import annotations

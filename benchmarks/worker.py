@@ -28,12 +28,29 @@ JOBS = {
     "torchvision_training": "benchmarks.gpu:torchvision_training",
     "gradient_norm_overhead": "benchmarks.overhead:gradient_norm_overhead",
     "export_overhead": "benchmarks.overhead:export_overhead",
+    "runtime_export": "benchmarks.runtime_jobs:export_files",
+    "runtime_keras": "benchmarks.runtime_jobs:keras_runtime",
+    "runtime_file": "benchmarks.runtime_jobs:file_runtime",
+    "torchvision_inference": "benchmarks/torchvision_runtime.py",  # a script: run by file name
 }
 RESULT_PREFIX = "RESULT "
 
 
-def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print) -> dict:
-    """Run `job` with `options` under `backend` in a subprocess; its result dict, or a failure."""
+def run_job(
+    job: str,
+    *,
+    backend: str,
+    options: dict,
+    timeout: float,
+    echo=print,
+    python: str | None = None,
+    env: dict | None = None,
+) -> dict:
+    """Run `job` with `options` under `backend` in a subprocess; its result dict, or a failure.
+
+    `python` is the interpreter (default this one; a script job may name another virtualenv's)
+    and `env` adds variables to the child's environment.
+    """
     if job not in JOBS:
         raise InvalidInputError(f"unknown benchmark job {job!r}; known: {', '.join(JOBS)}")
     root = str(Path(__file__).resolve().parents[1])  # the clone: the folder holding benchmarks/
@@ -42,14 +59,20 @@ def run_job(job: str, *, backend: str, options: dict, timeout: float, echo=print
         "KERAS_BACKEND": backend,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+        **(env or {}),
     }
-    command = [sys.executable, "-m", "benchmarks.worker", job, json.dumps(options)]
+    python = python or sys.executable
+    target = JOBS[job]
+    if target.endswith(".py"):
+        command = [python, os.path.join(root, target), json.dumps(options)]
+    else:
+        command = [python, "-m", "benchmarks.worker", job, json.dumps(options)]
     result, expired = None, threading.Event()
     with tempfile.TemporaryFile("w+") as stderr:
         try:
             child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         except OSError as err:
-            return _failed(job, backend, f"could not start {sys.executable}: {err}")
+            return _failed(job, backend, f"could not start {python}: {err}")
 
         def expire() -> None:
             expired.set()
