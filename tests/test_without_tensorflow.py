@@ -113,7 +113,7 @@ SESSION = """
     codes = [main(train)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        codes.append(main(["evaluate", f"{out}/run", "--json"]))
+        codes.append(main(["evaluate", f"{out}/run", "--checkpoint", "last", "--json"]))
     codes += [
         main(["gradient-flow", "--depths", "8", "--batch-size", "8", "--out", f"{out}/flow"]),
         main(["compare", "tiny_model:tiny_resnet", "tiny_model:tiny_plain", "--epochs", "1",

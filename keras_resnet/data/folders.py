@@ -93,9 +93,11 @@ def load_folder(
         train, validation = _cut(rest, validation_fraction / (1.0 - FOLDER_TEST_FRACTION))
     else:
         train, test = parts["train"], parts["test"]
-        validation = parts.get("validation")
-        if validation is None:
+        given = parts.get("validation")
+        if given is None:
             train, validation = _cut(train, validation_fraction)
+        else:
+            validation = given
     skipped = tuple((str(p), reason) for p, reason in checked.bad)
     rule = image_rule or WHOLE
     return _from_files(train, validation, test, names, size, checked.formats, skipped, rule)

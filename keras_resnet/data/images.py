@@ -47,7 +47,8 @@ def split_image_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], l
 
     Hidden files (a leading ".", such as `.DS_Store`) are neither: no one means them as data.
     """
-    images, others = [], []
+    images: list[Path] = []
+    others: list[Path] = []
     for path in sorted(map(Path, paths)):
         if path.name.startswith("."):
             continue
@@ -98,6 +99,7 @@ def decode_image(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
             "image; replace or remove it"
         )
     pixels = result[0]
+    assert pixels is not None  # _decode keeps the pixels unless told not to
     return pixels[..., None] if channels == 1 else pixels
 
 

@@ -74,7 +74,7 @@ def compare_models(
     }
     _share_warmup(configs)  # also checks every config before anything trains
     first = next(iter(configs.values()))
-    tests = {}  # the same test images, prepared by each run's resize rule (a pretrained run's crop)
+    tests: dict = {}  # the same test images, prepared by each run's resize rule (a pretrained run's crop)
     rows, histories = [], {}
     for number, (name, config) in enumerate(configs.items(), start=1):
         run = RunFolder(Path(out) / _folder(name))

@@ -30,7 +30,7 @@ from keras_resnet.export.options import DEFAULT_FORMATS, check_options
 from keras_resnet.export.parity import accuracy, compare
 from keras_resnet.export.preparation import prepare_model
 from keras_resnet.export.report import folder_size, format_report, new_report, write_report
-from keras_resnet.export.runners import KerasRunner
+from keras_resnet.export.runners import KerasRunner, Runner
 from keras_resnet.export.saved_model import SavedModelRunner, check_class_names, export_saved_model
 from keras_resnet.models.labels import LABELS_FILE, labels_text, model_class_names
 from keras_resnet.models.outputs import add_output_record, model_record
@@ -211,7 +211,7 @@ def _write_file(
             class_names=class_names,
         )
         row = {"file": name, "format": "saved_model", "quantize": "float32", **info}
-        runner = SavedModelRunner(folder / name)
+        runner: Runner = SavedModelRunner(folder / name)
     elif name == ONNX_FILE:  # float32, the model's own output
         row = {"file": name, "format": "onnx", "quantize": "float32", **export_onnx(prepared, folder / name)}
         runner = OnnxRunner(folder / name, num_threads=num_threads)

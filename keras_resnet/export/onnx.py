@@ -95,8 +95,8 @@ def onnx_ready_model(prepared: PreparedModel) -> keras.Model:
 
     from keras_resnet.export.preparation import without_preprocessing
 
-    model = prepared.exported
-    normalization = None if prepared.strip else prepared.normalization
+    model: Any = prepared.exported
+    normalization: Any = None if prepared.strip else prepared.normalization
     if normalization is None:
         return model
     mean = np.reshape(keras.ops.convert_to_numpy(normalization.mean), (-1,)).astype(np.float64)

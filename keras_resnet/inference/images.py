@@ -58,7 +58,8 @@ def read_images(
     items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if not items:
         raise InvalidInputError("no images given: pass image files, folders, arrays or PIL images")
-    names, images = [], []
+    names: list[str] = []
+    images: list[np.ndarray] = []
     for item in items:
         for name, pixels in _expand(item, channels):
             names.append(str(name) if isinstance(name, Path) else f"{name}[{len(images)}]")
@@ -163,7 +164,9 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     height, width = size
     channels = [
         np.asarray(
-            Image.fromarray(np.ascontiguousarray(image[..., c])).resize((width, height), Image.BILINEAR)
+            Image.fromarray(np.ascontiguousarray(image[..., c])).resize(
+                (width, height), Image.Resampling.BILINEAR
+            )
         )
         for c in range(image.shape[-1])
     ]

@@ -128,7 +128,8 @@ def load(source: str | Path, *, outputs: str | None = None) -> Predictor:
     text = str(source)
     path = Path(text)
     if not path.exists() and ":" in text and "/" not in text:
-        return _named(*text.split(":", 1), outputs)
+        model_name, weights = text.split(":", 1)
+        return _named(model_name, weights, outputs)
     if not path.exists():
         raise MissingFileError(f"no such model file or folder: {text!r}")
     if path.suffix in (".tflite", ".onnx"):
@@ -181,12 +182,15 @@ def _saved_model(folder: Path, outputs: str | None) -> Predictor:
 
 def _model_file(path: Path, outputs: str | None) -> Predictor:
     """A `.tflite` file run by LiteRT, or an `.onnx` file run by ONNX Runtime (the [onnx] extra)."""
+    runner: Runner
     if path.suffix == ".onnx":
-        from keras_resnet.export.onnx import OnnxRunner as FileRunner
-    else:
-        from keras_resnet.export.litert import LiteRTRunner as FileRunner
+        from keras_resnet.export.onnx import OnnxRunner
 
-    runner = FileRunner(path)
+        runner = OnnxRunner(path)
+    else:
+        from keras_resnet.export.litert import LiteRTRunner
+
+        runner = LiteRTRunner(path)
     record = read_output_record(path)
     kind = _kind(record, outputs, str(path), exported=True)
     rule = _record_rule(record, path)
@@ -213,7 +217,7 @@ def _kind(record: dict | None, given: str | None, source: str, *, exported: bool
             f"{source} outputs {fact}, as its record says; outputs={given!r} contradicts it"
         )
     if fact is not None or given is not None:
-        return fact or given
+        return str(fact or given)
     say = "say which with --outputs probabilities|logits (Python: kr.load(..., outputs=...))"
     if record is None and exported:
         raise InvalidInputError(

@@ -110,7 +110,7 @@ def _units(layer_names: set[str]) -> list[str]:
 
 
 def _branch_convs(unit: str, layer_names: set[str]) -> list[str]:
-    convs = []
+    convs: list[str] = []
     while f"{unit}_{len(convs) + 1}_conv" in layer_names:
         convs.append(f"{unit}_{len(convs) + 1}_conv")
     return convs

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 LABELS_FILE = "labels.txt"
 
 
-def labels_text(class_names) -> str:
+def labels_text(class_names: Sequence[str]) -> str:
     """The text of `labels.txt`: one name per line, line i naming output i.
 
     Args:
@@ -104,7 +104,7 @@ def add_labels(keras_file: str | os.PathLike, class_names: Sequence[str]) -> Non
             archive.writestr(LABELS_FILE, labels_text(class_names))
 
 
-def keras_file_labels(path) -> tuple[str, ...] | None:
+def keras_file_labels(path: str | os.PathLike) -> tuple[str, ...] | None:
     """The class names inside a `.keras` file, or beside it as labels.txt, or None.
 
     Args:
@@ -116,7 +116,7 @@ def keras_file_labels(path) -> tuple[str, ...] | None:
     return folder_labels(Path(path).parent)
 
 
-def folder_labels(folder) -> tuple[str, ...] | None:
+def folder_labels(folder: str | os.PathLike) -> tuple[str, ...] | None:
     """labels.txt in `folder`, or None.
 
     Args:
@@ -126,7 +126,7 @@ def folder_labels(folder) -> tuple[str, ...] | None:
     return parse_labels(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def model_class_names(model, source: str) -> tuple[str, ...] | None:
+def model_class_names(model: keras.Model, source: str) -> tuple[str, ...] | None:
     """`model.class_names` if set, else the labels inside the `.keras` file `source` (if it is one).
 
     Args:

@@ -89,7 +89,7 @@ class ImageRule:
             size: (height, width) of the model input.
         """
         out_h, out_w = int(size[0]), int(size[1])
-        if self.resize == "whole":
+        if self.resize == "whole" or self.crop_fraction is None:
             return Plan(out_h, out_w, 0, 0)
         shorter = round(min(out_h, out_w) / self.crop_fraction)
         scale = shorter / min(height, width)
@@ -98,7 +98,7 @@ class ImageRule:
 
     def to_dict(self) -> dict[str, Any]:
         """The record: {"resize": "whole"} or {"resize": "centre_crop", "crop_fraction": f}."""
-        if self.resize == "whole":
+        if self.resize == "whole" or self.crop_fraction is None:
             return {"resize": "whole"}
         return {"resize": self.resize, "crop_fraction": float(self.crop_fraction)}
 

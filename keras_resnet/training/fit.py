@@ -13,6 +13,7 @@ import contextlib
 import math
 import shutil
 import time
+from collections.abc import Sequence
 
 from keras_resnet._utils.ownership import disk_errors_reported
 from keras_resnet._utils.provenance import provenance
@@ -236,6 +237,7 @@ def _fit(
     train_data, val_data = datasets.train, datasets.validation
     if one_hot:
         train_data, val_data = (_one_hot(d, info.classes) for d in (train_data, val_data))
+    spans: Sequence[tuple[str | None, int, int]]
     if phases is None:
         spans = [(None, initial_epoch, config.epochs)]
     else:

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from keras_resnet._utils import ownership
@@ -135,7 +136,7 @@ class RunFolder:
         record = self.read_config().get("image")
         return None if record is None else ImageRule.from_dict(record, where=str(self.config))
 
-    def write_skipped_images(self, skipped) -> None:
+    def write_skipped_images(self, skipped: Sequence[tuple[str, str]]) -> None:
         """List the (path, reason) of each image the run leaves out, one per line, tab-separated;
         no file when none is left out (a stale list from an earlier session is removed).
 

@@ -53,6 +53,8 @@ class _StorageType:
     (no `__dict__`, no setattr), so a pickle's BUILD cannot change them for the next file."""
 
     __slots__ = ("name", "dtype")
+    name: str
+    dtype: np.dtype
 
     def __init__(self, name: str):
         object.__setattr__(self, "name", name)
@@ -133,7 +135,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             raise _RefusedError(
                 f"holds {len(raw)} bytes in data/{key}, too few for {numel} {kind.name} values"
             )
-        words = np.frombuffer(raw, kind.dtype.newbyteorder(self.byteorder), count=numel)
+        dtype = kind.dtype.newbyteorder("<" if self.byteorder == "little" else ">")
+        words = np.frombuffer(raw, dtype, count=numel)
         if kind.name == "BFloat16Storage":  # bfloat16 is the top half of a float32: widen exactly
             return (words.astype(np.uint32) << 16).view(np.float32)
         return words
