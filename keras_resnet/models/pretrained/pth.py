@@ -135,7 +135,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
             raise _RefusedError(
                 f"holds {len(raw)} bytes in data/{key}, too few for {numel} {kind.name} values"
             )
-        dtype = kind.dtype.newbyteorder("<" if self.byteorder == "little" else ">")
+        dtype = kind.dtype.newbyteorder(">" if self.byteorder == ">" else "<")  # "<" or ">", as load() passes
         words = np.frombuffer(raw, dtype, count=numel)
         if kind.name == "BFloat16Storage":  # bfloat16 is the top half of a float32: widen exactly
             return (words.astype(np.uint32) << 16).view(np.float32)
