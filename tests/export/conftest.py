@@ -73,6 +73,7 @@ def row(report, file):
 def make_run_folder(folder: Path, dataset: str, *, checkpoints=("best",)) -> Path:
     """A training run folder as `keras-resnet train` leaves it, as far as export reads it."""
     (folder / "checkpoints").mkdir(parents=True)
+    keras.utils.set_random_seed(0)  # the same weights whichever tests ran before in this process
     for which in checkpoints:
         tiny_classifier(name=f"run_{which}").save(folder / "checkpoints" / f"{which}.keras")
     (folder / "config.json").write_text(
