@@ -142,6 +142,7 @@ def _native(batch):
 
 # Op by op, one gradient costs several training steps: the gradient function is compiled once per
 # model and loss (tf.function / jax.jit) and reused; a probe batch of fixed shape never retraces.
+# TensorFlow compiles from a model's second measurement on (`_tensorflow`).
 _COMPILED: dict = {}
 
 
@@ -156,16 +157,26 @@ def _compiled(model, loss_fn, build):
 
 
 def _tensorflow(scaled_loss):
+    """The first call runs eagerly, later calls a tf.function traced on the second: a model measured
+    once (the depth table of `gradient-flow`) would pay for a trace it never reuses, and a loop over
+    models would make TensorFlow warn of retracing; a callback measuring every epoch traces once."""
     import tensorflow as tf
 
-    @tf.function(reduce_retracing=True)
     def loss_and_grads(values, *args):
         with tf.GradientTape() as tape:
             tape.watch(values)
             scaled, loss = scaled_loss(values, *args)
         return loss, tape.gradient(scaled, values, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
-    return loss_and_grads
+    traced = tf.function(loss_and_grads, reduce_retracing=True)
+    calls = 0
+
+    def eager_once_then_traced(values, *args):
+        nonlocal calls
+        calls += 1
+        return (loss_and_grads if calls == 1 else traced)(values, *args)
+
+    return eager_once_then_traced
 
 
 def _jax(scaled_loss):

@@ -38,6 +38,27 @@ def test_gradients_match_plain_gradient_tape():
         assert np.linalg.norm(g) == pytest.approx(float(tf.norm(r)), rel=1e-5, abs=1e-12)
 
 
+def test_a_models_first_gradient_eager_and_its_later_ones_traced_are_the_same():
+    model, (x, y) = tiny_net(), tiny_batch()
+    first, second, third = (loss_and_gradients(model, x, y) for _ in range(3))
+    for later in (second, third):
+        assert later.loss == pytest.approx(first.loss, rel=1e-5)
+        for g, h in zip(first.gradients, later.gradients):
+            np.testing.assert_allclose(h, g, rtol=1e-4, atol=1e-7)
+
+
+def test_measuring_many_models_once_each_draws_no_retracing_warning(caplog):
+    x, y = tiny_batch()
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for width in range(4, 11):  # seven different models, as a depth table measures
+            keras.utils.set_random_seed(0)
+            model = kr.ResNet(
+                stem="cifar", stage_blocks=(1,), stage_widths=(width,), input_shape=(8, 8, 3), classes=3
+            )
+            loss_and_gradients(model, x, y)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
 def test_gradients_leave_bn_statistics_and_rng_state_untouched():
     model = tiny_net(stochastic_depth_rate=0.5)
     state = [keras.ops.convert_to_numpy(v).copy() for v in model.non_trainable_variables]
