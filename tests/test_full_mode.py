@@ -33,6 +33,31 @@ QUOTED = {
         "stem/classifier ratio of plain-20 and ResNet-20, 56, 110": ("3.58", "0.528", "0.31", "0.228"),
         "the v2 ratio at depth 110": ("1.74",),
     },
+    "identity_mapping_ablations": {
+        "ResNet-110's stem/classifier ratio per shortcut variant": (
+            "0.434",
+            "1.18e+05",
+            "1.67e+05",
+            "0.186",
+            "8.59",
+            "88.6",
+            "70",
+        ),
+        "the placements' ratios: bn_after_add, then the lowest and highest of the rest": (
+            "773",
+            "0.14",
+            "1.46",
+        ),
+    },
+    "quickstart": {"the test accuracy after 15 epochs": ("99.44",), "the run's wall time": ("0.8 min",)},
+    "export_tflite": {
+        "largest difference from Keras: float32, float16, int8": ("8.94e-07", "2.22e-03", "7.72e-02"),
+        "top-1 agreement and the int8 file's size": ("100.0 %", "301.7 KiB", "1.0 MiB"),
+    },
+    "loss_landscape": {
+        "training accuracy at the centre": ("1.0000",),
+        "locally convex share: plain-20, ResNet-20": ("50 %", "44 %"),
+    },
     "lesion_study": {
         "ResNet-20 intact, median and worst single deletion": ("0.6 %", "35.6 %", "81.9 %"),
         "plain-20 intact, median and best single deletion": ("1.7 %", "89.4 %", "69.7"),
@@ -65,6 +90,13 @@ def test_the_runner_runs_a_tutobook_with_quick_mode_off_and_keeps_what_it_printe
     assert [line for line in table.splitlines() if line.startswith("| hello |")][0].endswith("| 1 |")
     assert table.count("| hello |") == 1
     assert "quick None" in (tmp_path / "records" / "hello.txt").read_text()
+
+
+def test_quick_mode_runs_with_the_variable_ci_sets(tmp_path):
+    book = tmp_path / "hello.py"
+    book.write_text("import os\nprint('quick', os.environ.get('KERAS_RESNET_QUICK'))\n")
+    run = full_mode.run_one(book, timeout=120, quick=True)
+    assert "quick 1" in run["output"] and run["mode"] == "quick mode"
 
 
 def test_a_tutobook_that_fails_is_recorded_with_its_exit_status(tmp_path):

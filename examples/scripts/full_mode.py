@@ -7,7 +7,8 @@ after another, so its text can be checked against its own run.
 
 For each tutobook NAME the printed output goes to `examples/results/full_mode/NAME.txt`, headed by
 the date, wall and CPU time, the load average before and after, and the exit status; the table of
-all runs so far is `examples/results/full_mode/README.md`. Figures are drawn with the Agg backend
+all runs so far is `examples/results/full_mode/README.md`. `--quick` runs quick mode instead (as
+CI does, for the headers' quick-mode times) and records into `examples/results/full_mode/quick/`. Figures are drawn with the Agg backend
 (the tutobooks' own files land in examples_output/ as usual). Tutobooks that need a GPU or the
 network (their header's `Accelerator: GPU`, or the pretrained-weights downloads) are refused unless
 named with `--allow-network`.
@@ -47,13 +48,16 @@ def parse_args(argv):
     parser.add_argument("names", nargs="+", help="tutobooks, as examples/NAME.py (NAME or NAME.py)")
     parser.add_argument("--allow-network", action="store_true", help="also run " + ", ".join(NEEDS_NETWORK))
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per tutobook")
+    parser.add_argument("--quick", action="store_true", help="run quick mode (KERAS_RESNET_QUICK=1)")
     return parser.parse_args(argv)
 
 
-def run_one(path: Path, timeout: float) -> dict:
-    """Run the tutobook at `path` in full mode, from its folder; its output and timings."""
+def run_one(path: Path, timeout: float, *, quick: bool = False) -> dict:
+    """Run the tutobook at `path` in full (or quick) mode, from its folder; its output and timings."""
     env = {**os.environ, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env.pop("KERAS_RESNET_QUICK", None)
+    if quick:
+        env["KERAS_RESNET_QUICK"] = "1"
     load_before = os.getloadavg()[0]
     cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
@@ -71,6 +75,7 @@ def run_one(path: Path, timeout: float) -> dict:
         output, status = _text(stopped.stdout) + _text(stopped.stderr), f"timeout {timeout:.0f} s"
     return {
         "name": path.stem,
+        "mode": "quick mode" if quick else "full mode",
         "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "wall": time.perf_counter() - started,
         "cpu": _children_cpu_seconds() - cpu_before,
@@ -87,7 +92,7 @@ def record(run: dict, folder: Path = RESULTS) -> None:
         f"| {run['name']} | {run['finished']} | {_minutes(run['wall'])} | {_minutes(run['cpu'])} "
         f"| {run['load'][0]:.1f} / {run['load'][1]:.1f} | {run['status']} |"
     )
-    header = f"# {run['name']}: full mode\n\n{TABLE_HEAD[0]}\n{TABLE_HEAD[1]}\n{row}\n\n```text\n"
+    header = f"# {run['name']}: {run['mode']}\n\n{TABLE_HEAD[0]}\n{TABLE_HEAD[1]}\n{row}\n\n```text\n"
     write_text(folder / f"{run['name']}.txt", header + run["output"].rstrip() + "\n```\n")
     table = folder / "README.md"
     rows = {}
@@ -98,7 +103,7 @@ def record(run: dict, folder: Path = RESULTS) -> None:
                 rows[match.group(1)] = line
     rows[run["name"]] = row
     intro = (
-        "Tutobooks run in full mode by `examples/scripts/full_mode.py` on this project's 2-core CPU "
+        f"Tutobooks run in {run['mode']} by `examples/scripts/full_mode.py` on this project's 2-core CPU "
         "machine; each one's printed output is in `NAME.txt`. CPU is the time the tutobook's "
         "process spent computing; wall time over CPU time shows how busy the machine was."
     )
@@ -111,13 +116,13 @@ def main(argv=None) -> int:
     for name in names:
         if not (EXAMPLES / f"{name}.py").is_file():
             raise SystemExit(f"no tutobook examples/{name}.py")
-        if name in NEEDS_NETWORK and not args.allow_network:
+        if name in NEEDS_NETWORK and not (args.allow_network or args.quick):
             raise SystemExit(f"{name} downloads data or weights (or wants a GPU); add --allow-network")
     failed = 0
     for name in names:
-        print(f"{name}: running in full mode ...", flush=True)
-        run = run_one(EXAMPLES / f"{name}.py", args.timeout)
-        record(run)
+        print(f"{name}: running in {'quick' if args.quick else 'full'} mode ...", flush=True)
+        run = run_one(EXAMPLES / f"{name}.py", args.timeout, quick=args.quick)
+        record(run, RESULTS / "quick" if args.quick else RESULTS)
         failed += run["status"] != "0"
         print(f"{name}: exit {run['status']}, {_minutes(run['wall'])} wall, {_minutes(run['cpu'])} CPU")
     return 1 if failed else 0
