@@ -2,11 +2,11 @@
 Title: Zero-initialised residual branches: every unit starts as the identity
 Author: keras-resnet developers
 Date created: 2026/11/23
-Last modified: 2026/12/01
+Last modified: 2026/12/07
 Description: Zero-initialised branches make each unit the identity; watch them grow in training.
 Accelerator: None
 Quick mode: 1 to 2 minutes on a CPU
-Full mode: about 6 minutes on a 2-core CPU (12 epochs of ResNet-20 on digits)
+Full mode: about a minute on a 2-core CPU (12 epochs of ResNet-20 on digits)
 """
 
 r"""
@@ -51,6 +51,7 @@ import numpy as np
 
 import keras_resnet as kr
 from keras_resnet.data.pipelines import load_datasets
+from keras_resnet.experiments.gradient_flow import layer_gradient_norms
 
 # examples_output/ at the repository's root wherever this runs from (beside examples/ as a script or
 # a notebook opened there; in the working folder elsewhere, such as Colab).
@@ -234,4 +235,29 @@ What this buys: at initialisation the signal and its gradient pass through every
 shortcut unchanged, so depth adds no instability at the start of training (Goyal et al. 2017
 report it helps large-batch training; timm and torchvision offer it as `zero_init_last` /
 `zero_init_residual`).
+
+## What the zero start costs on a small net
+
+A zero-initialised net starts as the stem, nine identities and the classifier. The classifier
+then sees the image-wide average of the stem's 16 filters (the zero-padding shortcuts add only
+zeros), which tells digits apart poorly. Compare the classifier's gradient at initialisation, on
+one training batch, with and without zero-initialised branches:
+"""
+
+x_batch, y_batch = (np.asarray(t) for t in next(iter(data.train)))
+for zero_init in (False, True):
+    keras.utils.set_random_seed(0)
+    norms = layer_gradient_norms(build("v1", zero_init), x_batch, y_batch)
+    classifier = next(n for path, n in norms["predictions"].items() if path.endswith("kernel"))
+    print(f"zero_init={zero_init!s:<5}  classifier kernel gradient norm at initialisation {classifier:.3g}")
+
+"""
+In the full run on record (`examples/results/full_mode/identity_mapping.txt`) the classifier's
+gradient is 2.96 with the default initialisation and 0.259 with zero-initialised branches, about
+eleven times smaller, and learning starts slowly until the branches have grown: the training log
+above reaches an accuracy of 0.2411 after 4 epochs and ends its 12 at 0.7772 (validation 0.8111),
+where the `quickstart`'s default-initialised ResNet-20, on the same recipe, is at 0.9570 after 4
+epochs. On a 20-layer net the zero start costs more than it buys. It earns its place in deep nets
+trained with large batches, where a stable start is what matters (Goyal et al. train ResNet-50
+with batches of 8,192 images).
 """

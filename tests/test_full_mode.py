@@ -58,6 +58,14 @@ QUOTED = {
         "training accuracy at the centre": ("1.0000",),
         "locally convex share: plain-20, ResNet-20": ("50 %", "44 %"),
     },
+    "identity_mapping": {
+        "the classifier's gradient at initialisation, default and zero-initialised": ("2.96", "0.259"),
+        "the zero-initialised net's accuracy after 4 and 12 epochs, and validation": (
+            "0.2411",
+            "0.7772",
+            "0.8111",
+        ),
+    },
     "lesion_study": {
         "ResNet-20 intact, median and worst single deletion": ("0.6 %", "35.6 %", "81.9 %"),
         "plain-20 intact, median and best single deletion": ("1.7 %", "89.4 %", "69.7"),
@@ -97,6 +105,19 @@ def test_quick_mode_runs_with_the_variable_ci_sets(tmp_path):
     book.write_text("import os\nprint('quick', os.environ.get('KERAS_RESNET_QUICK'))\n")
     run = full_mode.run_one(book, timeout=120, quick=True)
     assert "quick 1" in run["output"] and run["mode"] == "quick mode"
+
+
+def test_the_runner_refuses_while_an_earlier_run_a_tutobook_would_resume_is_there(tmp_path, monkeypatch):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "book.py").write_text("print('ran')\n")
+    earlier = tmp_path / "examples_output" / "book" / "run"
+    earlier.mkdir(parents=True)
+    (earlier / "last.keras").write_text("an earlier run")
+    monkeypatch.setattr(full_mode, "ROOT", tmp_path)
+    monkeypatch.setattr(full_mode, "EXAMPLES", tmp_path / "examples")
+    with pytest.raises(SystemExit, match="holds an earlier run"):
+        full_mode.main(["book"])
+    assert (earlier / "last.keras").read_text() == "an earlier run"
 
 
 def test_a_tutobook_that_fails_is_recorded_with_its_exit_status(tmp_path):

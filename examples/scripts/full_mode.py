@@ -13,6 +13,10 @@ CI does, for the headers' quick-mode times) and records into `examples/results/f
 network (their header's `Accelerator: GPU`, or the pretrained-weights downloads) are refused unless
 named with `--allow-network`.
 
+A tutobook that resumes (its runs are resumable run folders) would continue an earlier run found
+in `examples_output/NAME`, so the runner refuses to start while that folder exists, unless
+`--reuse`; it never removes it.
+
 Run from the repository root, on a quiet machine for timings worth quoting:
 
     PYTHONPATH=. python examples/scripts/full_mode.py residual_connections_zh lesion_study
@@ -49,6 +53,9 @@ def parse_args(argv):
     parser.add_argument("--allow-network", action="store_true", help="also run " + ", ".join(NEEDS_NETWORK))
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per tutobook")
     parser.add_argument("--quick", action="store_true", help="run quick mode (KERAS_RESNET_QUICK=1)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="run even where examples_output/NAME holds an earlier run"
+    )
     return parser.parse_args(argv)
 
 
@@ -118,6 +125,12 @@ def main(argv=None) -> int:
             raise SystemExit(f"no tutobook examples/{name}.py")
         if name in NEEDS_NETWORK and not (args.allow_network or args.quick):
             raise SystemExit(f"{name} downloads data or weights (or wants a GPU); add --allow-network")
+        earlier = ROOT / "examples_output" / name
+        if earlier.exists() and not args.reuse:
+            raise SystemExit(
+                f"{earlier} holds an earlier run, which a tutobook that resumes would continue instead "
+                "of starting afresh; remove it (or pass --reuse)"
+            )
     failed = 0
     for name in names:
         print(f"{name}: running in {'quick' if args.quick else 'full'} mode ...", flush=True)
