@@ -6,7 +6,7 @@ Last modified: 2026/12/07
 Description: Take P2-P5 stage features from a ResNet-18 and train a small FPN segmentation head.
 Accelerator: None
 Quick mode: 30 to 60 seconds on a CPU
-Full mode: about 6 minutes on a 2-core CPU (12 epochs on 2,048 generated 64x64 images)
+Full mode: about 2 to 3 minutes on a 2-core CPU (12 epochs on 2,048 generated 64x64 images)
 """
 
 """
@@ -117,8 +117,10 @@ def segmentation_model(pyramid, classes, width=64):
 
 
 segmenter = segmentation_model(pyramid, len(CLASSES))
+BATCH_SIZE = 32
+steps = EPOCHS * -(-IMAGES // BATCH_SIZE)
 segmenter.compile(
-    optimizer=keras.optimizers.Adam(1e-3),
+    optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     metrics=[keras.metrics.MeanIoU(len(CLASSES), sparse_y_pred=False, name="mean_iou")],
 )
@@ -131,11 +133,16 @@ print(
 ## Train
 
 Backbone and head train together; the backbone's weights are the pyramid's, so `backbone` is
-trained too and could be given a classifier head again.
+trained too and could be given a classifier head again. Adam's learning rate decays to zero along
+a cosine: at a constant 1e-3 the test IoU of this small net swung from epoch to epoch (between
+0.63 and 0.93 over the last eight epochs of an earlier full run), and the decay lets the last
+epochs settle: in the full run on record (`examples/results/full_mode/feature_pyramid.txt`) the
+test mean IoU stays between 0.9236 and 0.9251 over the last four epochs, and the final evaluation
+prints 0.925.
 """
 
 history = segmenter.fit(
-    x_train, y_train, batch_size=32, epochs=EPOCHS, validation_data=(x_test, y_test), verbose=2
+    x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, validation_data=(x_test, y_test), verbose=2
 )
 loss, mean_iou = segmenter.evaluate(x_test, y_test, verbose=0)
 print(f"test loss {loss:.3f}, mean IoU over {len(CLASSES)} classes {mean_iou:.3f}")
