@@ -2,11 +2,11 @@
 Title: Ship a ResNet to phones: TFLite (LiteRT) export with proof of parity
 Author: keras-resnet developers
 Date created: 2026/11/23
-Last modified: 2026/12/01
+Last modified: 2026/12/07
 Description: Export ResNet-20 to float32, float16 and int8 .tflite in one call and run them with LiteRT.
 Accelerator: None
 Quick mode: 2 to 4 minutes on a CPU
-Full mode: about 8 minutes on a 2-core CPU (15 epochs of ResNet-20 on digits, then three exports)
+Full mode: about a minute on a 2-core CPU (15 epochs of ResNet-20 on digits, then three exports)
 """
 
 """
@@ -49,7 +49,10 @@ os.makedirs(OUT, exist_ok=True)
 
 The library's `train` runs the paper's CIFAR recipe into a resumable run folder (checkpoints,
 history, test metrics). The model takes raw 0..255 pixels: its first layer normalises them, so
-the exported files do too.
+the exported files do too. `kr.load_model_for_export(run_dir)` takes the run's best checkpoint,
+the epoch with the highest validation accuracy, which need not be the last: the two test
+accuracies printed can differ by an image or two, and the export's table below is the
+second's.
 """
 
 run_dir = os.path.join(OUT, "run")
@@ -57,7 +60,11 @@ config = resolve_config(
     {"model": "resnet20", "dataset": "digits", "epochs": 1 if QUICK else 15}, out=run_dir, resume=True
 )
 metrics = train(config, out=run_dir, resume=True, verbose=0)
-print(f"test accuracy after {metrics['epochs_trained']} epochs: {metrics['test']['accuracy']:.4f}")
+exported = metrics["test_best_checkpoint"] or metrics["test"]
+print(
+    f"test accuracy after {metrics['epochs_trained']} epochs: {metrics['test']['accuracy']:.4f} (last "
+    f"weights), {exported['accuracy']:.4f} (best.keras, the checkpoint exported below)"
+)
 model = kr.load_model_for_export(run_dir)
 
 """
@@ -108,8 +115,11 @@ print(
 The printed table (also in `export_report.json`) compares each file with the Keras model on the
 same test images. Expect float32 to match Keras to about 1e-6 (the same arithmetic), float16 to
 about 1e-3 on the probabilities, and int8 to agree with Keras on nearly every prediction with a
-file about a quarter of float32's size. The repository's measured figures, with the command that
-produced them, are in `examples/results/export_latency.md`.
+file about a quarter of float32's size. The full run on record
+(`examples/results/full_mode/export_tflite.txt`) gave 8.94e-07, 2.22e-03 and 7.72e-02 as the
+largest differences, 100.0 % top-1 agreement for all three files, and an int8 file of 301.7 KiB
+against float32's 1.0 MiB. The repository's latency figures, with the command that produced them,
+are in `examples/results/export_latency.md`.
 
 ## Run a .tflite file yourself
 
