@@ -61,6 +61,19 @@ QUOTED = {
     "feature_pyramid": {
         "the test mean IoU over the last epochs and at the end": ("0.9236", "0.9251", "0.925")
     },
+    "residual_vs_plain": {
+        "final train / test error: plain-20, plain-56, ResNet-20, ResNet-56": (
+            "0.24",
+            "1.94",
+            "20.45",
+            "21.11",
+            "0.08",
+            "1.11",
+            "0.16",
+            "0.83",
+        ),
+        "the run's wall time": ("11.3 min",),
+    },
     "identity_mapping": {
         "the classifier's gradient at initialisation, default and zero-initialised": ("2.96", "0.259"),
         "the zero-initialised net's accuracy after 4 and 12 epochs, and validation": (
