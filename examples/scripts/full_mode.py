@@ -111,8 +111,9 @@ def record(run: dict, folder: Path = RESULTS) -> None:
     rows[run["name"]] = row
     intro = (
         f"Tutobooks run in {run['mode']} by `examples/scripts/full_mode.py` on this project's 2-core CPU "
-        "machine; each one's printed output is in `NAME.txt`. CPU is the time the tutobook's "
-        "process spent computing; wall time over CPU time shows how busy the machine was."
+        "machine, one at a time; each one's printed output is in `NAME.txt`. CPU is the time the "
+        "tutobook's process spent computing. The load is the 1-minute load average before and after, "
+        "which counts the tutobook's own threads (about 2 while one trains here)."
     )
     write_text(table, "\n".join([intro, "", *TABLE_HEAD, *sorted(rows.values())]) + "\n")
 
