@@ -45,6 +45,7 @@ MARKER = ".keras-resnet.json"
 TOOL = "keras-resnet"
 # A full disk, a quota, a read-only mount or no permission: the user frees space or picks --out.
 DISK_ERRNOS = {28, 122, 30, 13, 1}  # ENOSPC, EDQUOT, EROFS, EACCES, EPERM
+PROBE_ATTEMPTS = 3  # a probe whose new folder another process removed meanwhile tries again
 # How libraries that drop the errno (h5py, TensorFlow's C++ file system) word the same failures.
 DISK_MESSAGES = ("No space left on device", "Disk quota exceeded", "Read-only file system")
 
@@ -162,21 +163,30 @@ def probe_writable(folder: str | os.PathLike, *, needed_bytes: int = 0) -> None:
     folder = Path(folder)
     created = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     probe = folder / f".keras-resnet-probe-{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(probe, "wb") as file:
-            file.write(b"\0" * 4096)
-            file.flush()
-            os.fsync(file.fileno())
-        free = shutil.disk_usage(folder).free
-    except OSError as err:
-        raise disk_full_error(err, folder, needed_bytes) from None
-    finally:
-        with contextlib.suppress(OSError):
-            probe.unlink(missing_ok=True)
-        for parent in created:  # deepest first; only the empty folders the probe made
+    for attempt in range(PROBE_ATTEMPTS):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(probe, "wb") as file:
+                file.write(b"\0" * 4096)
+                file.flush()
+                os.fsync(file.fileno())
+            free = shutil.disk_usage(folder).free
+            break
+        except FileNotFoundError:
+            # Two processes of one run probe the same new folder, and each removes the folders it
+            # made: the other's removal can come between this one's mkdir and open. Not a full disk.
+            if attempt == PROBE_ATTEMPTS - 1:
+                raise
+        except OSError as err:
+            if err.errno not in DISK_ERRNOS:
+                raise  # not the disk: a bug or an environment problem, shown as it is
+            raise disk_full_error(err, folder, needed_bytes) from None
+        finally:
             with contextlib.suppress(OSError):
-                parent.rmdir()
+                probe.unlink(missing_ok=True)
+            for parent in created:  # deepest first; only the empty folders the probe made
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
     if needed_bytes and free < needed_bytes:
         raise DiskFullError(
             f"{folder} has {format_bytes(free)} free but this needs about {format_bytes(needed_bytes)}; "
