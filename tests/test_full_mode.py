@@ -50,6 +50,7 @@ QUOTED = {
         ),
     },
     "quickstart": {"the test accuracy after 15 epochs": ("99.44",), "the run's wall time": ("0.8 min",)},
+    "blocks_tour": {"ResNet-20's trainable parameters with option A shortcuts": ("269,722",)},
     "export_tflite": {
         "largest difference from Keras: float32, float16, int8": ("8.94e-07", "2.22e-03", "7.72e-02"),
         "top-1 agreement and the int8 file's size": ("100.0 %", "301.7 KiB", "1.0 MiB"),
