@@ -8,10 +8,10 @@ after another, so its text can be checked against its own run.
 For each tutobook NAME the printed output goes to `examples/results/full_mode/NAME.txt`, headed by
 the date, wall and CPU time, the load average before and after, and the exit status; the table of
 all runs so far is `examples/results/full_mode/README.md`. `--quick` runs quick mode instead (as
-CI does, for the headers' quick-mode times) and records into `examples/results/full_mode/quick/`. Figures are drawn with the Agg backend
-(the tutobooks' own files land in examples_output/ as usual). Tutobooks that need a GPU or the
-network (their header's `Accelerator: GPU`, or the pretrained-weights downloads) are refused unless
-named with `--allow-network`.
+CI does, for the headers' quick-mode times) and records into `examples/results/full_mode/quick/`.
+Figures are drawn with the Agg backend (the tutobooks' own files land in examples_output/ as
+usual). The tutobooks whose full mode downloads data or weights (`NEEDS_NETWORK`) run only with
+`--allow-network`; their quick modes run offline, as in CI.
 
 A tutobook that resumes (its runs are resumable run folders) would continue an earlier run found
 in `examples_output/NAME`, so the runner refuses to start while that folder exists, unless
