@@ -141,10 +141,10 @@ What this shows is not the naive reading of the equation. Measured on ResNet-110
 (seed 0; the run's output is in `examples/results/full_mode/identity_mapping_ablations.txt`):
 identity 0.434, scaled 1.18e+05, scaled_shortcut 1.67e+05, gated 0.186, gated_shortcut 8.59,
 conv 88.6, dropout 70. The scaled shortcuts deliver *more* gradient to the stem, not less: five
-orders of magnitude more than the identity. The reason is BN: every branch starts with a conv followed by BN, so a branch's output does not change when its
-input is scaled, and its gradient with respect to that input grows as the input shrinks. Halving
-$x$ at every unit shrinks the signal by $0.5^n$ over $n$ identity units, and the branches'
-gradients grow to match. The vanishing $\lambda^{L-l}$ term is the gradient that passes through
+orders of magnitude more than the identity. The reason is BN: every branch starts with a conv
+followed by BN, so a branch's output does not change when its input is scaled, and its gradient
+with respect to that input grows as the input shrinks. Halving $x$ at every unit shrinks the
+signal by $0.5^n$ over $n$ identity units, and the branches' gradients grow to match. The vanishing $\lambda^{L-l}$ term is the gradient that passes through
 the *shortcuts alone*; what reaches the stem comes through the branches instead, and the stem
 reaches the output only through a product of many branch Jacobians, as in a plain net. The
 paper's constant-scaling nets fail the same way: their *training* error stays high (Table 1,
