@@ -111,10 +111,10 @@ face of the degradation problem.
 ## 2. The degradation curves
 
 Now train plain-20, plain-56, ResNet-20 and ResNet-56 with one recipe (the paper's CIFAR recipe on
-batches of 64: SGD with momentum 0.9, lr 0.1 per 128 images, so 0.05, divided by 10 at 50 % and 75 % of training,
-weight decay 1e-4, and for all four the paper's warm-up: lr/10 until the training error is below
-80 %) and one seed. `compare_models` trains
-each into its own resumable run folder, scores the test split after every epoch and draws the
+batches of 64: SGD with momentum 0.9, lr 0.1 per 128 images, so 0.05, divided by 10 at 50 % and
+75 % of training, weight decay 1e-4, and for all four the paper's warm-up: lr/10 until the
+training error is below 80 %) and one seed. `compare_models` trains each into its own resumable
+run folder, scores the test split after every epoch and draws the
 paper's Figure 6: training loss, training error and test error per epoch, plain nets dashed,
 residual solid. (The loss includes each net's L2 weight penalty, so compare the errors.)
 """
@@ -136,9 +136,9 @@ while the deeper residual net trains about as well as the shallower one. The tab
 error" and "final test error" columns give the numbers. In the full run on record
 (`examples/results/full_mode/residual_vs_plain.txt`, 11.3 minutes on this project's 2-core CPU):
 plain-20 0.24 % / 1.94 % (train / test error), plain-56 20.45 % / 21.11 %, ResNet-20 0.08 % /
-1.11 %, ResNet-56 0.16 % / 0.83 %. The repository's 30-epoch run at batch 128
-(`examples/scripts/compare_digits.sh`, `examples/results/compare_digits.md`,
-`examples/figures/compare_digits.png`) tells the same story.
+1.11 %, ResNet-56 0.16 % / 0.83 %. `examples/scripts/compare_digits.sh` runs the same four nets
+from the command line; the README's Figure 6 (`examples/figures/compare_digits.png`,
+`examples/results/compare_digits.md`) is this run.
 
 The warm-up and the batch size matter on a dataset this small. With a fixed one-epoch warm-up
 (10 iterations of digits at batch 128, where the paper's rule takes about 400 on CIFAR-10)
