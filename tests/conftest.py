@@ -1,5 +1,5 @@
-"""Shared test set-up: the two tiers, quiet TensorFlow logs, a seeded RNG, and a helper to run
-other backends.
+"""Shared test set-up: the two tiers, quiet TensorFlow logs, a seeded RNG, a helper to run other
+backends, and one to import a script of examples/scripts.
 
 Tiers: plain `pytest` runs the fast tier (unit tests of every module); tests marked `slow` are the
 end-to-end tier (training, real exports, notebooks, the wheel, docs, mypy, subprocess runs, fresh
@@ -7,6 +7,7 @@ virtual environments). `pytest --all` runs both, as CI does; `pytest -m slow` on
 a test named by its id (`pytest tests/x.py::test_y`) runs whatever its tier.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -80,6 +81,16 @@ def run_on_backend(backend: str, code: str, timeout: int = 600) -> subprocess.Co
     )
     assert result.returncode == 0, f"{backend} run failed:\n{result.stdout}\n{result.stderr[-4000:]}"
     return result
+
+
+def load_example_script(name: str):
+    """examples/scripts/NAME.py imported as module NAME (the scripts are not a package). It is put
+    in sys.modules first, as dataclasses look their module up while it executes."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def source_copy(tmp_path: Path) -> Path:

@@ -5,30 +5,20 @@ notebook runs also prove the tutobooks run. Each notebook is its own test, in a 
 temporary working folder, with KERAS_RESNET_QUICK=1 (tiny epochs and data) and MPLBACKEND=Agg.
 """
 
-import importlib.util
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_example_script
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CELL_TIMEOUT_SECONDS = 300
 QUICK_ENV = {"KERAS_RESNET_QUICK": "1", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_notebooks", EXAMPLES / "scripts" / "make_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-make_notebooks = _load_generator()
+make_notebooks = load_example_script("make_notebooks")
 
 TUTOBOOK = '''"""
 Title: A tiny example

@@ -1,27 +1,19 @@
 """Tutobooks' full-mode runs: the runner runs a tutobook with quick mode off and keeps what it
 printed, and the figures a tutobook's text quotes from its full mode are in its recorded run."""
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_example_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RECORDS = EXAMPLES / "results" / "full_mode"
 
 
-def _load_runner():
-    spec = importlib.util.spec_from_file_location("full_mode", EXAMPLES / "scripts" / "full_mode.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-full_mode = _load_runner()
+full_mode = load_example_script("full_mode")
 
 # Figures each tutobook's text quotes from its full mode, as its text writes them; every one must
 # appear in the text and in the run on record.

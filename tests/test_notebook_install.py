@@ -8,7 +8,6 @@ and one temporary site folder holding fake distributions (`NAME-VERSION.dist-inf
 cell's last line reads the result back from the metadata as it would after a real pip.
 """
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -18,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.conftest import load_example_script
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -26,17 +27,7 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_notebooks", ROOT / "examples" / "scripts" / "make_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-make_notebooks = _load_generator()
+make_notebooks = load_example_script("make_notebooks")
 PROJECT = make_notebooks.read_project()
 UNRELATED = "keras-resnet"
 

@@ -3,7 +3,6 @@ fields in order, a capitalised Description under 100 characters ending with a pe
 one-line triple-quoted strings, no trailing spaces, formatted code), the notebooks ask for a GPU
 where the full run needs one, and the repository URL is written in pyproject.toml alone."""
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -12,21 +11,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.conftest import load_example_script
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_notebooks", EXAMPLES / "scripts" / "make_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-make_notebooks = _load_generator()
+make_notebooks = load_example_script("make_notebooks")
 TUTOBOOKS = make_notebooks.tutobooks()
 
 GOOD = '''"""

@@ -16,6 +16,7 @@ import pytest
 import keras_resnet as kr
 from keras_resnet.export.api import export_model
 from keras_resnet.export.onnx import EXTRA, OnnxRunner
+from tests.conftest import load_example_script
 from tests.export.conftest import ROOT, listing, random_images, row, tiny_classifier
 
 HAS_ONNX = all(importlib.util.find_spec(tool) for tool in ("onnx", "onnxruntime", "tf2onnx"))
@@ -134,10 +135,7 @@ def test_onnx_without_preprocessing_takes_normalised_images(tmp_path):
 @needs_onnx
 @pytest.mark.slow
 def test_onnx_parity_script_runs_in_quick_mode(capsys):
-    path = ROOT / "examples" / "scripts" / "onnx_parity.py"
-    spec = importlib.util.spec_from_file_location("onnx_parity", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example_script("onnx_parity")
     assert module.main(["--quick"]) == 0
     assert "model.onnx" in capsys.readouterr().out
 

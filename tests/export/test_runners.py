@@ -3,24 +3,21 @@ script, which times Keras and LiteRT through it, writes its JSON and markdown.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 
 from keras_resnet.export.runners import KerasRunner, Runner
-from tests.export.conftest import ROOT, random_images, tiny_classifier
+from tests.conftest import load_example_script
+from tests.export.conftest import random_images, tiny_classifier
 
 # ---------------------------------------------------------------- latency benchmark
 
 
 @pytest.mark.slow
 def test_latency_benchmark_quick_mode_writes_json_and_markdown(tmp_path):
-    path = ROOT / "examples" / "scripts" / "export_latency.py"
-    spec = importlib.util.spec_from_file_location("export_latency", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_example_script("export_latency")
     results = script.main(["--quick", "--out-dir", str(tmp_path)])
     written = json.loads((tmp_path / "export_latency.json").read_text())
     assert written["rows"] == results["rows"] and len(written["rows"]) == 1
