@@ -8,7 +8,7 @@ and 128 (lr 0.1), seeds 0-2; the final training and test error of each run.
 At batch 128 one epoch of the 1,257 digits training images is 10 steps, and the warm-up ends at
 the first batch whose running training error is below 80 %, which at an epoch's start is a single
 batch: some seeds then meet lr 0.1 too early and never recover. This script measures how often.
-Runs go to `--runs` (a finished run, one with metrics.json, is kept and not trained again); the
+Runs go to `--runs` (a finished run is kept and not trained again); the
 table goes to `examples/results/resnet56_stability_digits.md` and `.json`.
 
 Run from the repository root (about 4 minutes a run on this project's 2-core CPU):
@@ -19,14 +19,13 @@ Run from the repository root (about 4 minutes a run on this project's 2-core CPU
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 from keras_resnet._utils.atomic import write_json, write_text
 from keras_resnet._utils.provenance import provenance
+from keras_resnet.training.run_folder import RunFolder
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -51,9 +50,8 @@ def train(folder: Path, batch_size: int, seed: int, epochs: int) -> None:
 
 def summary(folder: Path, batch_size: int, seed: int) -> dict:
     """The run's final training and test error and the step its warm-up ended at."""
-    metrics = json.loads((folder / "metrics.json").read_text())
-    with open(folder / "history.csv", newline="") as handle:
-        history = list(csv.DictReader(handle))
+    run = RunFolder(folder)
+    metrics, history = run.read_metrics(), run.read_history()
     return {
         "batch_size": batch_size,
         "seed": seed,
@@ -69,7 +67,7 @@ def main(argv=None) -> int:
     for batch_size in args.batch_sizes:
         for seed in args.seeds:
             folder = args.runs / f"b{batch_size}-s{seed}"
-            if not (folder / "metrics.json").is_file():
+            if not RunFolder(folder).is_finished():
                 train(folder, batch_size, seed, args.epochs)
             rows.append(summary(folder, batch_size, seed))
     report = {**provenance(), "epochs": args.epochs, "rows": rows}
