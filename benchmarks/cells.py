@@ -98,3 +98,25 @@ def summarise_ms(samples_ms: list[float], *, batch_size: int) -> dict:
         "samples_ms_per_batch": samples_ms,
         "spread": (max(samples_ms) - min(samples_ms)) / median,
     }
+
+
+def timed_job(
+    runtime: str,
+    calls: dict,
+    *,
+    batch_sizes: dict,
+    repeats: int,
+    warmup: int,
+    iterations: int | None,
+    seconds: float,
+    start_load,
+    say=print,
+    **record,
+) -> dict:
+    """What every runtime job returns: `runtime`, the job's own `record` fields, each cell timed by
+    `time_cells` (the arguments as there) and the load average at the job's start and end."""
+    cells = time_cells(
+        calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
+        seconds=seconds, say=say,
+    )  # fmt: skip
+    return {"runtime": runtime, **record, "cells": cells, "load_average": [start_load, load_average()]}

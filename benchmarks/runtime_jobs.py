@@ -7,15 +7,15 @@ on random pixels: enough for timing, not for accuracy). `keras_runtime` times a 
 `predict` adds a data adapter and callbacks per call, which dominate at batch 1) on whichever
 backend the process runs; `file_runtime` times an exported file through the runners `kr.load`
 uses (LiteRT interpreter, ONNX Runtime's CPU provider), without Keras in the process. Every job
-returns {cell: summary} from `benchmarks.cells.time_cells`, the threads it ran with and its load
-average at start and end.
+returns `benchmarks.cells.timed_job`'s record: {cell: summary} from `time_cells`, the threads it
+ran with and its load average at start and end.
 """
 
 from __future__ import annotations
 
 import os
 
-from benchmarks.cells import load_average, pin_cpus, time_cells
+from benchmarks.cells import load_average, pin_cpus, timed_job
 
 KERAS_CALL = "model.predict_on_batch(x)"
 FILE_CALLS = {
@@ -133,18 +133,11 @@ def keras_runtime(
         model, x = models[cell["model"]], _images(cell["batch"], cell["image_size"])
         calls[cell["name"]] = lambda model=model, x=x: model.predict_on_batch(x)
         batch_sizes[cell["name"]] = cell["batch"]
-    results = time_cells(
-        calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
-        seconds=seconds, say=_say,
+    return timed_job(
+        runtime, calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
+        seconds=seconds, start_load=start_load, say=_say,
+        backend=keras.backend.backend(), call=KERAS_CALL, threads=thread_settings,
     )  # fmt: skip
-    return {
-        "runtime": runtime,
-        "backend": keras.backend.backend(),
-        "call": KERAS_CALL,
-        "threads": thread_settings,
-        "cells": results,
-        "load_average": [start_load, load_average()],
-    }
 
 
 def file_runtime(
@@ -167,14 +160,8 @@ def file_runtime(
         x = _images(cell["batch"], cell["image_size"])
         calls[cell["name"]] = lambda runner=runner, x=x: runner.run_batch(x)
         batch_sizes[cell["name"]] = cell["batch"]
-    results = time_cells(
-        calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
-        seconds=seconds, say=_say,
+    return timed_job(
+        runtime, calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
+        seconds=seconds, start_load=start_load, say=_say,
+        call=FILE_CALLS[runtime], threads={"intra_op": threads, "inter_op": 1, "cpus": cpus},
     )  # fmt: skip
-    return {
-        "runtime": runtime,
-        "call": FILE_CALLS[runtime],
-        "threads": {"intra_op": threads, "inter_op": 1, "cpus": cpus},
-        "cells": results,
-        "load_average": [start_load, load_average()],
-    }

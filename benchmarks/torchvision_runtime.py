@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cells import load_average, pin_cpus, time_cells  # this folder, not a package
+from cells import load_average, pin_cpus, timed_job  # this folder, not a package
 
 CALL = {
     "torchvision_eager": "model(x) under torch.inference_mode()",
@@ -51,19 +51,13 @@ def torchvision_inference(
 
         calls[cell["name"]], batch_sizes[cell["name"]] = call, cell["batch"]
     say = lambda message: print(message, flush=True)  # noqa: E731
-    results = time_cells(
-        calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
-        seconds=seconds, say=say,
+    return timed_job(
+        runtime, calls, batch_sizes=batch_sizes, repeats=repeats, warmup=warmup, iterations=iterations,
+        seconds=seconds, start_load=start_load, say=say,
+        call=CALL[runtime], threads={"intra_op": torch.get_num_threads(), "inter_op": 1, "cpus": cpus},
+        versions={"torch": torch.__version__, "torchvision": torchvision.__version__},
+        python=sys.executable,
     )  # fmt: skip
-    return {
-        "runtime": runtime,
-        "call": CALL[runtime],
-        "threads": {"intra_op": torch.get_num_threads(), "inter_op": 1, "cpus": cpus},
-        "versions": {"torch": torch.__version__, "torchvision": torchvision.__version__},
-        "python": sys.executable,
-        "cells": results,
-        "load_average": [start_load, load_average()],
-    }
 
 
 def main(argv: list[str]) -> int:
